@@ -1,0 +1,224 @@
+import { z } from 'zod';
+
+/**
+ * Buy with Prime shapes we read and write. They mirror sandbox/bwp/schema.graphql (the seam between the simulator and
+ * the production client). Money stays as BwP sends it ({ amount: JSON number, currencyCode }) at this boundary;
+ * domain/money.ts turns it into integer minor units without floating-point arithmetic.
+ */
+
+export const RefundState = z.enum(['PENDING', 'PARTIAL', 'SUCCESS', 'FAILURE', 'REJECTED']);
+export type RefundState = z.infer<typeof RefundState>;
+
+/** refundRequestReason values documented by BwP (the published list was cut off; unknown values stay strings). */
+export const BWP_REFUND_REQUEST_REASONS = [
+  'BILLING_ERROR',
+  'CANCELLED_ORDER',
+  'CUSTOMER_NOT_SATISFIED_WITH_SERVICE',
+  'DAMAGED_DEFECTIVE_ITEM',
+  'DELIVERED_NOT_RECEIVED',
+  'DELIVERY_ISSUES',
+  'EXPIRATION_DATE_PROBLEM',
+  'FOOD_SAFETY_ISSUE',
+  'ITEM_MISSING',
+  'LOST_IN_TRANSIT',
+  'NOT_DELIVERED',
+  'OTHERS',
+  'RECEIVED_ITEM_TOO_LATE',
+  'RETURN_DROPPED_OFF_PICKED_UP',
+  'RETURN_NO_SCAN',
+  'RETURN_RECEIVED',
+  'RETURN_RELATED_ERROR',
+  'WRONG_ITEM_RECEIVED',
+] as const;
+
+export const RefundStatusReason = z.enum([
+  'EXCESSIVE_RETURNS',
+  'FAILURE_TO_PROVIDE_PROOF_OF_PURCHASE',
+  'FRAUDULENT_RETURN_ATTEMPT',
+  'ITEM_NOT_RETURNED_IN_ORIGINAL_CONDITION',
+  'MISSING_ORIGINAL_PACKAGING',
+  'MISSING_RECEIPT_OR_PROOF_OF_PURCHASE',
+  'NON_REFUNDABLE_SHIPPING_FEES',
+  'NON_RETURNABLE_ITEMS',
+  'OTHERS',
+  'PARTIALLY_DECLINED',
+  'REFUND_ALREADY_PROCESSED',
+  'REFUND_VIOLATION',
+  'RETURN_NOT_AUTHORIZED',
+  'RETURN_WINDOW_EXPIRED',
+  'USED_OR_DAMAGED_ITEM',
+]);
+export type RefundStatusReason = z.infer<typeof RefundStatusReason>;
+
+export const BwpAmount = z.object({
+  amount: z.number().finite(),
+  currencyCode: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD'),
+});
+export type BwpAmount = z.infer<typeof BwpAmount>;
+
+export const Alias = z.object({ aliasType: z.string().min(1), aliasId: z.string().min(1) });
+export type Alias = z.infer<typeof Alias>;
+
+export const LineItem = z.object({
+  id: z.string().min(1),
+  aliases: z.array(Alias).default([]),
+  /** Quantity ordered (BwP calls it `amount`). */
+  amount: z.number().int().nonnegative().nullable().optional(),
+  product: z.object({
+    title: z.string().nullable().optional(),
+    sku: z.string().nullable().optional(),
+    price: BwpAmount.nullable().optional(),
+  }),
+  taxes: z.array(z.object({ amount: BwpAmount })).default([]),
+  discounts: z.array(z.object({ amount: BwpAmount })).default([]),
+});
+export type LineItem = z.infer<typeof LineItem>;
+
+export const RefundedOrderLineItem = z.object({
+  lineItem: z.object({ id: z.string() }),
+  /** Quantity; null when left blank upstream. */
+  amount: z.number().int().nullable().optional(),
+  refundAmount: BwpAmount.nullable().optional(),
+});
+export type RefundedOrderLineItem = z.infer<typeof RefundedOrderLineItem>;
+
+export const RefundDetails = z.object({
+  id: z.string().min(1),
+  aliases: z.array(Alias).default([]),
+  createdAt: z.string().nullable().optional(),
+  updatedAt: z.string().nullable().optional(),
+  state: RefundState,
+  refundRequestReason: z.string().nullable().optional(),
+  refundStatusReason: z.string().nullable().optional(),
+  refundTotal: z.object({ totalAmount: BwpAmount }).nullable().optional(),
+  paymentDetails: z.array(z.object({ amount: BwpAmount })).default([]),
+  refundFor: z
+    .object({
+      orderLineItems: z.array(RefundedOrderLineItem).default([]),
+      shipping: z.boolean().nullable().optional(),
+    })
+    .nullable()
+    .optional(),
+});
+export type RefundDetails = z.infer<typeof RefundDetails>;
+
+/** The `order` query result we read. */
+export const BwpOrder = z.object({
+  id: z.string().min(1),
+  aliases: z.array(Alias).default([]),
+  lineItems: z.array(LineItem).default([]),
+  shipping: z.object({ amount: BwpAmount, tax: BwpAmount.nullable().optional() }).nullable().optional(),
+  discounts: z.array(z.object({ amount: BwpAmount })).default([]),
+  totals: z.object({ grandTotal: BwpAmount }),
+  refunds: z.object({ details: z.array(RefundDetails).default([]) }),
+});
+export type BwpOrder = z.infer<typeof BwpOrder>;
+
+export const ALIAS_EXTERNAL_ID = 'EXTERNAL_ID';
+export const ALIAS_EXTERNAL_ITEM_ID = 'EXTERNAL_ITEM_ID';
+export const ALIAS_SKU = 'SKU';
+export const ALIAS_EXTERNAL_REFUND_ID = 'EXTERNAL_REFUND_ID';
+
+// ---- updateOrder input (what we report back) ----
+
+const BwpAmountInput = BwpAmount;
+
+export const RefundDetailsInput = z.object({
+  id: z.string().min(1),
+  aliases: z.array(Alias).optional(),
+  refundTotal: z.object({ totalAmount: BwpAmountInput }),
+  paymentDetails: z.array(z.object({ amount: BwpAmountInput })).optional(),
+  refundFor: z
+    .object({
+      orderLineItems: z.array(
+        z.object({ lineItemId: z.string().min(1), amount: z.number().int().nonnegative(), refundAmount: BwpAmountInput.optional() }),
+      ),
+      shipping: z.boolean().optional(),
+    })
+    .optional(),
+  refundRequestReason: z.string().optional(),
+  refundStatusReason: RefundStatusReason.optional(),
+  state: RefundState,
+});
+export type RefundDetailsInput = z.infer<typeof RefundDetailsInput>;
+
+export const UpdateOrderInput = z.object({
+  orderId: z.string().min(1),
+  refunds: z.array(RefundDetailsInput).min(1),
+});
+export type UpdateOrderInput = z.infer<typeof UpdateOrderInput>;
+
+/** BwP GraphQL error codes we act on (errors[].extensions). */
+export const BwpErrorCode = z.enum(['ValidationError', 'ThrottlingError', 'AccessDeniedError', 'ResourceNotFoundError', 'InternalServerError']);
+export const BwpValidationReason = z.enum([
+  'MissingRefundId',
+  'InvalidRefundId',
+  'DuplicateRefundId',
+  'DuplicateAliasId',
+  'InvalidAliasId',
+  'InvalidRefundStateTransition',
+  'InvalidRefundRequestReasonUpdate',
+]);
+export type BwpValidationReason = z.infer<typeof BwpValidationReason>;
+
+export const BwpGraphqlError = z.object({
+  message: z.string(),
+  extensions: z.object({ code: z.string(), reason: z.string().optional() }).partial().optional(),
+});
+
+// ---- REFUND_REQUESTED event ----
+
+const RESOURCE_RE = /^businessProduct\/([^/]+)\/order\/([^/]+)\/refund\/([^/]+)$/;
+
+export const RefundResource = z
+  .string()
+  .regex(RESOURCE_RE, 'must look like businessProduct/<bp>/order/<orderId>/refund/<refundId>')
+  .transform((s) => {
+    const m = RESOURCE_RE.exec(s)!;
+    return { businessProductId: m[1]!, orderId: m[2]!, refundId: m[3]! };
+  });
+export type RefundResource = z.output<typeof RefundResource>;
+
+/** The webhook body of a REFUND_REQUESTED event (apiVersion 2024-11-01). */
+export const RefundRequestedEvent = z.object({
+  idempotencyKey: z.string().min(1).optional(),
+  eventDescriptor: z.literal('REFUND_REQUESTED'),
+  resources: z.array(RefundResource).min(1, 'must name at least one refund'),
+  eventId: z.string().min(1),
+  apiVersion: z.string().optional(),
+  subscriptionId: z.string().optional(),
+  eventTime: z.string().optional(),
+  data: z
+    .object({
+      order: z
+        .object({
+          id: z.string(),
+          aliases: z.array(z.object({ aliasId: z.string(), aliasType: z.string() })).optional(),
+          refunds: z.object({ details: z.array(z.looseObject({ id: z.string(), state: z.string().optional() })) }).optional(),
+        })
+        .loose()
+        .optional(),
+    })
+    .loose()
+    .optional(),
+});
+export type RefundRequestedEvent = z.output<typeof RefundRequestedEvent>;
+
+/** The same body wrapped in the AWS EventBridge envelope. */
+export const EventBridgeEnvelope = z.object({
+  version: z.string().optional(),
+  id: z.string(),
+  'detail-type': z.string(),
+  source: z.string(),
+  account: z.string().optional(),
+  time: z.string().optional(),
+  region: z.string().optional(),
+  resources: z.array(z.string()).optional(),
+  detail: RefundRequestedEvent,
+});
+
+/** Accepts either form and yields the webhook body. */
+export const InboundRefundEvent = z.union([
+  RefundRequestedEvent,
+  EventBridgeEnvelope.transform((e) => e.detail),
+]);

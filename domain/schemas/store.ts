@@ -1,0 +1,75 @@
+import { z } from 'zod';
+
+/**
+ * The merchant's store (e.g. a Shopify order refunded through the `POST /refund` endpoint of
+ * ../shared/reference/refund-endpoint.txt). Decimal money is a string here, as the endpoint sends it.
+ */
+
+export const DecimalString = z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal string such as "10.00"');
+
+/** POST /refund request body. */
+export const RefundRequest = z.object({
+  id: z.string().min(1),
+  order: z.string().min(1),
+  line_items: z.array(z.object({ id: z.string().min(1), quantity: z.number() })).optional(),
+  shipping: z.boolean().optional(),
+  amount: DecimalString.optional(),
+  currency: z.string().optional(),
+});
+export type RefundRequest = z.infer<typeof RefundRequest>;
+
+/** POST /refund success body. */
+export const RefundSuccess = z.object({
+  id: z.string(),
+  order: z.string(),
+  refunded: z.object({ amount: DecimalString, currency: z.string() }),
+});
+export type RefundSuccess = z.infer<typeof RefundSuccess>;
+
+export const RefundErrorCode = z.enum([
+  'INVALID_REFUND_REQUEST',
+  'INVALID_LINE_ITEMS',
+  'CURRENCY_MISMATCH',
+  'SHIPPING_ALREADY_REFUNDED',
+  'NOT_ENOUGH_ITEMS_LEFT_TO_REFUND',
+  'UNKNOWN_ORDER',
+  'UNKNOWN_LINE_ITEMS',
+  'IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH',
+  'REFUND_FAILED',
+  'MULTIPLE_PREORDERS_NOT_SUPPORTED',
+  'RATE_LIMITED',
+]);
+export type RefundErrorCode = z.infer<typeof RefundErrorCode>;
+
+/** POST /refund error body: `{ error: { code, message } }`. */
+export const RefundErrorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string().optional() }),
+});
+export type RefundErrorBody = z.infer<typeof RefundErrorBody>;
+
+/**
+ * The store order as read by `GET /orders/:id` (our store read API; Shopify's Order has the same facts).
+ * Used to check line ids, remaining quantities, shipping and pre-order mix before submitting.
+ */
+export const StoreOrder = z.object({
+  id: z.string(),
+  currency: z.string(),
+  lineItems: z.array(
+    z.object({
+      id: z.string(),
+      sku: z.string().nullable().optional(),
+      quantity: z.number().int().nonnegative(),
+      refundedQuantity: z.number().int().nonnegative(),
+      /** Unit price, tax included per unit, as a decimal string. */
+      unitPrice: DecimalString,
+      unitTax: DecimalString.default('0'),
+      /** 'checkout' for ordinary lines; 'preorder' lines carry the pre-order they belong to. */
+      kind: z.enum(['checkout', 'preorder']).default('checkout'),
+      preorderId: z.string().nullable().optional(),
+    }),
+  ),
+  shipping: z.object({ amount: DecimalString, refunded: z.boolean() }),
+  /** Total already refunded on the store (all refunds, any channel). */
+  refundedTotal: DecimalString,
+});
+export type StoreOrder = z.infer<typeof StoreOrder>;
