@@ -28,7 +28,12 @@ export const configSchema = z.object({
   TEMPORAL_DEV_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('refunds'),
-  TEMPORAL_SUBMIT_TASK_QUEUE: z.string().min(1).default('refund-submissions'),
+  /** Which task queues a worker process serves: refunds (workflows, lookups), submissions (POST /refund). */
+  WORKER_ROLES: z
+    .string()
+    .default('refunds,submissions')
+    .transform((s) => s.split(',').map((r) => r.trim()))
+    .pipe(z.array(z.enum(['refunds', 'submissions'], { message: 'must be a comma-separated list of refunds, submissions' })).min(1)),
 
   // HTTP API
   API_PORT: port.default(3000),

@@ -1,0 +1,138 @@
+import { activityInfo, ApplicationFailure, log } from '@temporalio/activity';
+import type { BwpOrder, RefundState, UpdateOrderInput } from '../domain/schemas/bwp';
+import { ALIAS_EXTERNAL_ID } from '../domain/schemas/bwp';
+import type { RefundRequest, StoreOrder } from '../domain/schemas/store';
+import type { Policy } from '../domain/context';
+import type { Outcome } from './clients/outcome';
+import type { BwpClient } from './clients/bwp-client';
+import type { RefundClient } from './clients/refund-client';
+
+/**
+ * All I/O of the refund workflow. Built over injected clients so workers pass real ones and tests pass the sandbox.
+ * Outcomes are classified once, in the clients; here they become Temporal semantics:
+ * - success: a value;
+ * - definitive rejection: a value the workflow acts on (or a non-retryable failure where nothing can be done);
+ * - throttled: a retryable failure with nextRetryDelay from Retry-After;
+ * - unknown: a retryable failure, so the same payload and idempotency key are sent again.
+ */
+
+export interface ActivityDeps {
+  bwp: BwpClient;
+  refunds: RefundClient;
+  /** Reason map and appeasement policy, from config; handed to the workflow with each read of the order. */
+  policy: Policy;
+  /** Attempts of a 500 REFUND_FAILED (payment failed, nothing moved) before it goes to a human. */
+  refundFailedAttempts?: number;
+}
+
+export interface RefundContextData {
+  order: BwpOrder | null;
+  storeOrder: StoreOrder | null;
+  storeOrderId?: string;
+}
+
+export interface FetchedContext extends RefundContextData {
+  policy: Policy;
+}
+
+export type SubmitResult =
+  | { kind: 'refunded'; refunded: { amount: string; currency: string } }
+  | { kind: 'rejected'; code: string; message: string }
+  /** 409: the key was reused with another payload. Never resend automatically. */
+  | { kind: 'alarm'; code: string; message: string };
+
+function retryOrFail<T>(outcome: Exclude<Outcome<T>, { kind: 'success' }>, what: string): never {
+  switch (outcome.kind) {
+    case 'throttled':
+      throw ApplicationFailure.create({
+        type: 'Throttled',
+        message: `${what}: throttled (${outcome.message}); retrying after ${outcome.retryAfterMs} ms`,
+        nextRetryDelay: outcome.retryAfterMs,
+      });
+    case 'unknown':
+      throw ApplicationFailure.create({ type: 'UnknownOutcome', message: `${what}: outcome unknown (${outcome.message})` });
+    case 'rejected':
+      throw ApplicationFailure.create({
+        type: `Rejected:${outcome.code}`,
+        message: `${what}: rejected ${outcome.code}: ${outcome.message}`,
+        nonRetryable: true,
+      });
+  }
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const refundFailedAttempts = deps.refundFailedAttempts ?? 3;
+
+  async function readOrder(orderId: string): Promise<BwpOrder | null> {
+    const outcome = await deps.bwp.getOrder(orderId);
+    if (outcome.kind !== 'success') retryOrFail(outcome, 'BwP order query');
+    return outcome.value;
+  }
+
+  return {
+    /** Re-reads the BwP order and, through its EXTERNAL_ID alias, the store's order. */
+    async fetchRefundContext(input: { orderId: string }): Promise<FetchedContext> {
+      const order = await readOrder(input.orderId);
+      const storeOrderId = order?.aliases.find((a) => a.aliasType === ALIAS_EXTERNAL_ID)?.aliasId;
+      let storeOrder: StoreOrder | null = null;
+      if (storeOrderId) {
+        const outcome = await deps.refunds.getStoreOrder(storeOrderId);
+        if (outcome.kind !== 'success') retryOrFail(outcome, 'store order read');
+        storeOrder = outcome.value;
+      }
+      return { order, storeOrder, storeOrderId, policy: deps.policy };
+    },
+
+    /** The refund's current BwP state (null when the order or refund is gone). */
+    async checkRefundState(input: { orderId: string; refundId: string }): Promise<RefundState | null> {
+      const order = await readOrder(input.orderId);
+      return order?.refunds.details.find((r) => r.id === input.refundId)?.state ?? null;
+    },
+
+    /**
+     * POST /refund, on its own rate-limited task queue. Unknown outcomes and throttling throw (Temporal retries with
+     * the same payload and key); definitive answers are returned for the workflow to act on.
+     */
+    async submitRefund(input: { request: RefundRequest }): Promise<SubmitResult> {
+      const outcome = await deps.refunds.submitRefund(input.request);
+      switch (outcome.kind) {
+        case 'success':
+          return { kind: 'refunded', refunded: outcome.value.refunded };
+        case 'rejected':
+          if (outcome.code === 'IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH') {
+            log.error('idempotency key reused with another payload', { key: input.request.id, order: input.request.order });
+            return { kind: 'alarm', code: outcome.code, message: outcome.message };
+          }
+          if (outcome.code === 'UNAUTHORIZED') retryOrFail({ ...outcome, kind: 'unknown' }, 'POST /refund (credentials)');
+          if (outcome.code === 'REFUND_FAILED' && activityInfo().attempt < refundFailedAttempts) {
+            throw ApplicationFailure.create({ type: 'RefundFailed', message: `POST /refund: REFUND_FAILED (${outcome.message}); trying again` });
+          }
+          return { kind: 'rejected', code: outcome.code, message: outcome.message };
+        default:
+          return retryOrFail(outcome, 'POST /refund');
+      }
+    },
+
+    /**
+     * updateOrder, made idempotent by reading first: when BwP already shows this update (same state and cumulative total,
+     * e.g. an earlier attempt applied but its answer was lost), it is not sent again.
+     */
+    async reportToBwp(input: { update: UpdateOrderInput }): Promise<RefundState> {
+      const wanted = input.update.refunds[0]!;
+      const current = (await readOrder(input.update.orderId))?.refunds.details.find((r) => r.id === wanted.id);
+      if (
+        current &&
+        current.state === wanted.state &&
+        current.refundTotal?.totalAmount.amount === wanted.refundTotal.totalAmount.amount &&
+        (wanted.aliases ?? []).every((a) => current.aliases.some((c) => c.aliasType === a.aliasType && c.aliasId === a.aliasId))
+      ) {
+        return current.state;
+      }
+      const outcome = await deps.bwp.updateOrder(input.update);
+      if (outcome.kind !== 'success') retryOrFail(outcome, 'BwP updateOrder');
+      return outcome.value.refunds.details.find((r) => r.id === wanted.id)?.state ?? wanted.state;
+    },
+  };
+}
+
+export type RefundActivities = ReturnType<typeof createActivities>;

@@ -1,0 +1,15 @@
+import type { Policy } from '../domain/context';
+import { DEFAULT_MERCHANT_REASONS, DEFAULT_REASON_MAP } from '../domain/reasons';
+import type { Config } from './config';
+
+/** The refund policy the workflows apply, from config: reason map (over the defaults) and appeasement. */
+export function policyFromConfig(config: Config): Policy {
+  return {
+    reasons: {
+      map: { ...DEFAULT_REASON_MAP, ...config.REASON_MAP },
+      defaultReason: config.DEFAULT_MERCHANT_REASON,
+      merchantReasons: DEFAULT_MERCHANT_REASONS,
+    },
+    allowAppeasement: config.ALLOW_APPEASEMENT,
+  };
+}

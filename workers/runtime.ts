@@ -1,0 +1,33 @@
+import type { LogLevel } from '@temporalio/common';
+import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
+import type { Logger } from '../common/logger';
+
+const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
+
+let installed = false;
+
+/**
+ * Routes the SDK's own logs (worker, workflow `log`, activity `log`) into pino, and exposes the SDK's metrics to
+ * Prometheus when a bind address is given. Must run once, before any Worker or NativeConnection is created.
+ */
+export function installRuntime(logger: Logger, opts: { metricsBindAddress?: string } = {}): void {
+  if (installed) return;
+  installed = true;
+  const sdkLogger = logger.child({ component: 'temporal' });
+  const level: LogLevel = logger.isLevelEnabled('debug') ? 'DEBUG' : 'INFO';
+  Runtime.install({
+    logger: new DefaultLogger(level, ({ level, message, meta }) => {
+      sdkLogger[LEVELS[level]](meta ?? {}, message);
+    }),
+    telemetryOptions: {
+      logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN' }) },
+      ...(opts.metricsBindAddress ? { metrics: { prometheus: { bindAddress: opts.metricsBindAddress } } } : {}),
+    },
+  });
+}

@@ -1,0 +1,123 @@
+import path from 'node:path';
+import type http from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { createClientsFromConfig } from '../activities/clients';
+import { createApp } from '../api/app';
+import { loadConfig } from '../common/config';
+import { createLogger } from '../common/logger';
+import { policyFromConfig } from '../common/policy';
+import { temporalConnectionOptions } from '../common/temporal';
+import { createSandbox } from '../sandbox';
+import { installRuntime } from './runtime';
+import { findTemporalCli, startDevServer, type DevServer } from './temporal-server';
+import { createRefundWorkers, runWorkers } from './worker';
+
+/**
+ * `npm start`: the whole service on one machine. Without TEMPORAL_ADDRESS it runs a local Temporal dev server (SQLite in
+ * DATA_DIR, Web UI on), the sandbox of Buy with Prime and the store (SANDBOX_ENABLED), the workers and the API.
+ * With TEMPORAL_ADDRESS it runs only the workers and the API against it. Ctrl-C stops everything cleanly; running it
+ * again resumes every unfinished refund from the database.
+ */
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.LOG_LEVEL, name: 'refund-orchestrator' });
+  installRuntime(logger, { metricsBindAddress: `127.0.0.1:${config.METRICS_PORT}` });
+
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((err: unknown) => logger.error({ err }, 'error while stopping'));
+  };
+
+  let server: DevServer | undefined;
+  if (!config.TEMPORAL_ADDRESS) {
+    const cli = await findTemporalCli({ cliPath: config.TEMPORAL_CLI, log: logger });
+    server = await startDevServer({
+      cli,
+      dbFile: path.join(config.DATA_DIR, 'temporal.db'),
+      port: config.TEMPORAL_DEV_PORT,
+      uiPort: config.TEMPORAL_UI_PORT,
+      namespace: config.TEMPORAL_NAMESPACE,
+      log: logger,
+    });
+    stops.push(() => server!.stop());
+  }
+  const address = server?.address ?? config.TEMPORAL_ADDRESS!;
+
+  if (config.SANDBOX_ENABLED) {
+    const sandbox = await createSandbox({
+      bwpPort: config.SANDBOX_BWP_PORT,
+      storePort: config.SANDBOX_STORE_PORT,
+      bwpToken: config.BWP_API_TOKEN,
+      refundToken: config.REFUND_API_TOKEN,
+      businessProductId: config.BWP_TARGET_ID,
+      stateFile: config.SANDBOX_STATE_FILE ?? path.join(config.DATA_DIR, 'sandbox-state.json'),
+      webhook: {
+        url: `http://${config.API_HOST}:${config.API_PORT}/webhooks/bwp`,
+        basicUser: config.WEBHOOK_BASIC_USER,
+        basicPassword: config.WEBHOOK_BASIC_PASSWORD,
+      },
+      logger: logger.child({ component: 'sandbox' }),
+      seedFixtures: true,
+    });
+    stops.push(() => sandbox.close());
+    logger.info({ bwp: sandbox.bwpUrl, store: sandbox.storeUrl }, 'sandbox listening');
+  }
+
+  const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(config, address));
+  stops.push(() => nativeConnection.close());
+  const { bwp, refunds } = createClientsFromConfig(config, logger);
+  const workers = await createRefundWorkers({
+    connection: nativeConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    deps: { bwp, refunds, policy: policyFromConfig(config) },
+    submitRatePerSecond: config.REFUND_RATE_LIMIT_PER_SECOND,
+    roles: config.WORKER_ROLES,
+  });
+  const running = runWorkers(workers);
+
+  const connection = await Connection.connect(temporalConnectionOptions(config, address));
+  stops.push(() => connection.close());
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const app = createApp({ client, config, logger, policy: policyFromConfig(config) });
+  const httpServer: http.Server = await new Promise((resolve) => {
+    const s = app.listen(config.API_PORT, config.API_HOST, () => resolve(s));
+  });
+  const apiUrl = `http://${config.API_HOST}:${config.API_PORT}`;
+
+  logger.info(
+    {
+      api: apiUrl,
+      console: `${apiUrl}/console`,
+      temporal: address,
+      temporalUI: server?.uiUrl ?? '(external)',
+      metrics: `http://127.0.0.1:${config.METRICS_PORT}/metrics`,
+    },
+    'refund-orchestrator is running (Ctrl-C to stop)',
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping: API, then workers (draining in-flight activities), then sandbox and Temporal');
+    await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    for (const w of workers) w.shutdown();
+    await running.catch((err: unknown) => logger.error({ err }, 'worker failed'));
+    await stopAll();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  running.catch(async (err: unknown) => {
+    logger.fatal({ err }, 'a worker stopped unexpectedly');
+    await shutdown('worker-failure');
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

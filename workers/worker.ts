@@ -1,0 +1,72 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities';
+import { REFUND_TASK_QUEUE, submitTaskQueue } from '../workflows/refund.contract';
+
+/** Prebuilt by `npm run build` (scripts/build-workflow-bundle.ts); used in production instead of bundling at start. */
+export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..', fs.existsSync(path.resolve(__dirname, '..', 'package.json')) ? 'dist' : '', 'workflow-bundle.js');
+
+export interface RefundWorkersOptions {
+  connection: NativeConnection;
+  namespace: string;
+  /** Default REFUND_TASK_QUEUE; tests use a unique queue each. */
+  taskQueue?: string;
+  deps: ActivityDeps;
+  /** Server-side rate limit of POST /refund across every worker of the submission task queue. */
+  submitRatePerSecond: number;
+  /** Defaults to `<hostname>-<pid>`. */
+  identity?: string;
+  /** Which queues this process serves (default both). */
+  roles?: ('refunds' | 'submissions')[];
+  /** Passed by tests to share one bundle; production uses the prebuilt bundle when present. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Extra worker options (tests: maxCachedWorkflows, shutdownGraceTime…). */
+  overrides?: Partial<WorkerOptions>;
+}
+
+export function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  if (fs.existsSync(WORKFLOW_BUNDLE_PATH)) return { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } };
+  return { workflowsPath: require.resolve('../workflows') };
+}
+
+/**
+ * The workers of one process: the refund queue (workflows and their light activities) and the submission queue
+ * (only POST /refund, rate-limited by the Temporal server with maxTaskQueueActivitiesPerSecond).
+ */
+export async function createRefundWorkers(opts: RefundWorkersOptions): Promise<Worker[]> {
+  const identity = opts.identity ?? `${os.hostname()}-${process.pid}`;
+  const activities = createActivities(opts.deps);
+  const taskQueue = opts.taskQueue ?? REFUND_TASK_QUEUE;
+  const roles = opts.roles ?? ['refunds', 'submissions'];
+  const common = { connection: opts.connection, namespace: opts.namespace, identity, shutdownGraceTime: '30s', ...opts.overrides };
+  const workers: Promise<Worker>[] = [];
+  if (roles.includes('refunds')) {
+    const { submitRefund: _submit, ...light } = activities;
+    workers.push(
+      Worker.create({
+        ...common,
+        taskQueue,
+        ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : workflowSource()),
+        activities: light,
+      }),
+    );
+  }
+  if (roles.includes('submissions')) {
+    workers.push(
+      Worker.create({
+        ...common,
+        taskQueue: submitTaskQueue(taskQueue),
+        activities: { submitRefund: activities.submitRefund },
+        maxTaskQueueActivitiesPerSecond: opts.submitRatePerSecond,
+      }),
+    );
+  }
+  return Promise.all(workers);
+}
+
+/** Runs workers until all of them stop (after `shutdown()`: in-flight activities drain first). */
+export async function runWorkers(workers: Worker[]): Promise<void> {
+  await Promise.all(workers.map((w) => w.run()));
+}

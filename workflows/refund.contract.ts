@@ -1,0 +1,202 @@
+/**
+ * The contract of the refund workflow: everything the API, workers and tests need to talk to it, and nothing else.
+ * Import this, never string names. (Kept free of I/O so workflow code, the API and tests all share it.)
+ */
+import {
+  defineQuery,
+  defineSearchAttributeKey,
+  defineSignal,
+  defineUpdate,
+  SearchAttributeType,
+} from '@temporalio/common';
+import type { Problem } from '../domain/problems';
+import type { RefundPlan } from '../domain/plan';
+import type { RepairInput, DeclineInput, ResolveInput } from '../domain/schemas/repair';
+import type { RefundState } from '../domain/schemas/bwp';
+import type { Policy } from '../domain/context';
+import type { RefundContextData } from '../activities';
+
+/** Default task queue of the refund workflows and of their light activities (fetch, report, poll); TEMPORAL_TASK_QUEUE. */
+export const REFUND_TASK_QUEUE = 'refunds';
+/**
+ * Task queue of `POST /refund` only, derived from the workflow's queue: its rate limit is enforced by the Temporal
+ * server across all workers of that queue.
+ */
+export function submitTaskQueue(refundTaskQueue: string): string {
+  return `${refundTaskQueue}-submissions`;
+}
+
+/** One workflow per BwP refund: the same refund never runs twice at once. */
+export function refundWorkflowId(orderId: string, refundId: string): string {
+  return `refund:${orderId}:${refundId}`;
+}
+
+/** The idempotency key of POST /refund: one per refund and plan revision, reused on every retry of that revision. */
+export function refundIdempotencyKey(orderId: string, refundId: string, revision: number): string {
+  return `bwp-${orderId}-${refundId}-r${revision}`;
+}
+
+export enum RefundStatus {
+  FETCHING = 'FETCHING',
+  AWAITING_REPAIR = 'AWAITING_REPAIR',
+  SUBMITTING = 'SUBMITTING',
+  REPORTING = 'REPORTING',
+  AWAITING_SETTLEMENT = 'AWAITING_SETTLEMENT',
+  REFUNDED = 'REFUNDED',
+  PARTIALLY_REFUNDED = 'PARTIALLY_REFUNDED',
+  DECLINED = 'DECLINED',
+  RESOLVED_ELSEWHERE = 'RESOLVED_ELSEWHERE',
+  CANCELLED = 'CANCELLED',
+}
+
+export const TERMINAL_STATUSES: readonly RefundStatus[] = [
+  RefundStatus.REFUNDED,
+  RefundStatus.PARTIALLY_REFUNDED,
+  RefundStatus.DECLINED,
+  RefundStatus.RESOLVED_ELSEWHERE,
+  RefundStatus.CANCELLED,
+];
+
+/** Custom search attributes, by name and server type. Registered by the dev server set-up and by docker-compose. */
+export const SEARCH_ATTRIBUTES = {
+  RefundStatus: 'Keyword',
+  BwpOrderId: 'Keyword',
+  StoreOrderId: 'Keyword',
+  RefundProblemCodes: 'KeywordList',
+  NeedsAttention: 'Bool',
+} as const;
+
+export const SA = {
+  status: defineSearchAttributeKey('RefundStatus', SearchAttributeType.KEYWORD),
+  bwpOrderId: defineSearchAttributeKey('BwpOrderId', SearchAttributeType.KEYWORD),
+  storeOrderId: defineSearchAttributeKey('StoreOrderId', SearchAttributeType.KEYWORD),
+  problemCodes: defineSearchAttributeKey('RefundProblemCodes', SearchAttributeType.KEYWORD_LIST),
+  needsAttention: defineSearchAttributeKey('NeedsAttention', SearchAttributeType.BOOL),
+};
+
+export interface RefundWorkflowInput {
+  orderId: string;
+  refundId: string;
+  businessProductId?: string;
+  /** Durations the workflow waits, in ms (production defaults come from config; tests shorten them). */
+  timing?: Partial<RefundTiming>;
+  /** Set by continue-as-new only: the state and the messages not yet acted on. */
+  carried?: CarriedState;
+}
+
+export interface CarriedState {
+  state: RefundWorkflowState;
+  context?: RefundContextData;
+  policy?: Policy;
+  pendingRepair?: RepairMessage;
+  pendingDecision?: PendingDecision;
+  seenRequests: string[];
+}
+
+export type PendingDecision =
+  | { kind: 'decline'; msg: DeclineMessage }
+  | { kind: 'resolve'; msg: ResolveMessage }
+  | { kind: 'cancel'; msg: CancelMessage };
+
+export interface RefundTiming {
+  /** First re-check of BwP while parked; doubles up to recheckMaxMs. */
+  recheckInitialMs: number;
+  recheckMaxMs: number;
+  /** Parked this long without repair: NeedsAttention=true. */
+  attentionAfterMs: number;
+  /** First settlement poll after reporting; doubles up to settleMaxMs. */
+  settleInitialMs: number;
+  settleMaxMs: number;
+}
+
+export const DEFAULT_TIMING: RefundTiming = {
+  recheckInitialMs: 60_000,
+  recheckMaxMs: 6 * 3600_000,
+  attentionAfterMs: 24 * 3600_000,
+  settleInitialMs: 30_000,
+  settleMaxMs: 3600_000,
+};
+
+/** Who did what, when: every operator message, accepted or not. */
+export interface AuditEntry {
+  at: string;
+  operator: string;
+  action: 'repair' | 'decline' | 'resolve' | 'cancel';
+  accepted: boolean;
+  detail?: unknown;
+  problems?: Problem[];
+}
+
+export interface SubmissionAttempt {
+  revision: number;
+  idempotencyKey: string;
+  at: string;
+  outcome: 'refunded' | 'rejected' | 'alarm';
+  code?: string;
+  message?: string;
+  refunded?: { amount: string; currency: string };
+}
+
+export interface RefundWorkflowState {
+  orderId: string;
+  refundId: string;
+  status: RefundStatus;
+  storeOrderId?: string;
+  bwpState?: RefundState;
+  problems: Problem[];
+  plan?: RefundPlan;
+  /** Increases on every new plan after a definitive rejection or a repair: a new revision means a new idempotency key. */
+  revision: number;
+  suggestion?: { repair: RepairInput; explanation: string[] };
+  attempts: SubmissionAttempt[];
+  audit: AuditEntry[];
+  needsAttention: boolean;
+  parkedSince?: string;
+  /** Total refunded on the store for this refund so far, decimal string. */
+  refunded?: { amount: string; currency: string };
+  result?: RefundResult;
+}
+
+export interface RefundResult {
+  status: RefundStatus;
+  orderId: string;
+  refundId: string;
+  /** What the store refunded, as a decimal string (absent when nothing moved). */
+  refunded?: { amount: string; currency: string };
+  bwpState?: RefundState;
+  statusReason?: string;
+  note?: string;
+}
+
+export interface OperatorMessage<T> {
+  operator: string;
+  /** Client-chosen id, so a retried HTTP call is applied once. */
+  requestId?: string;
+  input: T;
+}
+
+export type RepairMessage = OperatorMessage<RepairInput>;
+export type DeclineMessage = OperatorMessage<DeclineInput>;
+export type ResolveMessage = OperatorMessage<ResolveInput>;
+export type CancelMessage = OperatorMessage<{ note?: string }>;
+
+export interface RepairAccepted {
+  plan: RefundPlan;
+  revision: number;
+}
+
+// Signals: durable, fire-and-forget (the Temporal UI and `temporal workflow signal` can send them).
+export const repairSignal = defineSignal<[RepairMessage]>('repair');
+export const declineSignal = defineSignal<[DeclineMessage]>('decline');
+export const resolveSignal = defineSignal<[ResolveMessage]>('resolve');
+export const cancelSignal = defineSignal<[CancelMessage]>('cancel');
+/** A later BwP event for the same refund: re-check now. */
+export const refundEventSignal = defineSignal<[{ eventId: string; descriptor: string }]>('refundEvent');
+
+// Updates: the same operator messages with a validator, so the API answers at once with the problems.
+export const repairUpdate = defineUpdate<RepairAccepted, [RepairMessage]>('repairUpdate');
+export const declineUpdate = defineUpdate<RefundWorkflowState, [DeclineMessage]>('declineUpdate');
+export const resolveUpdate = defineUpdate<RefundWorkflowState, [ResolveMessage]>('resolveUpdate');
+export const cancelUpdate = defineUpdate<RefundWorkflowState, [CancelMessage]>('cancelUpdate');
+
+export const stateQuery = defineQuery<RefundWorkflowState>('state');
