@@ -1,0 +1,94 @@
+import type { Logger } from '../../common/logger';
+import { classifyNetworkError, type HeaderLookup, type Outcome } from './outcome';
+
+/** Per-call options every client method accepts. */
+export interface CallOptions {
+  /** Aborts the call early, e.g. the activity's cancellation signal; the outcome is then `unknown`. */
+  signal?: AbortSignal;
+}
+
+export interface ExchangeRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** Turns a complete answer (status, headers, body) into an outcome; one of the pure classifiers of outcome.ts. */
+export type Classifier<T> = (status: number, headers: HeaderLookup, bodyText: string) => Outcome<T>;
+
+/**
+ * Sends one request and classifies what came back. It never throws: every HTTP status and every network failure becomes
+ * an Outcome. It logs one line per call with the method, URL path, status, duration and outcome kind; never the
+ * headers or the body, because they carry the credentials and the shopper's order.
+ */
+export async function exchange<T>(
+  request: ExchangeRequest,
+  classify: Classifier<T>,
+  logger: Logger | undefined,
+  logFields: Record<string, unknown> = {},
+): Promise<Outcome<T>> {
+  const path = new URL(request.url).pathname;
+  const what = `${request.method} ${path}`;
+  const timeout = AbortSignal.timeout(request.timeoutMs);
+  const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+  const started = performance.now();
+  let status: number | undefined;
+  let outcome: Outcome<T>;
+  try {
+    const res = await fetch(request.url, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
+      signal,
+      // A redirect is classified, not followed: following would re-send (or drop) a refund behind our back.
+      redirect: 'manual',
+    });
+    status = res.status;
+    // The timeout also covers reading the body, so a server that stalls mid-answer ends as `unknown` too.
+    const bodyText = await res.text();
+    outcome = classify(res.status, res.headers, bodyText);
+  } catch (err) {
+    const context = status === undefined ? what : `${what} (status ${status}, answer cut off)`;
+    const failure = classifyNetworkError(err, context, request.timeoutMs);
+    outcome = status === undefined ? failure : { ...failure, status };
+  }
+  logOutcome(logger, { ...logFields, method: request.method, path, status, durationMs: elapsed(started) }, outcome);
+  return outcome;
+}
+
+function logOutcome(logger: Logger | undefined, fields: Record<string, unknown>, outcome: Outcome<unknown>): void {
+  if (!logger) return;
+  switch (outcome.kind) {
+    case 'success':
+      logger.info({ ...fields, outcome: outcome.kind }, 'http call succeeded');
+      return;
+    case 'rejected':
+      logger.warn(
+        { ...fields, outcome: outcome.kind, code: outcome.code, retryable: outcome.retryable, reason: outcome.message },
+        'http call rejected',
+      );
+      return;
+    case 'throttled':
+      logger.warn({ ...fields, outcome: outcome.kind, retryAfterMs: outcome.retryAfterMs }, 'http call throttled');
+      return;
+    case 'unknown':
+      logger.warn({ ...fields, outcome: outcome.kind, reason: outcome.message }, 'http call outcome unknown');
+      return;
+  }
+}
+
+function elapsed(started: number): number {
+  return Math.round(performance.now() - started);
+}
+
+/** Validates the options shared by both factories; a bad value is a programmer or config error, so it throws. */
+export function checkBaseOptions(client: string, opts: { url: string; token: string; timeoutMs: number }): void {
+  if (!URL.canParse(opts.url)) throw new TypeError(`${client}: url must be an absolute URL`);
+  if (typeof opts.token !== 'string' || opts.token.trim() === '') throw new TypeError(`${client}: token is required`);
+  if (!Number.isFinite(opts.timeoutMs) || opts.timeoutMs <= 0) {
+    throw new TypeError(`${client}: timeoutMs must be a positive number`);
+  }
+}
