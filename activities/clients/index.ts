@@ -4,7 +4,6 @@ import { createBwpClient, type BwpClient } from './bwp-client';
 import { createRefundClient, type RefundClient } from './refund-client';
 
 export * from './outcome';
-export * from './failure';
 export type { CallOptions } from './http';
 export {
   createBwpClient,

@@ -10,6 +10,9 @@ import { RefundErrorBody, RefundSuccess, StoreOrder } from '../../domain/schemas
  * The rule that shapes every choice below (DOMAIN.md, "Money moves exactly once"): an answer may be called `rejected`
  * only when it proves that nothing happened, because a rejection lets the workflow move on to a new idempotency key.
  * Anything that leaves doubt is `unknown`, which the workflow retries with the same key until a definitive answer.
+ * One exception is deliberate: 409 IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH is `rejected` although whether money moved under
+ * that key is unknown, because resending can never settle it; the workflow treats that code as an alarm for a human and
+ * must neither resend nor open a new key by itself.
  */
 export type Outcome<T> =
   | { kind: 'success'; value: T }
@@ -28,7 +31,6 @@ export type Outcome<T> =
   | { kind: 'throttled'; retryAfterMs: number; message: string }
   | { kind: 'unknown'; message: string; status?: number };
 
-export type OutcomeKind = Outcome<unknown>['kind'];
 export type Failed = Exclude<Outcome<never>, { kind: 'success' }>;
 
 /** What the classifiers need from response headers; the fetch `Headers` class fits. */
@@ -89,7 +91,8 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
  * | 400 / 404 with `{error:{code}}`                     | rejected with that code                                  |
  * | 401 / 403                                           | rejected UNAUTHORIZED                                    |
  * | 408                                                 | unknown (the request may not have been read in full)     |
- * | 409                                                 | rejected IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH (an alarm)   |
+ * | 409                                                 | rejected IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH: an alarm,  |
+ * |                                                     | money under that key unknown; never resend or re-key     |
  * | 429, or code RATE_LIMITED                           | throttled after Retry-After                              |
  * | other 4xx                                           | rejected with the body's code, else HTTP_<status>        |
  * | 500 REFUND_FAILED                                   | rejected REFUND_FAILED, retryable: true                  |

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import {
   classifyBwpOrderQueryResponse,
@@ -12,10 +11,6 @@ import {
   DEFAULT_RETRY_AFTER_MS,
   MAX_RETRY_AFTER_MS,
   parseRetryAfter,
-  THROTTLED,
-  toApplicationFailure,
-  UNKNOWN_OUTCOME,
-  unwrapOutcome,
   type Outcome,
 } from '../../activities/clients';
 import { bwpOrder, refundSuccess, storeOrder } from './fixtures';
@@ -417,42 +412,4 @@ void describe('classifyNetworkError', () => {
       assert.match(outcome.message, pattern);
     });
   }
-});
-
-void describe('toApplicationFailure / unwrapOutcome', () => {
-  void it('returns the value of a success', () => assert.equal(unwrapOutcome({ kind: 'success', value: 42 }), 42));
-
-  void it('makes a rejection non-retryable, typed by its code', () => {
-    const f = toApplicationFailure({ kind: 'rejected', code: 'INVALID_LINE_ITEMS', message: 'bad', status: 400 });
-    assert.ok(f instanceof ApplicationFailure);
-    assert.equal(f.type, 'INVALID_LINE_ITEMS');
-    assert.equal(f.nonRetryable, true);
-    assert.deepEqual(f.details, [{ kind: 'rejected', code: 'INVALID_LINE_ITEMS', status: 400 }]);
-  });
-
-  void it('leaves REFUND_FAILED to the workflow, flagged as worth another try with the same key', () => {
-    const f = toApplicationFailure({
-      kind: 'rejected',
-      code: 'REFUND_FAILED',
-      message: 'x',
-      status: 500,
-      retryable: true,
-    });
-    assert.equal(f.nonRetryable, true);
-    assert.deepEqual(f.details, [{ kind: 'rejected', code: 'REFUND_FAILED', status: 500, retryable: true }]);
-  });
-
-  void it('keeps throttling retryable after Retry-After', () => {
-    const f = toApplicationFailure({ kind: 'throttled', retryAfterMs: 7_000, message: 'slow down' });
-    assert.equal(f.type, THROTTLED);
-    assert.equal(f.nonRetryable, false);
-    assert.equal(f.nextRetryDelay, 7_000);
-  });
-
-  void it('keeps an unknown outcome retryable', () => {
-    assert.throws(
-      () => unwrapOutcome({ kind: 'unknown', message: 'timed out' }),
-      (e: unknown) => e instanceof ApplicationFailure && e.type === UNKNOWN_OUTCOME && !e.nonRetryable,
-    );
-  });
 });
