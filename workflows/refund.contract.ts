@@ -2,13 +2,9 @@
  * The contract of the refund workflow: everything the API, workers and tests need to talk to it, and nothing else.
  * Import this, never string names. (Kept free of I/O so workflow code, the API and tests all share it.)
  */
-import {
-  defineQuery,
-  defineSearchAttributeKey,
-  defineSignal,
-  defineUpdate,
-  SearchAttributeType,
-} from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+// Safe outside workflow code too: these only build typed definitions.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Problem } from '../domain/problems';
 import type { RefundPlan } from '../domain/plan';
 import type { RepairInput, DeclineInput, ResolveInput } from '../domain/schemas/repair';

@@ -20,6 +20,7 @@ import type { RefundPlan } from '../domain/plan';
 import { suggestRepair } from '../domain/suggest';
 import { validateRefund, validateRepair } from '../domain/validate';
 import type { RefundDetails } from '../domain/schemas/bwp';
+import type { RepairInput } from '../domain/schemas/repair';
 import {
   cancelSignal,
   cancelUpdate,
@@ -161,10 +162,8 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     if (allowed) pendingDecision = decision;
     return allowed;
   };
-  const decisionOptions = {
-    validator: () => {
-      if (!waitingForOperator()) throw invalid('NotAllowed', [notWaitingProblem(state.status)]);
-    },
+  const decisionValidator = (_msg: { operator: string }) => {
+    if (!waitingForOperator()) throw invalid('NotAllowed', [notWaitingProblem(state.status)]);
   };
   /** Updates answer with the final state once the decision has been carried out. */
   const decideAndWait = async (decision: PendingDecision): Promise<RefundWorkflowState> => {
@@ -182,9 +181,9 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
   setHandler(cancelSignal, (msg) => {
     if (!alreadySeen(msg.requestId)) decide({ kind: 'cancel', msg });
   });
-  setHandler(declineUpdate, (msg) => decideAndWait({ kind: 'decline', msg }), decisionOptions);
-  setHandler(resolveUpdate, (msg) => decideAndWait({ kind: 'resolve', msg }), decisionOptions);
-  setHandler(cancelUpdate, (msg) => decideAndWait({ kind: 'cancel', msg }), decisionOptions);
+  setHandler(declineUpdate, (msg) => decideAndWait({ kind: 'decline', msg }), { validator: decisionValidator });
+  setHandler(resolveUpdate, (msg) => decideAndWait({ kind: 'resolve', msg }), { validator: decisionValidator });
+  setHandler(cancelUpdate, (msg) => decideAndWait({ kind: 'cancel', msg }), { validator: decisionValidator });
   setHandler(refundEventSignal, () => {
     recheckRequested = true;
   });
@@ -272,6 +271,13 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
       audit({ operator: 'system', action: 'repair', accepted: false, detail: 'the order changed after the repair was accepted', problems: verdict.problems });
     }
     state.suggestion = vctx ? suggestRepair(vctx, state.problems) : undefined;
+    if (!state.suggestion && verdict.plan && verdict.problems.length === 0) {
+      // Only the store's rejection stands in the way: offer the same plan again (it will go under a new key).
+      state.suggestion = {
+        repair: repairFromPlan(verdict.plan),
+        explanation: ['The refund itself is valid; confirm to submit it again under a new idempotency key once the cause is fixed.'],
+      };
+    }
     return 'park';
   };
 
@@ -461,6 +467,21 @@ const STORE_CODE_TO_PROBLEM: Record<string, ProblemCode> = {
 
 function invalid(type: string, problems: Problem[]): ApplicationFailure {
   return ApplicationFailure.create({ type, message: problems.map((p) => p.message).join(' '), details: [problems], nonRetryable: true });
+}
+
+function repairFromPlan(plan: RefundPlan): RepairInput {
+  const currency = plan.report.currency;
+  return {
+    lines: plan.report.lines.map((l) => ({
+      lineItemId: l.lineItemId,
+      ticked: true,
+      quantity: l.quantity,
+      reason: l.reason,
+      amount: formatDecimal(l.amount, currency),
+    })),
+    shipping: plan.report.shipping || undefined,
+    mode: plan.mode,
+  };
 }
 
 function notWaitingProblem(status: RefundStatus): Problem {

@@ -1,0 +1,124 @@
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { createBwpClient, createRefundClient } from '../../activities/clients';
+import { startOrJoinRefund } from '../../api/start-refund';
+import { createLogger } from '../../common/logger';
+import { DEFAULT_MERCHANT_REASONS, DEFAULT_REASON_MAP } from '../../domain/reasons';
+import type { Policy } from '../../domain/context';
+import { createSandbox, loadFixture, uniqueFixture, type Fixture, type Sandbox } from '../../sandbox';
+import { createRefundWorkers, runWorkers } from '../../workers/worker';
+import { stateQuery, type RefundTiming, type RefundWorkflowState } from '../../workflows/refund.contract';
+import type { refundWorkflow } from '../../workflows/refund';
+import { installRuntime } from '../../workers/runtime';
+import { createTestEnv, stopOwnServer, uniqueId, workflowBundle } from './temporal';
+
+export const TOKENS = { bwp: 'test-bwp-token', refund: 'test-refund-token', businessProductId: 'test-bp' };
+
+/** Fast timings so parked refunds re-check and flag attention within a test. */
+export const FAST_TIMING: Partial<RefundTiming> = {
+  recheckInitialMs: 500,
+  recheckMaxMs: 2000,
+  attentionAfterMs: 60_000,
+  settleInitialMs: 200,
+  settleMaxMs: 1000,
+};
+
+export const TEST_POLICY: Policy = {
+  reasons: { map: DEFAULT_REASON_MAP, merchantReasons: DEFAULT_MERCHANT_REASONS },
+  allowAppeasement: true,
+};
+
+export interface Harness {
+  env: TestWorkflowEnvironment;
+  client: Client;
+  sandbox: Sandbox;
+  taskQueue: string;
+  workers: Worker[];
+  /** Seeds a unique copy of a fixture and starts its refund workflow. */
+  startRefund(
+    fixtureName: string,
+    opts?: { timing?: Partial<RefundTiming>; mutate?: (f: Fixture) => void },
+  ): Promise<{ fixture: Fixture; handle: WorkflowHandle<typeof refundWorkflow>; workflowId: string }>;
+  close(): Promise<void>;
+}
+
+/** A real Temporal server, the real sandbox on real HTTP, the real clients and workers on a unique task queue. */
+export async function createHarness(opts: { submitRatePerSecond?: number; runWorkers?: boolean; policy?: Policy } = {}): Promise<Harness> {
+  const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'warn', pretty: false });
+  installRuntime(logger);
+  const env = await createTestEnv();
+  const sandbox = await createSandbox({
+    bwpToken: TOKENS.bwp,
+    refundToken: TOKENS.refund,
+    businessProductId: TOKENS.businessProductId,
+    logger,
+  });
+  const taskQueue = uniqueId('refunds');
+  const deps = {
+    bwp: createBwpClient({ url: sandbox.bwpUrl, token: TOKENS.bwp, targetId: TOKENS.businessProductId, apiVersion: '2024-11-01', timeoutMs: 3000 }),
+    refunds: createRefundClient({ url: sandbox.storeUrl, token: TOKENS.refund, timeoutMs: 2000 }),
+    policy: opts.policy ?? TEST_POLICY,
+  };
+  const workers =
+    opts.runWorkers === false
+      ? []
+      : await createRefundWorkers({
+          connection: env.nativeConnection,
+          namespace: env.namespace ?? 'default',
+          taskQueue,
+          deps,
+          submitRatePerSecond: opts.submitRatePerSecond ?? 100,
+          workflowBundle: await workflowBundle(),
+          overrides: { shutdownGraceTime: '2s' },
+        });
+  const running = runWorkers(workers);
+  return {
+    env,
+    client: env.client,
+    sandbox,
+    taskQueue,
+    workers,
+    async startRefund(name, o = {}) {
+      const fixture = uniqueFixture(loadFixture(name), { businessProductId: TOKENS.businessProductId });
+      o.mutate?.(fixture);
+      await sandbox.seed(fixture);
+      const started = await startOrJoinRefund(env.client, {
+        orderId: fixture.bwpOrder.id,
+        refundId: fixture.refundId,
+        eventId: uniqueId('evt'),
+        taskQueue,
+        timing: { ...FAST_TIMING, ...o.timing },
+      });
+      return { fixture, workflowId: started.workflowId, handle: env.client.workflow.getHandle<typeof refundWorkflow>(started.workflowId) };
+    },
+    async close() {
+      for (const w of workers) w.shutdown();
+      await running;
+      await sandbox.close();
+      await env.teardown();
+      await stopOwnServer();
+    },
+  };
+}
+
+/** Polls the workflow's state until `predicate` holds (or fails after `timeoutMs`). */
+export async function waitForState(
+  handle: WorkflowHandle,
+  predicate: (s: RefundWorkflowState) => boolean,
+  timeoutMs = 30_000,
+): Promise<RefundWorkflowState> {
+  const deadline = Date.now() + timeoutMs;
+  let last: RefundWorkflowState | undefined;
+  for (;;) {
+    try {
+      const current = await handle.query(stateQuery);
+      last = current;
+      if (predicate(current)) return current;
+    } catch {
+      // not started yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting; last state: ${JSON.stringify(last, null, 1)?.slice(0, 3000)}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
