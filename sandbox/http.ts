@@ -1,0 +1,87 @@
+import { timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import { type AddressInfo } from 'node:net';
+import type express from 'express';
+
+/** Constant-time comparison of a presented credential with the configured one. */
+export function safeEqual(presented: string | undefined, expected: string): boolean {
+  if (presented === undefined) return false;
+  const a = Buffer.from(presented);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+/** The admin API changes the simulators' state without credentials, so it answers only to this machine. */
+export const loopbackOnly: express.RequestHandler = (req, res, next) => {
+  if (LOOPBACK.has(req.socket.remoteAddress ?? '')) {
+    next();
+    return;
+  }
+  res.status(403).json({ error: { code: 'FORBIDDEN', message: 'The admin API answers only on loopback' } });
+};
+
+/** True for the errors express.json() raises on a body it cannot read (malformed, too large, bad charset). */
+export function isBodyError(err: unknown): boolean {
+  const status = (err as { status?: unknown } | null)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
+export function delay(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}
+
+/** One request that reached a simulator's API, kept so tests can prove a rate or count retries. */
+export interface RequestRecord {
+  /** Epoch milliseconds at arrival. */
+  at: number;
+  method: string;
+  path: string;
+  /** The status answered, or null when the connection was held or destroyed (commit-then-fail). */
+  status: number | null;
+}
+
+/** Records a request at arrival and fills in its status when the answer is sent. */
+export function recordRequest(log: RequestRecord[], req: express.Request, res: express.Response): RequestRecord {
+  const record: RequestRecord = { at: Date.now(), method: req.method, path: req.path, status: null };
+  log.push(record);
+  res.on('finish', () => {
+    record.status = res.statusCode;
+  });
+  return record;
+}
+
+export interface Listening {
+  server: http.Server;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Starts an app on host:port (0 picks a free port) and gives a close() that also drops held connections. */
+export async function listen(app: express.Express, host: string, port: number): Promise<Listening> {
+  const server = http.createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    server,
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Base URL of a listening server, always with an IPv4/IPv6 literal that fetch accepts. */
+export function baseUrl(host: string, port: number): string {
+  const literal = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  return `http://${literal}:${port}`;
+}

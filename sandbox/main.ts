@@ -1,0 +1,60 @@
+import { loadConfig } from '../common/config';
+import { createLogger } from '../common/logger';
+import { createSandbox } from './index';
+
+/**
+ * `npm run sandbox`: both simulators alone, from config (SANDBOX_BWP_PORT, SANDBOX_STORE_PORT, BWP_API_TOKEN,
+ * BWP_TARGET_ID, REFUND_API_TOKEN, SANDBOX_STATE_FILE, LOG_LEVEL), with every fixture seeded. REFUND_REQUESTED events
+ * from POST /admin/events go to the service's webhook (API_HOST/API_PORT) with its configured credentials.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.LOG_LEVEL, name: 'sandbox' });
+  const sandbox = await createSandbox({
+    bwpPort: config.SANDBOX_BWP_PORT,
+    storePort: config.SANDBOX_STORE_PORT,
+    bwpToken: config.BWP_API_TOKEN,
+    refundToken: config.REFUND_API_TOKEN,
+    businessProductId: config.BWP_TARGET_ID,
+    stateFile: config.SANDBOX_STATE_FILE,
+    webhook: {
+      url: `http://${config.API_HOST}:${config.API_PORT}/webhooks/bwp`,
+      ...(config.WEBHOOK_BEARER_TOKEN
+        ? { bearer: config.WEBHOOK_BEARER_TOKEN }
+        : { basicUser: config.WEBHOOK_BASIC_USER, basicPassword: config.WEBHOOK_BASIC_PASSWORD }),
+    },
+    seedFixtures: true,
+    logger,
+  });
+  logger.info(
+    {
+      bwpUrl: sandbox.bwpUrl,
+      storeUrl: sandbox.storeUrl,
+      bwpAdminUrl: sandbox.bwpAdminUrl,
+      storeAdminUrl: sandbox.storeAdminUrl,
+      stateFile: config.SANDBOX_STATE_FILE ?? '(memory only)',
+    },
+    'sandbox listening',
+  );
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'sandbox stopping');
+    sandbox.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'sandbox did not stop cleanly');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

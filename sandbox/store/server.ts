@@ -1,0 +1,154 @@
+import express from 'express';
+import { type Logger } from '../../common/logger';
+import { adminErrorHandler, adminRouter, AdminRequestError, type Seeder } from '../admin';
+import { delay, isBodyError, recordRequest, safeEqual } from '../http';
+import { TokenBucket, type RateLimit } from '../rate-limit';
+import { StoreFaultsPatch, type StoreSimulator } from './simulator';
+
+/**
+ * HTTP in front of the store simulator: `POST /refund` and `GET /orders/:id` behind `X-Access-Token`, the account's
+ * rate limit on refunds, the faults (including commit-then-fail), and `/admin`.
+ */
+
+export interface StoreServerDeps {
+  sim: StoreSimulator;
+  seeder: Seeder;
+  token: string;
+  logger: Logger;
+  /** Source of randomness for errorRate (tests can make it deterministic). */
+  random?: () => number;
+}
+
+export interface StoreApp {
+  app: express.Express;
+  /** Stops the timers of connections held by a 'timeout' commit-then-fail. */
+  dispose(): void;
+}
+
+function fail(res: express.Response, status: number, code: string, message: string): void {
+  res.status(status).json({ error: { code, message } });
+}
+
+export function createStoreApp(deps: StoreServerDeps): StoreApp {
+  const { sim, logger } = deps;
+  const random = deps.random ?? Math.random;
+  const held = new Set<NodeJS.Timeout>();
+  let bucket: { limit: string; bucket: TokenBucket } | undefined;
+  const takeToken = (limit: RateLimit | null) => {
+    if (!limit) return { ok: true as const };
+    const key = JSON.stringify(limit);
+    if (bucket?.limit !== key) bucket = { limit: key, bucket: new TokenBucket(limit) };
+    return bucket.bucket.take();
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+
+  /** Records the request, waits the configured latency and checks the access token. */
+  const gate: express.RequestHandler = async (req, res, next) => {
+    recordRequest(sim.requestLogSink(), req, res);
+    await delay(sim.faults().latencyMs);
+    if (!safeEqual(req.get('x-access-token'), deps.token)) {
+      fail(res, 401, 'UNAUTHORIZED', 'Missing or invalid X-Access-Token');
+      return;
+    }
+    next();
+  };
+
+  /** The account's rate limit and injected 5xx, before anything is read or applied. */
+  const limits: express.RequestHandler = (_req, res, next) => {
+    const faults = sim.faults();
+    const throttled = sim.consumeThrottleBurst()
+      ? { ok: false as const, retryAfterSeconds: faults.retryAfterSeconds }
+      : takeToken(faults.rateLimit);
+    if (!throttled.ok) {
+      res
+        .status(429)
+        .set('Retry-After', String(throttled.retryAfterSeconds))
+        .json({ error: { code: 'RATE_LIMITED', message: 'Too many refund requests for this account' } });
+      return;
+    }
+    if (faults.errorRate > 0 && random() < faults.errorRate) {
+      fail(res, 503, 'SERVICE_UNAVAILABLE', 'Service unavailable, nothing was refunded');
+      return;
+    }
+    next();
+  };
+
+  const refund: express.RequestHandler = (req, res) => {
+    const answer = sim.refund(req.body);
+    const log = { status: answer.status, applied: answer.applied, replayed: answer.replayed };
+    const fault = answer.applied ? sim.consumeCommitThenFail() : null;
+    if (!fault) {
+      logger.debug(log, 'store sandbox: refund answered');
+      res.status(answer.status).json(answer.body);
+      return;
+    }
+    logger.info({ ...log, fault: fault.mode }, 'store sandbox: refund applied, answering with a failure');
+    if (fault.mode === '502') {
+      fail(res, 502, 'BAD_GATEWAY', 'Bad gateway');
+    } else if (fault.mode === 'reset') {
+      req.socket.destroy();
+    } else {
+      const timer = setTimeout(() => {
+        held.delete(timer);
+        req.socket.destroy();
+      }, fault.holdMs);
+      held.add(timer);
+    }
+  };
+
+  const failed: express.ErrorRequestHandler = (err, _req, res, _next) => {
+    if (isBodyError(err)) {
+      fail(res, 400, 'INVALID_REFUND_REQUEST', 'Body is not valid JSON');
+      return;
+    }
+    logger.error({ err }, 'store sandbox failed');
+    fail(res, 500, 'INTERNAL_ERROR', 'Internal error, nothing was refunded');
+  };
+
+  app.post('/refund', gate, limits, express.json({ limit: '1mb' }), refund, failed);
+
+  app.get('/orders/:id', gate, (req, res) => {
+    const id = req.params.id as string;
+    const order = sim.order(id);
+    if (!order) {
+      fail(res, 404, 'UNKNOWN_ORDER', `Order ${id} was not found`);
+      return;
+    }
+    res.json(order);
+  });
+
+  const admin = adminRouter(deps.seeder);
+  admin.get('/ledger', (_req, res) => {
+    res.json({ entries: sim.ledger() });
+  });
+  admin.get('/requests', (_req, res) => {
+    res.json({ requests: sim.requests() });
+  });
+  admin.get('/faults', (_req, res) => {
+    res.json(sim.faults());
+  });
+  admin.post('/faults', (req, res) => {
+    res.json(sim.setFaults(StoreFaultsPatch.parse(req.body ?? {})));
+  });
+  admin.get('/orders/:id', (req, res) => {
+    const order = sim.order(req.params.id);
+    if (!order) throw new AdminRequestError(404, 'UNKNOWN_ORDER', `No store order ${req.params.id}`);
+    res.json(order);
+  });
+  admin.post('/reset', (_req, res) => {
+    sim.reset();
+    res.json({ reset: true });
+  });
+  admin.use(adminErrorHandler);
+  app.use('/admin', admin);
+
+  return {
+    app,
+    dispose: () => {
+      for (const timer of held) clearTimeout(timer);
+      held.clear();
+    },
+  };
+}
