@@ -63,6 +63,8 @@ export const StoreOrder = z.object({
       /** Unit price, tax included per unit, as a decimal string. */
       unitPrice: DecimalString,
       unitTax: DecimalString.default('0'),
+      /** Tax already refunded on this line, any channel, when the store reports it (tax is a one-time bucket). */
+      refundedTax: DecimalString.optional(),
       /** 'checkout' for ordinary lines; 'preorder' lines carry the pre-order they belong to. */
       kind: z.enum(['checkout', 'preorder']).default('checkout'),
       preorderId: z.string().nullable().optional(),

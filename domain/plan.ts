@@ -1,0 +1,66 @@
+import { type RefundContext } from './context';
+import { type Minor } from './money';
+import { type Problem } from './problems';
+import { type StoreRefundBody } from './store-request';
+import { validateRefund, validateRepair, type PlanOptions } from './validate';
+
+export { checkStoreRequest, type StoreRefundBody } from './store-request';
+
+/** One SKU of a plan as it will be reported to BwP (quantity 0 = money only, in an appeasement). */
+export type PlanLine = {
+  /** BwP line id. */
+  lineItemId: string;
+  storeLineId: string;
+  sku?: string;
+  quantity: number;
+  amount: Minor;
+  /** Merchant reason (domain/reasons.ts). */
+  reason: string;
+};
+
+/**
+ * What the workflow submits and reports. Plain JSON (Minor is a number), so it travels through Temporal as is.
+ *
+ * Mode rule: `line-items` when every ticked line refunds at least one unit and its amount is exactly the value of
+ * those units (context.ts `valueOfUnits`: unit price − discount share + tax share not yet refunded, cumulative floor
+ * shares, the last unit absorbing rounding); the store is then sent N elements of quantity 1 per line, plus
+ * `shipping: true` when shipping is refunded. Otherwise (a partial amount, money without units, or a requested
+ * appeasement) it is an `appeasement` of the sum, allowed only by policy and never with shipping; the per-SKU split
+ * stays in `report.lines`.
+ */
+export type RefundPlan = {
+  /** Numbers the plan in the refund's life; the workflow bumps it after a definitive rejection (idempotency key). */
+  revision: number;
+  mode: 'line-items' | 'appeasement';
+  /** The POST /refund body minus its idempotency id. */
+  storeRequest: StoreRefundBody;
+  report: {
+    currency: string;
+    /** Sum of the lines' amounts plus the shipping charge when shipping is refunded. */
+    total: Minor;
+    lines: PlanLine[];
+    shipping: boolean;
+  };
+};
+
+/** Thrown by the buildPlan functions when the refund cannot be planned; `problems` lists every reason. */
+export class PlanError extends Error {
+  constructor(readonly problems: Problem[]) {
+    super(`The refund cannot be planned: ${problems.map((p) => p.code).join(', ')}`);
+    this.name = 'PlanError';
+  }
+}
+
+/** The plan for the BwP refund as requested. Throws PlanError with every problem; use validateRefund to not throw. */
+export function buildPlanFromRefund(ctx: RefundContext, opts: PlanOptions = {}): RefundPlan {
+  const { problems, plan } = validateRefund(ctx, opts);
+  if (!plan) throw new PlanError(problems);
+  return plan;
+}
+
+/** The plan for an operator's repair. Throws PlanError with every problem; use validateRepair to not throw. */
+export function buildPlanFromRepair(ctx: RefundContext, repair: unknown, opts: PlanOptions = {}): RefundPlan {
+  const { problems, plan } = validateRepair(ctx, repair, opts);
+  if (!plan) throw new PlanError(problems);
+  return plan;
+}
