@@ -1,4 +1,4 @@
-import { activityInfo, ApplicationFailure, log } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, log, metricMeter } from '@temporalio/activity';
 import type { BwpOrder, RefundState, UpdateOrderInput } from '../domain/schemas/bwp';
 import { ALIAS_EXTERNAL_ID } from '../domain/schemas/bwp';
 import type { RefundRequest, StoreOrder } from '../domain/schemas/store';
@@ -41,16 +41,27 @@ export type SubmitResult =
   /** 409: the key was reused with another payload. Never resend automatically. */
   | { kind: 'alarm'; code: string; message: string };
 
+/** Every answer class of POST /refund, and every throttled call to either API. */
+function countSubmission(answer: string) {
+  metricMeter.createCounter('refund_submissions', 'calls', 'POST /refund answers by class').add(1, { answer });
+}
+
 function retryOrFail<T>(outcome: Exclude<Outcome<T>, { kind: 'success' }>, what: string): never {
   switch (outcome.kind) {
     case 'throttled':
+      metricMeter
+        .createCounter('refund_throttled_calls', 'calls', 'Calls answered with a throttle')
+        .add(1, { call: what });
       throw ApplicationFailure.create({
         type: 'Throttled',
         message: `${what}: throttled (${outcome.message}); retrying after ${outcome.retryAfterMs} ms`,
         nextRetryDelay: outcome.retryAfterMs,
       });
     case 'unknown':
-      throw ApplicationFailure.create({ type: 'UnknownOutcome', message: `${what}: outcome unknown (${outcome.message})` });
+      throw ApplicationFailure.create({
+        type: 'UnknownOutcome',
+        message: `${what}: outcome unknown (${outcome.message})`,
+      });
     case 'rejected':
       throw ApplicationFailure.create({
         type: `Rejected:${outcome.code}`,
@@ -71,7 +82,7 @@ export function createActivities(deps: ActivityDeps) {
 
   return {
     /** Re-reads the BwP order and, through its EXTERNAL_ID alias, the store's order. */
-    async fetchRefundContext(input: { orderId: string }): Promise<FetchedContext> {
+    fetchRefundContext: async (input: { orderId: string }): Promise<FetchedContext> => {
       const order = await readOrder(input.orderId);
       const storeOrderId = order?.aliases.find((a) => a.aliasType === ALIAS_EXTERNAL_ID)?.aliasId;
       let storeOrder: StoreOrder | null = null;
@@ -84,7 +95,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** The refund's current BwP state (null when the order or refund is gone). */
-    async checkRefundState(input: { orderId: string; refundId: string }): Promise<RefundState | null> {
+    checkRefundState: async (input: { orderId: string; refundId: string }): Promise<RefundState | null> => {
       const order = await readOrder(input.orderId);
       return order?.refunds.details.find((r) => r.id === input.refundId)?.state ?? null;
     },
@@ -93,19 +104,27 @@ export function createActivities(deps: ActivityDeps) {
      * POST /refund, on its own rate-limited task queue. Unknown outcomes and throttling throw (Temporal retries with
      * the same payload and key); definitive answers are returned for the workflow to act on.
      */
-    async submitRefund(input: { request: RefundRequest }): Promise<SubmitResult> {
+    submitRefund: async (input: { request: RefundRequest }): Promise<SubmitResult> => {
       const outcome = await deps.refunds.submitRefund(input.request);
+      countSubmission(outcome.kind === 'rejected' ? `rejected:${outcome.code}` : outcome.kind);
       switch (outcome.kind) {
         case 'success':
           return { kind: 'refunded', refunded: outcome.value.refunded };
         case 'rejected':
           if (outcome.code === 'IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH') {
-            log.error('idempotency key reused with another payload', { key: input.request.id, order: input.request.order });
+            log.error('idempotency key reused with another payload', {
+              key: input.request.id,
+              order: input.request.order,
+            });
             return { kind: 'alarm', code: outcome.code, message: outcome.message };
           }
-          if (outcome.code === 'UNAUTHORIZED') retryOrFail({ ...outcome, kind: 'unknown' }, 'POST /refund (credentials)');
+          if (outcome.code === 'UNAUTHORIZED')
+            retryOrFail({ ...outcome, kind: 'unknown' }, 'POST /refund (credentials)');
           if (outcome.code === 'REFUND_FAILED' && activityInfo().attempt < refundFailedAttempts) {
-            throw ApplicationFailure.create({ type: 'RefundFailed', message: `POST /refund: REFUND_FAILED (${outcome.message}); trying again` });
+            throw ApplicationFailure.create({
+              type: 'RefundFailed',
+              message: `POST /refund: REFUND_FAILED (${outcome.message}); trying again`,
+            });
           }
           return { kind: 'rejected', code: outcome.code, message: outcome.message };
         default:
@@ -117,14 +136,16 @@ export function createActivities(deps: ActivityDeps) {
      * updateOrder, made idempotent by reading first: when BwP already shows this update (same state and cumulative total,
      * e.g. an earlier attempt applied but its answer was lost), it is not sent again.
      */
-    async reportToBwp(input: { update: UpdateOrderInput }): Promise<RefundState> {
+    reportToBwp: async (input: { update: UpdateOrderInput }): Promise<RefundState> => {
       const wanted = input.update.refunds[0]!;
       const current = (await readOrder(input.update.orderId))?.refunds.details.find((r) => r.id === wanted.id);
       if (
         current &&
         current.state === wanted.state &&
         current.refundTotal?.totalAmount.amount === wanted.refundTotal.totalAmount.amount &&
-        (wanted.aliases ?? []).every((a) => current.aliases.some((c) => c.aliasType === a.aliasType && c.aliasId === a.aliasId))
+        (wanted.aliases ?? []).every((a) =>
+          current.aliases.some((c) => c.aliasType === a.aliasType && c.aliasId === a.aliasId),
+        )
       ) {
         return current.state;
       }

@@ -15,6 +15,9 @@ export function timingFromConfig(config: Config): Partial<RefundTiming> {
     recheckInitialMs: config.RECHECK_INITIAL_SECONDS * 1000,
     recheckMaxMs: config.RECHECK_MAX_SECONDS * 1000,
     attentionAfterMs: config.REPAIR_ATTENTION_AFTER_HOURS * 3600_000,
+    // An attempt must outlive the client's own timeout, so that a slow answer is classified, not cut off.
+    lookupTimeoutMs: 2 * config.BWP_TIMEOUT_MS + config.REFUND_TIMEOUT_MS + 5_000,
+    submitTimeoutMs: config.REFUND_TIMEOUT_MS + 5_000,
   };
 }
 
@@ -48,7 +51,14 @@ export async function startOrJoinRefund(
     const handle = await client.workflow.start(refundWorkflow, {
       workflowId,
       taskQueue: args.taskQueue ?? REFUND_TASK_QUEUE,
-      args: [{ orderId: args.orderId, refundId: args.refundId, businessProductId: args.businessProductId, timing: args.timing }],
+      args: [
+        {
+          orderId: args.orderId,
+          refundId: args.refundId,
+          businessProductId: args.businessProductId,
+          timing: args.timing,
+        },
+      ],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       workflowIdConflictPolicy: 'FAIL',
       typedSearchAttributes: [

@@ -32,7 +32,10 @@ async function main() {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  logger.info({ identity: workers[0]?.options.identity, roles, address: temporalConnectionOptions(config).address }, 'worker running');
+  logger.info(
+    { identity: workers[0]?.options.identity, roles, address: temporalConnectionOptions(config).address },
+    'worker running',
+  );
   try {
     await runWorkers(workers);
   } finally {

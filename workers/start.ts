@@ -26,7 +26,8 @@ async function main() {
 
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch((err: unknown) => logger.error({ err }, 'error while stopping'));
+    for (const stop of stops.reverse())
+      await stop().catch((err: unknown) => logger.error({ err }, 'error while stopping'));
   };
 
   let server: DevServer | undefined;

@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
 import { SEARCH_ATTRIBUTES } from '../workflows/refund.contract';
 import type { Logger } from '../common/logger';
 
@@ -14,13 +15,21 @@ import type { Logger } from '../common/logger';
 
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 const CLI_MODULE = `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`;
-const PROJECT_ROOT = path.resolve(__dirname, '..', fs.existsSync(path.resolve(__dirname, '..', 'package.json')) ? '' : '..');
+const PROJECT_ROOT = path.resolve(
+  __dirname,
+  '..',
+  fs.existsSync(path.resolve(__dirname, '..', 'package.json')) ? '' : '..',
+);
 
 /** The project's ignored tools folder. */
 export const toolsDir = (root = PROJECT_ROOT) => path.join(root, '.tools', `temporal-cli-${TEMPORAL_CLI_VERSION}`);
 /** A per-user cache shared by every clone on this machine, so a fresh clone (CI) does not rebuild. */
 export const userCacheDir = () =>
-  path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'refund-orchestrator', `temporal-cli-${TEMPORAL_CLI_VERSION}`);
+  path.join(
+    process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'),
+    'refund-orchestrator',
+    `temporal-cli-${TEMPORAL_CLI_VERSION}`,
+  );
 
 export class TemporalCliNotFoundError extends Error {
   constructor(detail: string) {
@@ -56,7 +65,8 @@ function onPath(name: string): string | undefined {
  */
 export async function findTemporalCli(opts: { cliPath?: string; log: Logger; root?: string }): Promise<string> {
   if (opts.cliPath) {
-    if (!isExecutable(opts.cliPath)) throw new TemporalCliNotFoundError(`TEMPORAL_CLI=${opts.cliPath} is not an executable file.`);
+    if (!isExecutable(opts.cliPath))
+      throw new TemporalCliNotFoundError(`TEMPORAL_CLI=${opts.cliPath} is not an executable file.`);
     return opts.cliPath;
   }
   const fromPath = onPath('temporal');
@@ -75,10 +85,19 @@ async function buildTemporalCli(dir: string, log: Logger): Promise<void> {
   const go = onPath('go');
   if (!go) throw new TemporalCliNotFoundError('it is not installed and Go is not available to build it.');
   fs.mkdirSync(dir, { recursive: true });
-  log.info({ module: CLI_MODULE, into: dir }, 'building the Temporal CLI with go install (first run only; takes several minutes)');
+  log.info(
+    { module: CLI_MODULE, into: dir },
+    'building the Temporal CLI with go install (first run only; takes several minutes)',
+  );
   const started = Date.now();
   const child = spawn(go, ['install', '-trimpath', '-ldflags', '-s -w', CLI_MODULE], {
-    env: { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOBIN: dir, GOFLAGS: `${process.env.GOFLAGS ?? ''} -buildvcs=false`.trim() },
+    env: {
+      ...process.env,
+      CGO_ENABLED: '0',
+      GOTOOLCHAIN: 'local',
+      GOBIN: dir,
+      GOFLAGS: `${process.env.GOFLAGS ?? ''} -buildvcs=false`.trim(),
+    },
     stdio: ['ignore', 'inherit', 'pipe'],
   });
   let downloads = 0;
@@ -89,7 +108,10 @@ async function buildTemporalCli(dir: string, log: Logger): Promise<void> {
     }
   });
   const ticker = setInterval(() => {
-    log.info({ elapsedSeconds: Math.round((Date.now() - started) / 1000), modulesDownloaded: downloads }, 'still building the Temporal CLI…');
+    log.info(
+      { elapsedSeconds: Math.round((Date.now() - started) / 1000), modulesDownloaded: downloads },
+      'still building the Temporal CLI…',
+    );
   }, 15_000);
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   clearInterval(ticker);
@@ -127,6 +149,8 @@ export interface DevServerOptions {
   uiPort?: number;
   headless?: boolean;
   namespace?: string;
+  /** More `start-dev` flags (tests: dynamic config). */
+  extraArgs?: string[];
   log: Logger;
 }
 
@@ -135,7 +159,18 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const namespace = opts.namespace ?? 'default';
   const port = opts.port || (await freePort());
   const uiPort = opts.headless ? undefined : opts.uiPort || (await freePort());
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', namespace, '--log-level', 'warn'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--namespace',
+    namespace,
+    '--log-level',
+    'warn',
+  ];
   if (opts.dbFile) {
     fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });
     args.push('--db-filename', opts.dbFile);
@@ -144,12 +179,19 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
   // One partition per task queue so the server-side activity rate limit is exact, even at small rates.
   args.push(
-    '--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1',
-    '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
-    '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
-    '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
-    '--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true',
-    '--sqlite-pragma', 'journal_mode=WAL',
+    '--dynamic-config-value',
+    'matching.numTaskqueueReadPartitions=1',
+    '--dynamic-config-value',
+    'matching.numTaskqueueWritePartitions=1',
+    '--dynamic-config-value',
+    'frontend.enableUpdateWorkflowExecution=true',
+    '--dynamic-config-value',
+    'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
+    '--dynamic-config-value',
+    'frontend.enableExecuteMultiOperation=true',
+    '--sqlite-pragma',
+    'journal_mode=WAL',
+    ...(opts.extraArgs ?? []),
   );
   const child = spawn(opts.cli, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: false });
   let output = '';
@@ -200,7 +242,15 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   };
 }
 
-const SA_TYPE_ENUM: Record<string, number> = { Text: 1, Keyword: 2, Int: 3, Double: 4, Bool: 5, Datetime: 6, KeywordList: 7 };
+const SA_TYPE_ENUM: Record<string, number> = {
+  Text: 1,
+  Keyword: 2,
+  Int: 3,
+  Double: 4,
+  Bool: 5,
+  Datetime: 6,
+  KeywordList: 7,
+};
 
 /**
  * Registers the project's custom search attributes (also on an existing database, where `--search-attribute` is ignored)
@@ -217,7 +267,7 @@ export async function ensureNamespaceSetup(connection: Connection, namespace: st
   }
   await connection.workflowService.updateNamespace({
     namespace,
-    config: { workflowExecutionRetentionTtl: { seconds: 30 * 24 * 3600 } },
+    config: { workflowExecutionRetentionTtl: msToTs(30 * 24 * 3600_000) },
   });
 }
 

@@ -1,12 +1,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { REFUND_TASK_QUEUE, submitTaskQueue } from '../workflows/refund.contract';
 
 /** Prebuilt by `npm run build` (scripts/build-workflow-bundle.ts); used in production instead of bundling at start. */
-export const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..', fs.existsSync(path.resolve(__dirname, '..', 'package.json')) ? 'dist' : '', 'workflow-bundle.js');
+export const WORKFLOW_BUNDLE_PATH = path.resolve(
+  __dirname,
+  '..',
+  fs.existsSync(path.resolve(__dirname, '..', 'package.json')) ? 'dist' : '',
+  'workflow-bundle.js',
+);
 
 export interface RefundWorkersOptions {
   connection: NativeConnection;
@@ -40,7 +45,13 @@ export async function createRefundWorkers(opts: RefundWorkersOptions): Promise<W
   const activities = createActivities(opts.deps);
   const taskQueue = opts.taskQueue ?? REFUND_TASK_QUEUE;
   const roles = opts.roles ?? ['refunds', 'submissions'];
-  const common = { connection: opts.connection, namespace: opts.namespace, identity, shutdownGraceTime: '30s', ...opts.overrides };
+  const common = {
+    connection: opts.connection,
+    namespace: opts.namespace,
+    identity,
+    shutdownGraceTime: '30s' as const,
+    ...opts.overrides,
+  };
   const workers: Promise<Worker>[] = [];
   if (roles.includes('refunds')) {
     const { submitRefund: _submit, ...light } = activities;

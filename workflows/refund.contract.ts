@@ -103,6 +103,10 @@ export interface RefundTiming {
   /** First settlement poll after reporting; doubles up to settleMaxMs. */
   settleInitialMs: number;
   settleMaxMs: number;
+  /** startToClose of a lookup (BwP read, store read, updateOrder): above the clients' timeouts. */
+  lookupTimeoutMs: number;
+  /** startToClose of one POST /refund attempt: above the refund client's timeout. */
+  submitTimeoutMs: number;
 }
 
 export const DEFAULT_TIMING: RefundTiming = {
@@ -111,6 +115,8 @@ export const DEFAULT_TIMING: RefundTiming = {
   attentionAfterMs: 24 * 3600_000,
   settleInitialMs: 30_000,
   settleMaxMs: 3600_000,
+  lookupTimeoutMs: 30_000,
+  submitTimeoutMs: 60_000,
 };
 
 /** Who did what, when: every operator message, accepted or not. */
@@ -137,6 +143,8 @@ export interface RefundWorkflowState {
   orderId: string;
   refundId: string;
   status: RefundStatus;
+  /** When the first run started (kept across continue-as-new). */
+  startedAt: string;
   storeOrderId?: string;
   bwpState?: RefundState;
   problems: Problem[];

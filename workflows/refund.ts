@@ -4,6 +4,7 @@ import {
   condition,
   continueAsNew,
   log,
+  metricMeter,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -15,7 +16,7 @@ import type { RefundActivities, RefundContextData } from '../activities';
 import { buildDeclinedUpdate, buildRefundedUpdate } from '../domain/bwp-report';
 import { formatDecimal } from '../domain/money';
 import type { Policy } from '../domain/context';
-import type { Problem, ProblemCode } from '../domain/problems';
+import { STORE_REJECTION_PROBLEMS, type Problem } from '../domain/problems';
 import type { RefundPlan } from '../domain/plan';
 import { suggestRepair } from '../domain/suggest';
 import { validateRefund, validateRepair } from '../domain/validate';
@@ -47,18 +48,18 @@ import {
   type RepairMessage,
 } from './refund.contract';
 
-// Option presets per kind of call, each with explicit timeouts and retries.
-const lookup: ActivityOptions = {
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: [] },
-};
+// Option presets per kind of call, each with explicit timeouts and retries. Failures the activities mark
+// non-retryable (definitive rejections) stop; everything else (unknown outcomes, throttling) retries with backoff.
+const lookupPreset = (timing: RefundTiming): ActivityOptions => ({
+  startToCloseTimeout: timing.lookupTimeoutMs,
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+});
 /** Unknown outcomes retry with no attempt limit: only a definitive answer ends a submission. */
-const submitPreset: ActivityOptions = {
-  startToCloseTimeout: '1m',
+const submitPreset = (timing: RefundTiming, refundTaskQueue: string): ActivityOptions => ({
+  taskQueue: submitTaskQueue(refundTaskQueue),
+  startToCloseTimeout: timing.submitTimeoutMs,
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5m' },
-};
-
-const lookups = proxyActivities<RefundActivities>(lookup);
+});
 
 const MAX_AUDIT = 200;
 const MAX_SEEN_REQUESTS = 100;
@@ -72,7 +73,24 @@ const MAX_SEEN_REQUESTS = 100;
  */
 export async function refundWorkflow(input: RefundWorkflowInput): Promise<RefundResult> {
   const timing: RefundTiming = { ...DEFAULT_TIMING, ...input.timing };
-  const submit: ActivityOptions = { ...submitPreset, taskQueue: submitTaskQueue(workflowInfo().taskQueue) };
+  // Service metrics, exported with the SDK's own on the worker's Prometheus endpoint (not emitted during replay).
+  // Created here, not at module level: the API and tests import this module outside a workflow.
+  const refundsByStatus = metricMeter.createCounter('refund_status_entered', 'refunds', 'Refunds entering each status');
+  const parkedSeconds = metricMeter.createHistogram(
+    'refund_parked_seconds',
+    'float',
+    's',
+    'Time a refund waited for repair',
+  );
+  const endToEndSeconds = metricMeter.createHistogram(
+    'refund_end_to_end_seconds',
+    'float',
+    's',
+    'Event to terminal status',
+  );
+  const lookup = lookupPreset(timing);
+  const submit = submitPreset(timing, workflowInfo().taskQueue);
+  const lookups = proxyActivities<RefundActivities>(lookup);
   const submissions = proxyActivities<RefundActivities>(submit);
   const carried = input.carried;
   const state: RefundWorkflowState = carried?.state ?? {
@@ -81,6 +99,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     status: RefundStatus.FETCHING,
     problems: [],
     revision: 1,
+    startedAt: new Date().toISOString(),
     attempts: [],
     audit: [],
     needsAttention: false,
@@ -97,7 +116,9 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
   const refundOf = (c: RefundContextData | undefined): RefundDetails | undefined =>
     c?.order?.refunds.details.find((r) => r.id === state.refundId);
   const validationContext = () =>
-    ctx?.order && policy ? { order: ctx.order, refundId: state.refundId, storeOrder: ctx.storeOrder, policy } : undefined;
+    ctx?.order && policy
+      ? { order: ctx.order, refundId: state.refundId, storeOrder: ctx.storeOrder, policy }
+      : undefined;
 
   // ---- handlers (registered after the state is initialised) ----
 
@@ -119,7 +140,8 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
   const checkRepair = (msg: RepairMessage): { problems: Problem[]; plan?: RefundPlan } => {
     if (!waitingForOperator()) return { problems: [notWaitingProblem(state.status)] };
     const vctx = validationContext();
-    if (!vctx) return { problems: [{ code: 'UNKNOWN_ORDER', message: 'The order could not be read yet; try again shortly.' }] };
+    if (!vctx)
+      return { problems: [{ code: 'UNKNOWN_ORDER', message: 'The order could not be read yet; try again shortly.' }] };
     return validateRepair(vctx, msg.input);
   };
 
@@ -144,15 +166,21 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     repairUpdate,
     (msg) => {
       const accepted = acceptRepair(msg);
-      if (!accepted) throw ApplicationFailure.create({ type: 'InvalidRepair', message: 'The repair was not accepted', nonRetryable: true });
+      if (!accepted)
+        throw ApplicationFailure.create({
+          type: 'InvalidRepair',
+          message: 'The repair was not accepted',
+          nonRetryable: true,
+        });
       return accepted;
     },
     {
-      validator: (msg) => {
+      validator: (msg: RepairMessage) => {
         const { problems } = checkRepair(msg);
         if (problems.length > 0) throw invalid('InvalidRepair', problems);
       },
-      description: 'Repair the refund: per SKU tick, quantity, reason and amount. Rejected with the problems when invalid.',
+      description:
+        'Repair the refund: per SKU tick, quantity, reason and amount. Rejected with the problems when invalid.',
     },
   );
 
@@ -201,7 +229,11 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     setCurrentDetails(describe(state));
   };
   const moveTo = (status: RefundStatus) => {
-    if (state.status !== status) log.info('refund status', { from: state.status, to: status, refundId: state.refundId });
+    if (state.status !== status) {
+      log.info('refund status', { from: state.status, to: status, refundId: state.refundId });
+      refundsByStatus.add(1, { status });
+      if (state.parkedSince) parkedSeconds.record((Date.now() - Date.parse(state.parkedSince)) / 1000);
+    }
     state.status = status;
     if (status === RefundStatus.AWAITING_REPAIR) state.parkedSince ??= new Date().toISOString();
     else {
@@ -221,6 +253,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     };
     moveTo(status);
     state.result = result;
+    endToEndSeconds.record((Date.now() - Date.parse(state.startedAt)) / 1000, { status });
     return result;
   };
 
@@ -260,7 +293,11 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
       ? repair
         ? validateRepair(vctx, repair.input)
         : validateRefund(vctx)
-      : { problems: [{ code: 'UNKNOWN_ORDER', message: `Buy with Prime has no order ${state.orderId}.` } satisfies Problem] };
+      : {
+          problems: [
+            { code: 'UNKNOWN_ORDER', message: `Buy with Prime has no order ${state.orderId}.` } satisfies Problem,
+          ],
+        };
     state.problems = [...extraProblems, ...verdict.problems];
     if (state.problems.length === 0 && verdict.plan) {
       state.plan = { ...verdict.plan, revision: state.revision };
@@ -268,14 +305,22 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
       return 'submit';
     }
     if (repair && verdict.problems.length > 0) {
-      audit({ operator: 'system', action: 'repair', accepted: false, detail: 'the order changed after the repair was accepted', problems: verdict.problems });
+      audit({
+        operator: 'system',
+        action: 'repair',
+        accepted: false,
+        detail: 'the order changed after the repair was accepted',
+        problems: verdict.problems,
+      });
     }
     state.suggestion = vctx ? suggestRepair(vctx, state.problems) : undefined;
     if (!state.suggestion && verdict.plan && verdict.problems.length === 0) {
       // Only the store's rejection stands in the way: offer the same plan again (it will go under a new key).
       state.suggestion = {
         repair: repairFromPlan(verdict.plan),
-        explanation: ['The refund itself is valid; confirm to submit it again under a new idempotency key once the cause is fixed.'],
+        explanation: [
+          'The refund itself is valid; confirm to submit it again under a new idempotency key once the cause is fixed.',
+        ],
       };
     }
     return 'park';
@@ -295,15 +340,19 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
       if (Date.now() >= attentionAt) {
         state.needsAttention = true;
         publish();
-        log.warn('refund needs attention: parked without repair', { refundId: state.refundId, parkedSince: state.parkedSince });
+        log.warn('refund needs attention: parked without repair', {
+          refundId: state.refundId,
+          parkedSince: state.parkedSince,
+        });
       }
       if (recheckRequested || Date.now() >= nextRecheck) {
         if (!recheckRequested) interval = Math.min(interval * 2, timing.recheckMaxMs);
         recheckRequested = false;
         nextRecheck = Date.now() + interval;
-        const bwpState = await lookups.checkRefundState.executeWithOptions({ ...lookup, summary: 'is the refund still PENDING?' }, [
-          { orderId: state.orderId, refundId: state.refundId },
-        ]);
+        const bwpState = await lookups.checkRefundState.executeWithOptions(
+          { ...lookup, summary: 'is the refund still PENDING?' },
+          [{ orderId: state.orderId, refundId: state.refundId }],
+        );
         if (bwpState && bwpState !== 'PENDING') {
           state.bwpState = bwpState;
           finish(RefundStatus.RESOLVED_ELSEWHERE, { note: `Buy with Prime shows the refund as ${bwpState}` });
@@ -319,16 +368,32 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     const plan = state.plan!;
     const key = refundIdempotencyKey(state.orderId, state.refundId, state.revision);
     const answer = await submissions.submitRefund.executeWithOptions(
-      { ...submit, summary: `POST /refund ${plan.mode} ${formatDecimal(plan.report.total, plan.report.currency)} ${plan.report.currency}, key ${key}` },
+      {
+        ...submit,
+        summary: `POST /refund ${plan.mode} ${formatDecimal(plan.report.total, plan.report.currency)} ${plan.report.currency}, key ${key}`,
+      },
       [{ request: { id: key, ...plan.storeRequest } }],
     );
     const at = new Date().toISOString();
     if (answer.kind === 'refunded') {
-      state.attempts.push({ revision: state.revision, idempotencyKey: key, at, outcome: 'refunded', refunded: answer.refunded });
+      state.attempts.push({
+        revision: state.revision,
+        idempotencyKey: key,
+        at,
+        outcome: 'refunded',
+        refunded: answer.refunded,
+      });
       state.refunded = answer.refunded;
       return 'report';
     }
-    state.attempts.push({ revision: state.revision, idempotencyKey: key, at, outcome: answer.kind, code: answer.code, message: answer.message });
+    state.attempts.push({
+      revision: state.revision,
+      idempotencyKey: key,
+      at,
+      outcome: answer.kind,
+      code: answer.code,
+      message: answer.message,
+    });
     // A definitive answer: nothing moved under this key, so the next plan gets a new revision (and key).
     state.revision += 1;
     if (answer.kind === 'alarm') {
@@ -336,7 +401,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
       log.error('IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH: parked; never resent automatically', { key });
     }
     const problem: Problem = {
-      code: STORE_CODE_TO_PROBLEM[answer.code] ?? 'REFUND_FAILED',
+      code: STORE_REJECTION_PROBLEMS[answer.code] ?? 'STORE_REJECTED',
       message: `The store rejected the refund (${answer.code}): ${answer.message}`,
     };
     return (await fetchAndPlan([problem])) === 'done' ? 'done' : 'park';
@@ -367,9 +432,10 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     while (state.bwpState === 'PENDING' || state.bwpState === undefined) {
       await condition(() => recheckRequested, interval);
       recheckRequested = false;
-      const bwpState = await lookups.checkRefundState.executeWithOptions({ ...lookup, summary: 'has the refund left PENDING?' }, [
-        { orderId: state.orderId, refundId: state.refundId },
-      ]);
+      const bwpState = await lookups.checkRefundState.executeWithOptions(
+        { ...lookup, summary: 'has the refund left PENDING?' },
+        [{ orderId: state.orderId, refundId: state.refundId }],
+      );
       state.bwpState = bwpState ?? undefined;
       interval = Math.min(interval * 2, timing.settleMaxMs);
       if (workflowInfo().continueAsNewSuggested) await continueAsNewNow();
@@ -386,7 +452,10 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
       moveTo(RefundStatus.REPORTING);
       const currency = refund.refundTotal?.totalAmount.currencyCode ?? ctx?.storeOrder?.currency ?? 'USD';
       const update = buildDeclinedUpdate({ orderId: state.orderId, refund, currency, statusReason });
-      state.bwpState = await lookups.reportToBwp.executeWithOptions({ ...lookup, summary: `updateOrder FAILURE ${statusReason}` }, [{ update }]);
+      state.bwpState = await lookups.reportToBwp.executeWithOptions(
+        { ...lookup, summary: `updateOrder FAILURE ${statusReason}` },
+        [{ update }],
+      );
       await awaitSettlement();
     }
     return finish(RefundStatus.DECLINED, { statusReason, note });
@@ -451,22 +520,13 @@ function resumeStep(status: RefundStatus, hasMessage: boolean): Step {
   }
 }
 
-/** Definitive store rejections, as the problems an operator sees. */
-const STORE_CODE_TO_PROBLEM: Record<string, ProblemCode> = {
-  INVALID_REFUND_REQUEST: 'INVALID_REFUND_REQUEST',
-  INVALID_LINE_ITEMS: 'INVALID_LINE_ITEMS',
-  CURRENCY_MISMATCH: 'CURRENCY_MISMATCH',
-  SHIPPING_ALREADY_REFUNDED: 'SHIPPING_ALREADY_REFUNDED',
-  NOT_ENOUGH_ITEMS_LEFT_TO_REFUND: 'NOT_ENOUGH_ITEMS_LEFT_TO_REFUND',
-  UNKNOWN_ORDER: 'UNKNOWN_ORDER',
-  UNKNOWN_LINE_ITEMS: 'UNKNOWN_LINE_ITEMS',
-  IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH: 'IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH',
-  REFUND_FAILED: 'REFUND_FAILED',
-  MULTIPLE_PREORDERS_NOT_SUPPORTED: 'MULTIPLE_PREORDERS',
-};
-
 function invalid(type: string, problems: Problem[]): ApplicationFailure {
-  return ApplicationFailure.create({ type, message: problems.map((p) => p.message).join(' '), details: [problems], nonRetryable: true });
+  return ApplicationFailure.create({
+    type,
+    message: problems.map((p) => p.message).join(' '),
+    details: [problems],
+    nonRetryable: true,
+  });
 }
 
 function repairFromPlan(plan: RefundPlan): RepairInput {

@@ -44,7 +44,9 @@ export interface Harness {
 }
 
 /** A real Temporal server, the real sandbox on real HTTP, the real clients and workers on a unique task queue. */
-export async function createHarness(opts: { submitRatePerSecond?: number; runWorkers?: boolean; policy?: Policy } = {}): Promise<Harness> {
+export async function createHarness(
+  opts: { submitRatePerSecond?: number; runWorkers?: boolean; policy?: Policy } = {},
+): Promise<Harness> {
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'warn', pretty: false });
   installRuntime(logger);
   const env = await createTestEnv();
@@ -56,7 +58,13 @@ export async function createHarness(opts: { submitRatePerSecond?: number; runWor
   });
   const taskQueue = uniqueId('refunds');
   const deps = {
-    bwp: createBwpClient({ url: sandbox.bwpUrl, token: TOKENS.bwp, targetId: TOKENS.businessProductId, apiVersion: '2024-11-01', timeoutMs: 3000 }),
+    bwp: createBwpClient({
+      url: sandbox.bwpUrl,
+      token: TOKENS.bwp,
+      targetId: TOKENS.businessProductId,
+      apiVersion: '2024-11-01',
+      timeoutMs: 3000,
+    }),
     refunds: createRefundClient({ url: sandbox.storeUrl, token: TOKENS.refund, timeoutMs: 2000 }),
     policy: opts.policy ?? TEST_POLICY,
   };
@@ -90,7 +98,11 @@ export async function createHarness(opts: { submitRatePerSecond?: number; runWor
         taskQueue,
         timing: { ...FAST_TIMING, ...o.timing },
       });
-      return { fixture, workflowId: started.workflowId, handle: env.client.workflow.getHandle<typeof refundWorkflow>(started.workflowId) };
+      return {
+        fixture,
+        workflowId: started.workflowId,
+        handle: env.client.workflow.getHandle<typeof refundWorkflow>(started.workflowId),
+      };
     },
     async close() {
       for (const w of workers) w.shutdown();
@@ -118,7 +130,8 @@ export async function waitForState(
     } catch {
       // not started yet
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting; last state: ${JSON.stringify(last, null, 1)?.slice(0, 3000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting; last state: ${JSON.stringify(last, null, 1)?.slice(0, 3000)}`);
     await new Promise((r) => setTimeout(r, 150));
   }
 }

@@ -64,7 +64,10 @@ describe('refund workflow', () => {
   it('when the refund has no item-level detail (flat goodwill), it waits for repair and finishes after the suggested repair', async () => {
     const { fixture, handle } = await h.startRefund('flat-goodwill-10-usd');
     const state = await waitForState(handle, parked);
-    assert.ok(state.problems.some((p) => p.code === 'MISSING_ITEM_DETAIL'), JSON.stringify(state.problems));
+    assert.ok(
+      state.problems.some((p) => p.code === 'MISSING_ITEM_DETAIL'),
+      JSON.stringify(state.problems),
+    );
     assert.ok(state.suggestion, 'a suggested repair is offered');
     const described = await handle.describe();
     assert.equal(described.typedSearchAttributes.get(SA.status), RefundStatus.AWAITING_REPAIR);
@@ -106,7 +109,9 @@ describe('refund workflow', () => {
       assert.ok(problems.length > 0);
       // The same bad repair as a signal is recorded, and the refund stays parked.
       await handle.signal(repairSignal, { operator: 'bob', requestId: 'sig-1', input: { lines: [] } });
-      const after = await waitForState(handle, (s) => s.audit.some((a) => a.action === 'repair' && !a.accepted && a.problems));
+      const after = await waitForState(handle, (s) =>
+        s.audit.some((a) => a.action === 'repair' && !a.accepted && a.problems),
+      );
       assert.equal(after.status, RefundStatus.AWAITING_REPAIR);
       await handle.executeUpdate(cancelUpdate, { args: [{ operator: 'bob', input: { note: 'test done' } }] });
       assert.equal((await handle.result()).status, RefundStatus.CANCELLED);
@@ -184,7 +189,10 @@ describe('refund workflow', () => {
     h.sandbox.state.store.setFaults({ paymentFailure: 3 });
     const { fixture, handle } = await h.startRefund('healthy-single-sku');
     const state = await waitForState(handle, parked);
-    assert.ok(state.problems.some((p) => p.code === 'REFUND_FAILED'), JSON.stringify(state.problems));
+    assert.ok(
+      state.problems.some((p) => p.code === 'REFUND_FAILED'),
+      JSON.stringify(state.problems),
+    );
     assert.equal(state.revision, 2, 'a definitive rejection opens a new plan revision');
     assert.ok(state.suggestion, 'the original plan is offered again as the suggestion');
     await handle.executeUpdate(repairUpdate, { args: [{ operator: 'erin', input: state.suggestion.repair }] });
