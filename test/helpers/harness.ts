@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
@@ -112,6 +115,17 @@ export async function createHarness(
       await stopOwnServer();
     },
   };
+}
+
+/**
+ * With RECORD_HISTORIES=1, saves the finished workflow's history under test/replay/histories/<name>.bin (protobuf), so the replay
+ * suite runs it through every later version of the workflow code (a change that breaks running refunds fails CI).
+ */
+export async function recordHistory(handle: WorkflowHandle, name: string): Promise<void> {
+  if (process.env.RECORD_HISTORIES !== '1') return;
+  const history = await handle.fetchHistory();
+  const bytes = temporal.api.history.v1.History.encode(history).finish();
+  fs.writeFileSync(path.join(__dirname, '..', 'replay', 'histories', `${name}.bin`), bytes);
 }
 
 /** Polls the workflow's state until `predicate` holds (or fails after `timeoutMs`). */

@@ -13,7 +13,7 @@ import {
   SA,
   stateQuery,
 } from '../../workflows/refund.contract';
-import { createHarness, waitForState, type Harness } from '../helpers/harness';
+import { createHarness, recordHistory, waitForState, type Harness } from '../helpers/harness';
 
 /** Workflow behaviour on a real Temporal server, real workers, the real clients and the sandbox over real HTTP. */
 
@@ -59,6 +59,7 @@ describe('refund workflow', () => {
     assert.equal(reports.at(-1)?.state, 'SUCCESS');
     const described = await handle.describe();
     assert.equal(described.typedSearchAttributes.get(SA.status), RefundStatus.REFUNDED);
+    await recordHistory(handle, 'healthy');
   });
 
   it('when the refund has no item-level detail (flat goodwill), it waits for repair and finishes after the suggested repair', async () => {
@@ -85,6 +86,7 @@ describe('refund workflow', () => {
     assert.equal(report.refundFor?.orderLineItems.length, 3, 'BwP receives the per-SKU refund');
     const final = await handle.query(stateQuery);
     assert.ok(final.audit.some((a) => a.operator === 'alice' && a.action === 'repair' && a.accepted));
+    await recordHistory(handle, 'goodwill-repaired');
   });
 
   for (const [fixture, code] of [
@@ -115,6 +117,7 @@ describe('refund workflow', () => {
       assert.equal(after.status, RefundStatus.AWAITING_REPAIR);
       await handle.executeUpdate(cancelUpdate, { args: [{ operator: 'bob', input: { note: 'test done' } }] });
       assert.equal((await handle.result()).status, RefundStatus.CANCELLED);
+      await recordHistory(handle, `invalid-repair-then-cancel-${fixture}`);
     });
   }
 
@@ -140,6 +143,7 @@ describe('refund workflow', () => {
     assert.equal(result.statusReason, 'FRAUDULENT_RETURN_ATTEMPT');
     assert.equal(storeLedgerFor(fixture.storeOrder.id).length, 0);
     assert.equal(bwpLedgerFor(fixture.bwpOrder.id).at(-1)?.state, 'FAILURE');
+    await recordHistory(handle, 'declined');
   });
 
   it('when the refund leaves PENDING elsewhere while parked, it ends RESOLVED_ELSEWHERE', async () => {
@@ -149,6 +153,7 @@ describe('refund workflow', () => {
     const result = await handle.result();
     assert.equal(result.status, RefundStatus.RESOLVED_ELSEWHERE);
     assert.equal(storeLedgerFor(fixture.storeOrder.id).length, 0);
+    await recordHistory(handle, 'resolved-elsewhere');
   });
 
   it('when a later event arrives while parked, it re-checks BwP at once', async () => {
@@ -167,6 +172,7 @@ describe('refund workflow', () => {
     assert.equal(storeLedgerFor(fixture.storeOrder.id).length, 1);
     const state = await handle.query(stateQuery);
     assert.equal(new Set(state.attempts.map((a) => a.idempotencyKey)).size, 1);
+    await recordHistory(handle, 'throttled-then-refunded');
   });
 
   it('when the store applies the refund but the answer is lost (commit-then-fail), it retries with the same key and money moves once', async () => {
@@ -183,6 +189,7 @@ describe('refund workflow', () => {
     assert.match(ledger[0]!.key.id, /-r1$/, 'the retry used the first (and only) idempotency key');
     const state = await handle.query(stateQuery);
     assert.deepEqual([...new Set(state.attempts.map((a) => a.idempotencyKey))], [ledger[0]!.key.id]);
+    await recordHistory(handle, 'commit-then-fail');
   });
 
   it('when the store rejects definitively (REFUND_FAILED after retries), it parks with the problem and a repair resubmits under a new key', async () => {
@@ -201,6 +208,7 @@ describe('refund workflow', () => {
     const ledger = storeLedgerFor(fixture.storeOrder.id);
     assert.equal(ledger.length, 1);
     assert.match(ledger[0]!.key.id, /-r2$/);
+    await recordHistory(handle, 'rejected-then-repaired');
   });
 
   it('when nobody repairs for the configured time, it flags NeedsAttention and keeps waiting', async () => {
@@ -211,6 +219,7 @@ describe('refund workflow', () => {
     assert.equal(described.typedSearchAttributes.get(SA.needsAttention), true);
     await handle.executeUpdate(cancelUpdate, { args: [{ operator: 'frank', input: {} }] });
     assert.equal((await handle.result()).status, RefundStatus.CANCELLED);
+    await recordHistory(handle, 'needs-attention-then-cancelled');
   });
 
   it('a decision is refused once the refund is no longer waiting for an operator', async () => {

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { it } from 'node:test';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { workflowBundle } from '../helpers/temporal';
+
+/**
+ * Saved histories of every path of the refund workflow (recorded by the workflow suite with RECORD_HISTORIES=1) are
+ * replayed through the current workflow code: a change that would break refunds already running fails here.
+ */
+
+const dir = path.join(__dirname, 'histories');
+const files = fs
+  .readdirSync(dir)
+  .filter((f) => f.endsWith('.bin'))
+  .sort();
+
+it('there are saved histories of each path to replay', () => {
+  for (const name of [
+    'healthy',
+    'goodwill-repaired',
+    'declined',
+    'resolved-elsewhere',
+    'throttled-then-refunded',
+    'commit-then-fail',
+    'rejected-then-repaired',
+    'needs-attention-then-cancelled',
+  ]) {
+    assert.ok(files.includes(`${name}.bin`), `missing history ${name}.bin`);
+  }
+});
+
+for (const file of files) {
+  it(`the current workflow code replays the saved history "${file}" without a determinism error`, async () => {
+    const history = temporal.api.history.v1.History.decode(fs.readFileSync(path.join(dir, file)));
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file);
+  });
+}
