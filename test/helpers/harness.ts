@@ -52,7 +52,7 @@ export async function createHarness(
 ): Promise<Harness> {
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'warn', pretty: false });
   installRuntime(logger);
-  const env = await createTestEnv();
+  const env = await createTestEnv(opts.address);
   const sandbox = await createSandbox({
     bwpToken: TOKENS.bwp,
     refundToken: TOKENS.refund,

@@ -20,8 +20,8 @@ export async function temporalAddress(): Promise<string> {
   return own.address;
 }
 
-export async function createTestEnv(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createFromExistingServer({ address: await temporalAddress() });
+export async function createTestEnv(address?: string): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createFromExistingServer({ address: address ?? (await temporalAddress()) });
 }
 
 /** Stops a server this process started itself (none under `npm test`). */
