@@ -33,7 +33,13 @@ export const configSchema = z.object({
     .string()
     .default('refunds,submissions')
     .transform((s) => s.split(',').map((r) => r.trim()))
-    .pipe(z.array(z.enum(['refunds', 'submissions'], { message: 'must be a comma-separated list of refunds, submissions' })).min(1)),
+    .pipe(
+      z
+        .array(
+          z.enum(['refunds', 'submissions'], { message: 'must be a comma-separated list of refunds, submissions' }),
+        )
+        .min(1),
+    ),
 
   // HTTP API
   API_PORT: port.default(3000),

@@ -14,7 +14,13 @@ function collect(target: string): string[] {
   if (stat.isFile()) return [target];
   return fs
     .readdirSync(target, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? collect(path.join(target, e.name)) : e.name.endsWith('.test.ts') ? [path.join(target, e.name)] : []));
+    .flatMap((e) =>
+      e.isDirectory()
+        ? collect(path.join(target, e.name))
+        : e.name.endsWith('.test.ts')
+          ? [path.join(target, e.name)]
+          : [],
+    );
 }
 
 async function main() {
@@ -29,7 +35,14 @@ async function main() {
   try {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--test', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 3}`, '--test-timeout=600000', ...files],
+      [
+        '--import',
+        'tsx',
+        '--test',
+        `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 3}`,
+        '--test-timeout=600000',
+        ...files,
+      ],
       { stdio: 'inherit', env: { ...process.env, TEMPORAL_TEST_ADDRESS: server.address, TEMPORAL_CLI: cli } },
     );
     code = (await new Promise<number | null>((resolve) => child.on('close', resolve))) ?? 1;
