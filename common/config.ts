@@ -56,6 +56,8 @@ export const configSchema = z.object({
   BWP_TARGET_ID: z.string().min(1).default('sandbox-business-product'),
   BWP_API_VERSION: z.string().min(1).default('2024-11-01'),
   BWP_TIMEOUT_MS: duration.default(10_000),
+  /** Per-line refundAmount in reads and reports (a sandbox extension; false against the real BwP API). */
+  BWP_PER_LINE_AMOUNTS: bool.default(true),
 
   // Store refund endpoint
   REFUND_API_URL: url.default('http://127.0.0.1:4020'),
@@ -83,7 +85,8 @@ export const configSchema = z.object({
   RECHECK_MAX_SECONDS: positive.default(6 * 3600),
 
   // Sandbox (simulators)
-  SANDBOX_ENABLED: bool.default(true),
+  /** auto: run the simulators when both API URLs point at the sandbox's own ports on loopback. */
+  SANDBOX_ENABLED: z.enum(['auto', 'true', 'false'], { message: 'must be auto, true or false' }).default('auto'),
   SANDBOX_BWP_PORT: port.default(4010),
   SANDBOX_STORE_PORT: port.default(4020),
   SANDBOX_STATE_FILE: z.string().min(1).optional(),
@@ -108,6 +111,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const config = parsed.data;
   return { ...config, DATA_DIR: path.resolve(config.DATA_DIR) };
+}
+
+/** Whether `npm start` runs the simulators: forced on/off, or (auto) when the service is pointed at them. */
+export function sandboxWanted(config: Config): boolean {
+  if (config.SANDBOX_ENABLED !== 'auto') return config.SANDBOX_ENABLED === 'true';
+  const local = (url: string, port: number) => {
+    const u = new URL(url);
+    return ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname) && Number(u.port) === port;
+  };
+  return local(config.BWP_API_URL, config.SANDBOX_BWP_PORT) && local(config.REFUND_API_URL, config.SANDBOX_STORE_PORT);
 }
 
 /** Names of every variable the service reads, for docs and the docs-in-step test. */

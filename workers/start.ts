@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createClientsFromConfig } from '../activities/clients';
 import { createApp } from '../api/app';
-import { loadConfig } from '../common/config';
+import { loadConfig, sandboxWanted } from '../common/config';
 import { createLogger } from '../common/logger';
 import { policyFromConfig } from '../common/policy';
 import { temporalConnectionOptions } from '../common/temporal';
@@ -45,7 +45,7 @@ async function main() {
   }
   const address = server?.address ?? config.TEMPORAL_ADDRESS!;
 
-  if (config.SANDBOX_ENABLED) {
+  if (sandboxWanted(config)) {
     const sandbox = await createSandbox({
       bwpPort: config.SANDBOX_BWP_PORT,
       storePort: config.SANDBOX_STORE_PORT,

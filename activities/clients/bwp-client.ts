@@ -13,6 +13,12 @@ export interface BwpClientOptions {
   /** Sent as `x-api-version`, e.g. 2024-11-01. */
   apiVersion: string;
   timeoutMs: number;
+  /**
+   * Read and report a money amount per refunded line (`refundAmount`). The sandbox models it; Buy with Prime's
+   * published schema has no such field, so set false (BWP_PER_LINE_AMOUNTS=false) against the real API: the per-SKU
+   * split then stays in our plan and audit trail, and BwP receives quantities, the total and the delta only.
+   */
+  perLineAmounts?: boolean;
   logger?: Logger;
 }
 
@@ -76,11 +82,16 @@ export const UPDATE_ORDER_MUTATION = `mutation UpdateOrder($input: UpdateOrderIn
 }
 ${ORDER_FIELDS_FRAGMENT}`;
 
+const WITHOUT_LINE_AMOUNTS = (document: string) => document.replace(` refundAmount ${AMOUNT}`, '');
+
 export function createBwpClient(options: BwpClientOptions): BwpClient {
   checkBaseOptions('createBwpClient', options);
   if (!options.targetId) throw new TypeError('createBwpClient: targetId is required');
   if (!options.apiVersion) throw new TypeError('createBwpClient: apiVersion is required');
   const { url, timeoutMs } = options;
+  const perLineAmounts = options.perLineAmounts ?? true;
+  const orderQuery = perLineAmounts ? ORDER_QUERY : WITHOUT_LINE_AMOUNTS(ORDER_QUERY);
+  const updateMutation = perLineAmounts ? UPDATE_ORDER_MUTATION : WITHOUT_LINE_AMOUNTS(UPDATE_ORDER_MUTATION);
   const logger = options.logger?.child({ client: 'bwp' });
   const headers = {
     accept: 'application/json',
@@ -109,13 +120,13 @@ export function createBwpClient(options: BwpClientOptions): BwpClient {
   return {
     async getOrder(orderId, opts = {}) {
       requireId('getOrder', orderId);
-      return call('order', ORDER_QUERY, { orderId }, classifyBwpOrderQueryResponse, opts, { bwpOrderId: orderId });
+      return call('order', orderQuery, { orderId }, classifyBwpOrderQueryResponse, opts, { bwpOrderId: orderId });
     },
 
     async getOrderByExternalId(externalId, opts = {}) {
       requireId('getOrderByExternalId', externalId);
       const orderIdentifier = { alias: { aliasType: ALIAS_EXTERNAL_ID, aliasId: externalId } };
-      return call('order', ORDER_QUERY, { orderIdentifier }, classifyBwpOrderQueryResponse, opts, {
+      return call('order', orderQuery, { orderIdentifier }, classifyBwpOrderQueryResponse, opts, {
         storeOrderId: externalId,
       });
     },
@@ -123,7 +134,11 @@ export function createBwpClient(options: BwpClientOptions): BwpClient {
     async updateOrder(input, opts = {}) {
       // A malformed report is our bug: fail before BwP sees it rather than turn it into a rejection to repair.
       const parsed = UpdateOrderInput.parse(input);
-      return call('updateOrder', UPDATE_ORDER_MUTATION, { input: parsed }, classifyBwpUpdateOrderResponse, opts, {
+      if (!perLineAmounts) {
+        for (const refund of parsed.refunds)
+          for (const line of refund.refundFor?.orderLineItems ?? []) delete line.refundAmount;
+      }
+      return call('updateOrder', updateMutation, { input: parsed }, classifyBwpUpdateOrderResponse, opts, {
         bwpOrderId: parsed.orderId,
         refundIds: parsed.refunds.map((r) => r.id),
       });

@@ -48,7 +48,7 @@ export interface Harness {
 
 /** A real Temporal server, the real sandbox on real HTTP, the real clients and workers on a unique task queue. */
 export async function createHarness(
-  opts: { submitRatePerSecond?: number; runWorkers?: boolean; policy?: Policy } = {},
+  opts: { submitRatePerSecond?: number; runWorkers?: boolean; policy?: Policy; address?: string } = {},
 ): Promise<Harness> {
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'warn', pretty: false });
   installRuntime(logger);
