@@ -6,7 +6,8 @@ import { refundRequest, refundSuccess, storeOrder } from './fixtures';
 import { captureLines, closedPortUrl, startStub, type Reply, type StubServer } from './stub-server';
 
 const TOKEN = 'store-secret-token-123';
-const TIMEOUT_MS = 300;
+// Generous: under a loaded CI machine a healthy answer must never look like a timeout.
+const TIMEOUT_MS = 1500;
 const storeError = (status: number, code: string, headers?: Record<string, string>): Reply => ({
   status,
   headers,

@@ -20,7 +20,8 @@ import { bwpOrder, storeOrder } from './fixtures';
 const BWP_TOKEN = 'sandbox-bwp-token-for-client-tests';
 const REFUND_TOKEN = 'sandbox-refund-token-for-client-tests';
 const BP = 'bp-client-tests';
-const TIMEOUT_MS = 400;
+// Generous: under a loaded CI machine a healthy answer must never look like a timeout.
+const TIMEOUT_MS = 2000;
 
 const base: Fixture = {
   name: 'client-tests',
