@@ -5,9 +5,11 @@ import {
   continueAsNew,
   log,
   metricMeter,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
   type ActivityOptions,
@@ -302,6 +304,11 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     if (state.problems.length === 0 && verdict.plan) {
       state.plan = { ...verdict.plan, revision: state.revision };
       state.suggestion = undefined;
+      // Added after refunds were already running: the patch keeps their histories replaying (test/replay).
+      if (patched('memo-refund-amount')) {
+        const { total, currency } = state.plan.report;
+        upsertMemo({ refundAmount: formatDecimal(total, currency), currency, mode: state.plan.mode });
+      }
       return 'submit';
     }
     if (repair && verdict.problems.length > 0) {

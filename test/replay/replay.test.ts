@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { it } from 'node:test';
 import { temporal } from '@temporalio/proto';
-import { Worker } from '@temporalio/worker';
-import { workflowBundle } from '../helpers/temporal';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { quietBundlerLogger, workflowBundle } from '../helpers/temporal';
 
 /**
  * Saved histories of every path of the refund workflow (recorded by the workflow suite with RECORD_HISTORIES=1) are
@@ -34,7 +35,20 @@ it('there are saved histories of each path to replay', () => {
 
 for (const file of files) {
   it(`the current workflow code replays the saved history "${file}" without a determinism error`, async () => {
+    // Histories recorded before a patched() change (e.g. healthy.bin, before memo-refund-amount) take the old branch.
     const history = temporal.api.history.v1.History.decode(fs.readFileSync(path.join(dir, file)));
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file);
   });
 }
+
+it('an incompatible change to the workflow fails the replay (the suite can fail)', async () => {
+  const changed = await bundleWorkflowCode({
+    workflowsPath: require.resolve('./changed'),
+    logger: quietBundlerLogger,
+  });
+  const history = temporal.api.history.v1.History.decode(fs.readFileSync(path.join(dir, 'healthy.bin')));
+  await assert.rejects(Worker.runReplayHistory({ workflowBundle: changed }, history, 'healthy'), (err: unknown) => {
+    assert.ok(err instanceof DeterminismViolationError, String(err));
+    return true;
+  });
+});

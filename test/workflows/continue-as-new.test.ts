@@ -29,7 +29,9 @@ after(async () => {
 });
 
 it('when a parked refund history grows past the suggested size, it continues as new with its state and still finishes', async () => {
-  const { handle } = await h.startRefund('flat-goodwill-10-usd', { timing: { recheckInitialMs: 100, recheckMaxMs: 100 } });
+  const { handle } = await h.startRefund('flat-goodwill-10-usd', {
+    timing: { recheckInitialMs: 100, recheckMaxMs: 100 },
+  });
   const parked = await waitForState(handle, (s) => s.status === RefundStatus.AWAITING_REPAIR);
   const firstRunId = (await handle.describe()).runId;
   await handle.signal(repairSignal, { operator: 'ops', requestId: 'bad-1', input: { lines: [] } });
@@ -46,7 +48,10 @@ it('when a parked refund history grows past the suggested size, it continues as 
   const carried = await handle.query(stateQuery);
   assert.equal(carried.status, RefundStatus.AWAITING_REPAIR);
   assert.equal(carried.parkedSince, parked.parkedSince, 'the time parked is carried over');
-  assert.ok(carried.audit.some((a) => a.operator === 'ops' && !a.accepted), 'the audit trail is carried over');
+  assert.ok(
+    carried.audit.some((a) => a.operator === 'ops' && !a.accepted),
+    'the audit trail is carried over',
+  );
   assert.ok(carried.suggestion);
 
   await handle.executeUpdate(repairUpdate, { args: [{ operator: 'ops', input: carried.suggestion.repair }] });

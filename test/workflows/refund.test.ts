@@ -59,7 +59,8 @@ describe('refund workflow', () => {
     assert.equal(reports.at(-1)?.state, 'SUCCESS');
     const described = await handle.describe();
     assert.equal(described.typedSearchAttributes.get(SA.status), RefundStatus.REFUNDED);
-    await recordHistory(handle, 'healthy');
+    assert.equal(described.memo?.refundAmount, result.refunded.amount, 'the UI shows the amount in the memo');
+    await recordHistory(handle, 'healthy-with-memo');
   });
 
   it('when the refund has no item-level detail (flat goodwill), it waits for repair and finishes after the suggested repair', async () => {
