@@ -13,6 +13,7 @@ import {
   SA,
   stateQuery,
 } from '../../workflows/refund.contract';
+import { startOrJoinRefund } from '../../api/start-refund';
 import { createHarness, recordHistory, waitForState, type Harness } from '../helpers/harness';
 
 /** Workflow behaviour on a real Temporal server, real workers, the real clients and the sandbox over real HTTP. */
@@ -221,6 +222,21 @@ describe('refund workflow', () => {
     await handle.executeUpdate(cancelUpdate, { args: [{ operator: 'frank', input: {} }] });
     assert.equal((await handle.result()).status, RefundStatus.CANCELLED);
     await recordHistory(handle, 'needs-attention-then-cancelled');
+  });
+
+  it('a duplicate event joins the running workflow and a late one for a finished refund is ignored: one run, one refund', async () => {
+    const { fixture, handle, workflowId } = await h.startRefund('flat-goodwill-10-usd');
+    await waitForState(handle, parked);
+    const event = { orderId: fixture.bwpOrder.id, refundId: fixture.refundId, taskQueue: h.taskQueue };
+    const duplicate = await startOrJoinRefund(h.client, { ...event, eventId: 'dup' });
+    assert.deepEqual(duplicate, { workflowId, outcome: 'joined' });
+    await handle.executeUpdate(cancelUpdate, { args: [{ operator: 'hal', input: {} }] });
+    await handle.result();
+    const late = await startOrJoinRefund(h.client, { ...event, eventId: 'late' });
+    assert.deepEqual(late, { workflowId, outcome: 'finished' });
+    const runs = [];
+    for await (const w of h.client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) runs.push(w);
+    assert.equal(runs.length, 1, 'the same refund never runs twice');
   });
 
   it('a decision is refused once the refund is no longer waiting for an operator', async () => {
