@@ -19,6 +19,8 @@ import type { RefundClient } from './clients/refund-client';
 export interface ActivityDeps {
   bwp: BwpClient;
   refunds: RefundClient;
+  /** Read the store's order (GET /orders/:id) to check lines, quantities, shipping and pre-orders; off if the store has no such API. */
+  readStoreOrder?: boolean;
   /** Reason map and appeasement policy, from config; handed to the workflow with each read of the order. */
   policy: Policy;
   /** Attempts of a 500 REFUND_FAILED (payment failed, nothing moved) before it goes to a human. */
@@ -27,7 +29,8 @@ export interface ActivityDeps {
 
 export interface RefundContextData {
   order: BwpOrder | null;
-  storeOrder: StoreOrder | null;
+  /** undefined: not read (no store read API); null: the store has no such order. */
+  storeOrder?: StoreOrder | null;
   storeOrderId?: string;
 }
 
@@ -85,8 +88,8 @@ export function createActivities(deps: ActivityDeps) {
     fetchRefundContext: async (input: { orderId: string }): Promise<FetchedContext> => {
       const order = await readOrder(input.orderId);
       const storeOrderId = order?.aliases.find((a) => a.aliasType === ALIAS_EXTERNAL_ID)?.aliasId;
-      let storeOrder: StoreOrder | null = null;
-      if (storeOrderId) {
+      let storeOrder: StoreOrder | null | undefined = undefined;
+      if (storeOrderId && deps.readStoreOrder !== false) {
         const outcome = await deps.refunds.getStoreOrder(storeOrderId);
         if (outcome.kind !== 'success') retryOrFail(outcome, 'store order read');
         storeOrder = outcome.value;

@@ -63,6 +63,8 @@ export const configSchema = z.object({
   REFUND_API_URL: url.default('http://127.0.0.1:4020'),
   REFUND_API_TOKEN: z.string().min(1).default('sandbox-refund-token'),
   REFUND_TIMEOUT_MS: duration.default(15_000),
+  /** Read the store's order (GET <REFUND_API_URL>/orders/:id) before planning; false if the store has no such API. */
+  STORE_ORDER_READ: bool.default(true),
   /** Server-side limit on POST /refund calls across all workers (Temporal task-queue rate limit). */
   REFUND_RATE_LIMIT_PER_SECOND: positive.default(5),
 

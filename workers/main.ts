@@ -22,7 +22,7 @@ async function main() {
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: { bwp, refunds, policy: policyFromConfig(config) },
+    deps: { bwp, refunds, policy: policyFromConfig(config), readStoreOrder: config.STORE_ORDER_READ },
     submitRatePerSecond: config.REFUND_RATE_LIMIT_PER_SECOND,
     roles,
   });

@@ -72,7 +72,7 @@ async function main() {
     connection: nativeConnection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: { bwp, refunds, policy: policyFromConfig(config) },
+    deps: { bwp, refunds, policy: policyFromConfig(config), readStoreOrder: config.STORE_ORDER_READ },
     submitRatePerSecond: config.REFUND_RATE_LIMIT_PER_SECOND,
     roles: config.WORKER_ROLES,
   });

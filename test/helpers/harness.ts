@@ -48,7 +48,13 @@ export interface Harness {
 
 /** A real Temporal server, the real sandbox on real HTTP, the real clients and workers on a unique task queue. */
 export async function createHarness(
-  opts: { submitRatePerSecond?: number; runWorkers?: boolean; policy?: Policy; address?: string } = {},
+  opts: {
+    submitRatePerSecond?: number;
+    runWorkers?: boolean;
+    policy?: Policy;
+    address?: string;
+    readStoreOrder?: boolean;
+  } = {},
 ): Promise<Harness> {
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'warn', pretty: false });
   installRuntime(logger);
@@ -70,6 +76,7 @@ export async function createHarness(
     }),
     refunds: createRefundClient({ url: sandbox.storeUrl, token: TOKENS.refund, timeoutMs: 2000 }),
     policy: opts.policy ?? TEST_POLICY,
+    readStoreOrder: opts.readStoreOrder,
   };
   const workers =
     opts.runWorkers === false
