@@ -7,7 +7,15 @@ import { buildRefundRequestedEvent } from '../../sandbox/bwp/events';
 import { freePort } from '../../workers/temporal-server';
 import { RefundStatus, type RefundResult } from '../../workflows/refund.contract';
 import { temporalAddress, uniqueId } from '../helpers/temporal';
-import { DIST, ENTRY, ensureBuilt, killAll, startService, type ServiceProcess } from '../scale/built-services';
+import {
+  DIST,
+  ENTRY,
+  ensureBuilt,
+  killAll,
+  startService,
+  waitForHttp,
+  type ServiceProcess,
+} from '../scale/built-services';
 
 /**
  * `npm run build` output is what the Docker images run: `node dist/workers/main.js` and `node dist/api/main.js`,
@@ -72,8 +80,8 @@ describe('the production build (npm run build, then node dist/…)', () => {
     worker = startService('worker', ENTRY.worker, config);
     api = startService('api', ENTRY.api, config);
     const running = await worker.waitForLine((l) => l.msg === 'worker running');
-    await api.waitForLine((l) => l.msg === 'api listening');
     apiUrl = `http://127.0.0.1:${apiPort}`;
+    await waitForHttp(api, `${apiUrl}/healthz`);
     t.diagnostic(`worker identity ${String(running.identity)}`);
 
     const fixture = uniqueFixture(loadFixture('healthy-single-sku'), { businessProductId: TOKENS.bp });

@@ -209,6 +209,23 @@ export function startService(name: string, script: string, config: Record<string
   return service;
 }
 
+/** Polls `url` until it answers 200 (e.g. the API's /healthz), failing early if the service exits. */
+export async function waitForHttp(service: ServiceProcess, url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (service.child.exitCode !== null || service.child.signalCode !== null) {
+      throw new Error(`${service.name} exited before ${url} answered:\n${service.tail()}`);
+    }
+    const ok = await fetch(url, { signal: AbortSignal.timeout(2000) }).then(
+      (res) => res.ok,
+      () => false,
+    );
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms:\n${service.tail()}`);
+    await sleep(200);
+  }
+}
+
 /** Kills whatever is still running (for `after` hooks: a failed test never leaves processes behind). */
 export async function killAll(services: (ServiceProcess | undefined)[]): Promise<void> {
   await Promise.all(

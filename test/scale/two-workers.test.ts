@@ -8,7 +8,17 @@ import { createLogger } from '../../common/logger';
 import { findTemporalCli, freePort } from '../../workers/temporal-server';
 import { RefundStatus, submitTaskQueue, type RefundResult } from '../../workflows/refund.contract';
 import { temporalAddress, uniqueId } from '../helpers/temporal';
-import { ENTRY, ensureBuilt, killAll, scrape, sleep, startService, total, type ServiceProcess } from './built-services';
+import {
+  ENTRY,
+  ensureBuilt,
+  killAll,
+  scrape,
+  sleep,
+  startService,
+  total,
+  waitForHttp,
+  type ServiceProcess,
+} from './built-services';
 
 /**
  * Workers scale out: several `node dist/workers/main.js` processes on one task queue share the refunds, each under its
@@ -149,7 +159,7 @@ describe('two worker processes against one Temporal server', () => {
     });
     api = startService('api', ENTRY.api, config);
     workers.push(...(await Promise.all([startWorker('worker-a', config), startWorker('worker-b', config)])));
-    await api.waitForLine((l) => l.msg === 'api listening');
+    await waitForHttp(api, `http://127.0.0.1:${apiPort}/healthz`);
     h = {
       sandbox,
       client: new Client({ connection }),
@@ -316,7 +326,7 @@ describe('graceful shutdown of a worker process', () => {
     api = startService('api', ENTRY.api, config);
     const first = await startWorker('worker-draining', config);
     draining = first.worker;
-    await api.waitForLine((l) => l.msg === 'api listening');
+    await waitForHttp(api, `http://127.0.0.1:${apiPort}/healthz`);
     const h: Harness = {
       sandbox,
       client: new Client({ connection }),
