@@ -21,13 +21,11 @@ COPY sandbox ./sandbox
 COPY scripts ./scripts
 COPY workers ./workers
 COPY workflows ./workflows
-# `npm run build` ends in `; true`, so check its output here. The sandbox reads its fixtures and GraphQL schema from
-# beside its code, which tsc does not copy.
+# The build copies what the compiled code reads beside it (repair page, sandbox fixtures and GraphQL schema); check it.
 RUN npm run build \
  && test -f dist/workers/main.js && test -f dist/api/main.js && test -f dist/sandbox/main.js \
  && test -s dist/workflow-bundle.js && test -f dist/api/console/index.html \
- && cp -r sandbox/fixtures dist/sandbox/fixtures \
- && cp sandbox/bwp/schema.graphql dist/sandbox/bwp/schema.graphql
+ && test -f dist/sandbox/bwp/schema.graphql && test -d dist/sandbox/fixtures
 
 # ---- runtime: production dependencies only, compiled code, non-root ----
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime

@@ -89,6 +89,8 @@ export const configSchema = z.object({
   // Sandbox (simulators)
   /** auto: run the simulators when both API URLs point at the sandbox's own ports on loopback. */
   SANDBOX_ENABLED: z.enum(['auto', 'true', 'false'], { message: 'must be auto, true or false' }).default('auto'),
+  /** Bind address of the simulators: 127.0.0.1, or 0.0.0.0 in a container (compose demo profile). */
+  SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
   SANDBOX_BWP_PORT: port.default(4010),
   SANDBOX_STORE_PORT: port.default(4020),
   SANDBOX_STATE_FILE: z.string().min(1).optional(),

@@ -11,6 +11,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'sandbox' });
   const sandbox = await createSandbox({
+    host: config.SANDBOX_HOST,
     bwpPort: config.SANDBOX_BWP_PORT,
     storePort: config.SANDBOX_STORE_PORT,
     bwpToken: config.BWP_API_TOKEN,

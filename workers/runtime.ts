@@ -10,6 +10,13 @@ const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
   ERROR: 'error',
 };
 
+/** Buckets in seconds for the service's own histograms: a healthy refund takes seconds, a parked one days. */
+const SECONDS = [1, 5, 15, 60, 300, 1800, 3600, 6 * 3600, 24 * 3600, 3 * 24 * 3600, 7 * 24 * 3600];
+const SERVICE_BUCKETS: Record<string, number[]> = {
+  refund_parked_seconds: SECONDS,
+  refund_end_to_end_seconds: SECONDS,
+};
+
 let installed = false;
 
 /**
@@ -27,7 +34,13 @@ export function installRuntime(logger: Logger, opts: { metricsBindAddress?: stri
     }),
     telemetryOptions: {
       logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN' }) },
-      ...(opts.metricsBindAddress ? { metrics: { prometheus: { bindAddress: opts.metricsBindAddress } } } : {}),
+      ...(opts.metricsBindAddress
+        ? {
+            metrics: {
+              prometheus: { bindAddress: opts.metricsBindAddress, histogramBucketOverrides: SERVICE_BUCKETS },
+            },
+          }
+        : {}),
     },
   });
 }

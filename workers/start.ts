@@ -47,6 +47,7 @@ async function main() {
 
   if (sandboxWanted(config)) {
     const sandbox = await createSandbox({
+      host: config.SANDBOX_HOST,
       bwpPort: config.SANDBOX_BWP_PORT,
       storePort: config.SANDBOX_STORE_PORT,
       bwpToken: config.BWP_API_TOKEN,

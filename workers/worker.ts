@@ -5,13 +5,8 @@ import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/w
 import { createActivities, type ActivityDeps } from '../activities';
 import { REFUND_TASK_QUEUE, submitTaskQueue } from '../workflows/refund.contract';
 
-/** Prebuilt by `npm run build` (scripts/build-workflow-bundle.ts); used in production instead of bundling at start. */
-export const WORKFLOW_BUNDLE_PATH = path.resolve(
-  __dirname,
-  '..',
-  fs.existsSync(path.resolve(__dirname, '..', 'package.json')) ? 'dist' : '',
-  'workflow-bundle.js',
-);
+/** Prebuilt by `npm run build` (scripts/build-workflow-bundle.ts) next to the compiled workers. */
+const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..', 'workflow-bundle.js');
 
 export interface RefundWorkersOptions {
   connection: NativeConnection;
@@ -31,8 +26,13 @@ export interface RefundWorkersOptions {
   overrides?: Partial<WorkerOptions>;
 }
 
+/**
+ * Compiled (`node dist/workers/main.js`): the prebuilt bundle, so production never bundles at start. From source
+ * (`tsx`): bundle the current workflow code, never a stale build.
+ */
 export function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
-  if (fs.existsSync(WORKFLOW_BUNDLE_PATH)) return { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } };
+  if (__filename.endsWith('.js') && fs.existsSync(WORKFLOW_BUNDLE_PATH))
+    return { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } };
   return { workflowsPath: require.resolve('../workflows') };
 }
 

@@ -51,8 +51,16 @@ describe('the production build (npm run build, then node dist/…)', () => {
     t.diagnostic(
       build.built ? `npm run build took ${build.seconds.toFixed(1)} s` : 'dist/ was built by another file of this run',
     );
-    // `npm run build` ends in `; true`: its exit code alone proves nothing, so check what it must produce.
-    for (const file of [ENTRY.worker, ENTRY.api, `${DIST}/workflow-bundle.js`, `${DIST}/api/console/index.html`]) {
+    // Everything the compiled code reads beside itself must be there too.
+    for (const file of [
+      ENTRY.worker,
+      ENTRY.api,
+      `${DIST}/sandbox/main.js`,
+      `${DIST}/workflow-bundle.js`,
+      `${DIST}/api/console/index.html`,
+      `${DIST}/sandbox/bwp/schema.graphql`,
+      `${DIST}/sandbox/fixtures/healthy-single-sku.json`,
+    ]) {
       assert.ok(fs.existsSync(file), `${file} is missing after npm run build:\n${build.output.slice(-4000)}`);
     }
   });
