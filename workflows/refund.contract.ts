@@ -154,7 +154,10 @@ export interface RefundWorkflowState {
   suggestion?: { repair: RepairInput; explanation: string[] };
   attempts: SubmissionAttempt[];
   audit: AuditEntry[];
+  /** True while `attention` is set: the NeedsAttention search attribute. */
   needsAttention: boolean;
+  /** Why a person should look: parked too long, the 409 alarm, or BwP refusing our report after money moved. */
+  attention?: { reason: 'PARKED_TOO_LONG' | 'IDEMPOTENCY_ALARM' | 'REPORT_REJECTED'; since: string; detail?: string };
   parkedSince?: string;
   /** Total refunded on the store for this refund so far, decimal string. */
   refunded?: { amount: string; currency: string };

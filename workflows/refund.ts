@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
@@ -22,7 +23,7 @@ import { STORE_REJECTION_PROBLEMS, type Problem } from '../domain/problems';
 import type { RefundPlan } from '../domain/plan';
 import { suggestRepair } from '../domain/suggest';
 import { validateRefund, validateRepair } from '../domain/validate';
-import type { RefundDetails } from '../domain/schemas/bwp';
+import type { RefundDetails, UpdateOrderInput } from '../domain/schemas/bwp';
 import type { RepairInput } from '../domain/schemas/repair';
 import {
   cancelSignal,
@@ -40,6 +41,7 @@ import {
   SA,
   stateQuery,
   submitTaskQueue,
+  TERMINAL_STATUSES,
   type AuditEntry,
   type PendingDecision,
   type RefundResult,
@@ -234,14 +236,28 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     if (state.status !== status) {
       log.info('refund status', { from: state.status, to: status, refundId: state.refundId });
       refundsByStatus.add(1, { status });
-      if (state.parkedSince) parkedSeconds.record((Date.now() - Date.parse(state.parkedSince)) / 1000);
     }
     state.status = status;
     if (status === RefundStatus.AWAITING_REPAIR) state.parkedSince ??= new Date().toISOString();
-    else {
+    else if (status !== RefundStatus.FETCHING && state.parkedSince) {
+      // Re-reading the order after a repair still counts as parked; submitting or finishing ends it.
+      parkedSeconds.record((Date.now() - Date.parse(state.parkedSince)) / 1000);
       state.parkedSince = undefined;
-      state.needsAttention = false;
     }
+    // A plan going out (an operator acted, or nothing was wrong) or the end settles what needed attention, except a
+    // rejected report, which stays flagged until the refund finishes.
+    if (
+      TERMINAL_STATUSES.includes(status) ||
+      (status === RefundStatus.SUBMITTING && state.attention?.reason !== 'REPORT_REJECTED')
+    ) {
+      state.attention = undefined;
+    }
+    state.needsAttention = state.attention !== undefined;
+    publish();
+  };
+  const flagAttention = (reason: NonNullable<RefundWorkflowState['attention']>['reason'], detail?: string) => {
+    state.attention = { reason, since: new Date().toISOString(), detail };
+    state.needsAttention = true;
     publish();
   };
   const finish = (status: RefundStatus, extra: Partial<RefundResult> = {}): RefundResult => {
@@ -345,8 +361,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
       if (pendingDecision) return 'decided';
       if (pendingRepair) return 'refetch';
       if (Date.now() >= attentionAt) {
-        state.needsAttention = true;
-        publish();
+        flagAttention('PARKED_TOO_LONG');
         log.warn('refund needs attention: parked without repair', {
           refundId: state.refundId,
           parkedSince: state.parkedSince,
@@ -403,15 +418,16 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     });
     // A definitive answer: nothing moved under this key, so the next plan gets a new revision (and key).
     state.revision += 1;
-    if (answer.kind === 'alarm') {
-      state.needsAttention = true;
-      log.error('IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH: parked; never resent automatically', { key });
-    }
     const problem: Problem = {
       code: STORE_REJECTION_PROBLEMS[answer.code] ?? 'STORE_REJECTED',
       message: `The store rejected the refund (${answer.code}): ${answer.message}`,
     };
-    return (await fetchAndPlan([problem])) === 'done' ? 'done' : 'park';
+    const next = await fetchAndPlan([problem]);
+    if (answer.kind === 'alarm' && next === 'park') {
+      flagAttention('IDEMPOTENCY_ALARM', `key ${key} was reused with another payload; money may have moved`);
+      log.error('IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH: parked; never resent automatically', { key });
+    }
+    return next === 'done' ? 'done' : 'park';
   };
 
   const report = async () => {
@@ -426,10 +442,22 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
       storeRefundId: refundIdempotencyKey(state.orderId, state.refundId, state.revision),
     });
     const first = update.refunds[0]!;
-    state.bwpState = await lookups.reportToBwp.executeWithOptions(
-      { ...lookup, summary: `updateOrder ${first.state}, total ${first.refundTotal.totalAmount.amount}` },
-      [{ update }],
-    );
+    await reportSafely(update, `updateOrder ${first.state}, total ${first.refundTotal.totalAmount.amount}`);
+  };
+
+  /**
+   * Reports to BwP. Money may already have moved, so a definitive BwP rejection must not fail the workflow: it is
+   * flagged for attention and the workflow goes on waiting for the refund to leave PENDING (fixed by hand in BwP).
+   */
+  const reportSafely = async (update: UpdateOrderInput, summary: string) => {
+    try {
+      state.bwpState = await lookups.reportToBwp.executeWithOptions({ ...lookup, summary }, [{ update }]);
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      const detail = err.cause instanceof ApplicationFailure ? err.cause.message : err.message;
+      flagAttention('REPORT_REJECTED', detail);
+      log.error('Buy with Prime rejected the report; waiting for the refund to leave PENDING', { detail });
+    }
   };
 
   /** Waits until BwP shows the refund out of PENDING: growing intervals, or at once when a new event arrives. */
@@ -459,10 +487,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
       moveTo(RefundStatus.REPORTING);
       const currency = refund.refundTotal?.totalAmount.currencyCode ?? ctx?.storeOrder?.currency ?? 'USD';
       const update = buildDeclinedUpdate({ orderId: state.orderId, refund, currency, statusReason });
-      state.bwpState = await lookups.reportToBwp.executeWithOptions(
-        { ...lookup, summary: `updateOrder FAILURE ${statusReason}` },
-        [{ update }],
-      );
+      await reportSafely(update, `updateOrder FAILURE ${statusReason}`);
       await awaitSettlement();
     }
     return finish(RefundStatus.DECLINED, { statusReason, note });
@@ -500,7 +525,12 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
         break;
       case 'settle':
         await awaitSettlement();
-        result = finish(state.bwpState === 'PARTIAL' ? RefundStatus.PARTIALLY_REFUNDED : RefundStatus.REFUNDED);
+        result = finish(state.bwpState === 'PARTIAL' ? RefundStatus.PARTIALLY_REFUNDED : RefundStatus.REFUNDED, {
+          note:
+            state.attention?.reason === 'REPORT_REJECTED'
+              ? `Buy with Prime rejected the report (${state.attention.detail ?? ''}); it shows ${state.bwpState}`
+              : undefined,
+        });
         break;
     }
   }
@@ -563,7 +593,8 @@ function describe(state: RefundWorkflowState): string {
   switch (state.status) {
     case RefundStatus.AWAITING_REPAIR:
       return (
-        `**Waiting for repair**: ${n} problem${n === 1 ? '' : 's'}${state.needsAttention ? ' (needs attention)' : ''}` +
+        `**Waiting for repair**: ${n} problem${n === 1 ? '' : 's'}` +
+        (state.attention ? ` (needs attention: ${state.attention.reason})` : '') +
         (n ? `\n\n${state.problems.map((p) => `- \`${p.code}\` ${p.message}`).join('\n')}` : '') +
         (state.suggestion ? '\n\nA suggested repair is available (GET /refunds/:id).' : '')
       );

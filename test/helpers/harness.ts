@@ -41,7 +41,12 @@ export interface Harness {
   /** Seeds a unique copy of a fixture and starts its refund workflow. */
   startRefund(
     fixtureName: string,
-    opts?: { timing?: Partial<RefundTiming>; mutate?: (f: Fixture) => void },
+    opts?: {
+      timing?: Partial<RefundTiming>;
+      mutate?: (f: Fixture) => void;
+      /** Runs after the fixture is seeded, before the workflow starts. */
+      beforeStart?: (f: Fixture) => Promise<void>;
+    },
   ): Promise<{ fixture: Fixture; handle: WorkflowHandle<typeof refundWorkflow>; workflowId: string }>;
   close(): Promise<void>;
 }
@@ -101,6 +106,7 @@ export async function createHarness(
       const fixture = uniqueFixture(loadFixture(name), { businessProductId: TOKENS.businessProductId });
       o.mutate?.(fixture);
       await sandbox.seed(fixture);
+      await o.beforeStart?.(fixture);
       const started = await startOrJoinRefund(env.client, {
         orderId: fixture.bwpOrder.id,
         refundId: fixture.refundId,
