@@ -1,3 +1,4 @@
+import type { Config } from '../common/config';
 import pino from 'pino';
 import { type Logger } from '../common/logger';
 import { BwpEventSender, type Delivery, type SendEventsRequest, type WebhookTarget } from './bwp/events';
@@ -151,3 +152,31 @@ export { fixtureNames, loadAllFixtures, loadFixture, uniqueFixture } from './fix
 export type { Delivery, SendEventsRequest, WebhookTarget } from './bwp/events';
 export type { BwpFaults, BwpLedgerEntry } from './bwp/simulator';
 export type { StoreFaults, StoreLedgerEntry } from './store/simulator';
+
+/**
+ * The sandbox as configured for the service (ports, tokens, the webhook it sends events to), shared by `npm run sandbox`
+ * and `npm start`. Every fixture is seeded.
+ */
+export function sandboxOptionsFromConfig(
+  config: Config,
+  logger: Logger,
+  stateFile = config.SANDBOX_STATE_FILE,
+): SandboxOptions {
+  return {
+    host: config.SANDBOX_HOST,
+    bwpPort: config.SANDBOX_BWP_PORT,
+    storePort: config.SANDBOX_STORE_PORT,
+    bwpToken: config.BWP_API_TOKEN,
+    refundToken: config.REFUND_API_TOKEN,
+    businessProductId: config.BWP_TARGET_ID,
+    stateFile,
+    webhook: {
+      url: `http://${config.API_HOST}:${config.API_PORT}/webhooks/bwp`,
+      ...(config.WEBHOOK_BEARER_TOKEN
+        ? { bearer: config.WEBHOOK_BEARER_TOKEN }
+        : { basicUser: config.WEBHOOK_BASIC_USER, basicPassword: config.WEBHOOK_BASIC_PASSWORD }),
+    },
+    seedFixtures: true,
+    logger,
+  };
+}

@@ -1,6 +1,6 @@
 import { loadConfig } from '../common/config';
 import { createLogger } from '../common/logger';
-import { createSandbox } from './index';
+import { createSandbox, sandboxOptionsFromConfig } from './index';
 
 /**
  * `npm run sandbox`: both simulators alone, from config (SANDBOX_BWP_PORT, SANDBOX_STORE_PORT, BWP_API_TOKEN,
@@ -10,23 +10,7 @@ import { createSandbox } from './index';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'sandbox' });
-  const sandbox = await createSandbox({
-    host: config.SANDBOX_HOST,
-    bwpPort: config.SANDBOX_BWP_PORT,
-    storePort: config.SANDBOX_STORE_PORT,
-    bwpToken: config.BWP_API_TOKEN,
-    refundToken: config.REFUND_API_TOKEN,
-    businessProductId: config.BWP_TARGET_ID,
-    stateFile: config.SANDBOX_STATE_FILE,
-    webhook: {
-      url: `http://${config.API_HOST}:${config.API_PORT}/webhooks/bwp`,
-      ...(config.WEBHOOK_BEARER_TOKEN
-        ? { bearer: config.WEBHOOK_BEARER_TOKEN }
-        : { basicUser: config.WEBHOOK_BASIC_USER, basicPassword: config.WEBHOOK_BASIC_PASSWORD }),
-    },
-    seedFixtures: true,
-    logger,
-  });
+  const sandbox = await createSandbox(sandboxOptionsFromConfig(config, logger));
   logger.info(
     {
       bwpUrl: sandbox.bwpUrl,

@@ -8,7 +8,7 @@ import { loadConfig, sandboxWanted } from '../common/config';
 import { createLogger } from '../common/logger';
 import { policyFromConfig } from '../common/policy';
 import { temporalConnectionOptions } from '../common/temporal';
-import { createSandbox } from '../sandbox';
+import { createSandbox, sandboxOptionsFromConfig } from '../sandbox';
 import { installRuntime } from './runtime';
 import { findTemporalCli, startDevServer, type DevServer } from './temporal-server';
 import { createRefundWorkers, runWorkers } from './worker';
@@ -46,22 +46,10 @@ async function main() {
   const address = server?.address ?? config.TEMPORAL_ADDRESS!;
 
   if (sandboxWanted(config)) {
-    const sandbox = await createSandbox({
-      host: config.SANDBOX_HOST,
-      bwpPort: config.SANDBOX_BWP_PORT,
-      storePort: config.SANDBOX_STORE_PORT,
-      bwpToken: config.BWP_API_TOKEN,
-      refundToken: config.REFUND_API_TOKEN,
-      businessProductId: config.BWP_TARGET_ID,
-      stateFile: config.SANDBOX_STATE_FILE ?? path.join(config.DATA_DIR, 'sandbox-state.json'),
-      webhook: {
-        url: `http://${config.API_HOST}:${config.API_PORT}/webhooks/bwp`,
-        basicUser: config.WEBHOOK_BASIC_USER,
-        basicPassword: config.WEBHOOK_BASIC_PASSWORD,
-      },
-      logger: logger.child({ component: 'sandbox' }),
-      seedFixtures: true,
-    });
+    const stateFile = config.SANDBOX_STATE_FILE ?? path.join(config.DATA_DIR, 'sandbox-state.json');
+    const sandbox = await createSandbox(
+      sandboxOptionsFromConfig(config, logger.child({ component: 'sandbox' }), stateFile),
+    );
     stops.push(() => sandbox.close());
     logger.info({ bwp: sandbox.bwpUrl, store: sandbox.storeUrl }, 'sandbox listening');
   }
