@@ -20,14 +20,22 @@ async function main() {
     const s = app.listen(config.API_PORT, config.API_HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
   const url = `http://${config.API_HOST}:${config.API_PORT}`;
-  logger.info({ api: url, console: `${url}/console/`, docs: `${url}/docs`, temporal: temporalConnectionOptions(config).address }, 'API listening');
+  logger.info(
+    { api: url, console: `${url}/console/`, docs: `${url}/docs`, temporal: temporalConnectionOptions(config).address },
+    'api listening',
+  );
 
   const stop = (signal: string) => {
-    logger.info({ signal }, 'API stopping');
+    logger.info({ signal }, 'api stopping');
     server.close(() => {
-      void connection.close().finally(() => process.exit(0));
+      void connection.close().finally(() => {
+        logger.info('api stopped');
+        process.exit(0);
+      });
     });
     server.closeIdleConnections();
+    // Requests still open after this long (a client holding a connection) are cut off.
+    setTimeout(() => server.closeAllConnections(), 10_000).unref();
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));

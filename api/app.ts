@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import express from 'express';
+import { pinoHttp } from 'pino-http';
+import type { Clients } from '../activities/clients';
+import type { Config } from '../common/config';
+import type { Logger } from '../common/logger';
+import { policyFromConfig } from '../common/policy';
+import type { Policy } from '../domain/context';
+import { operatorAuth } from './auth';
+import { renderDocsPage } from './docs-page';
+import { healthRoutes } from './health';
+import { buildOpenApiDocument } from './openapi';
+import { createOrderContextReader, type OrderContextReader } from './order-context';
+import { notFoundHandler, problemHandler } from './problem';
+import { refundRoutes } from './refunds';
+import { webhookRoutes } from './webhooks';
+
+export interface AppDeps {
+  client: Client;
+  config: Config;
+  logger: Logger;
+  /** The refund policy (reasons, appeasement); defaults to the one config describes, as the workers use. */
+  policy?: Policy;
+  /** Reads orders for the repair form and checks; defaults to the BwP and store clients from config. */
+  orders?: OrderContextReader;
+  /** The clients `orders` is built over when it is not given (tests pass the sandbox's). */
+  clients?: Clients;
+  /** Largest JSON body accepted (413 above it). */
+  bodyLimit?: string;
+  /** How long a query or update waits for the refund's worker before 503. */
+  workflowTimeoutMs?: number;
+}
+
+/** The static repair page (plain HTML and one small ES module; no build step). */
+export const CONSOLE_DIR = path.join(__dirname, 'console');
+
+/**
+ * The HTTP edge: Buy with Prime's webhook, the operator API, health, the OpenAPI document and its page, and the repair
+ * page. Routes are thin; every input is parsed with zod; every error leaves through the one problem handler as
+ * application/problem+json. Built by a factory so tests run it on port 0.
+ */
+export function createApp(deps: AppDeps): express.Express {
+  const { client, config, logger } = deps;
+  const policy = deps.policy ?? policyFromConfig(config);
+  const orders =
+    deps.orders ??
+    createOrderContextReader({ config, logger, policy, ...(deps.clients ? { clients: deps.clients } : {}) });
+  const json = express.json({ limit: deps.bodyLimit ?? '256kb', type: ['application/json', 'application/*+json'] });
+  const openapi = buildOpenApiDocument();
+  const docsPage = renderDocsPage(openapi);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.use(
+    pinoHttp({
+      logger: logger.child({ component: 'api' }),
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+      customSuccessObject: (_req, res, val: Record<string, unknown>) => ({
+        ...val,
+        problem: res.locals?.problem as unknown,
+      }),
+      customErrorObject: (_req, res, _err, val: Record<string, unknown>) => ({
+        ...val,
+        problem: res.locals?.problem as unknown,
+      }),
+      autoLogging: {
+        ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || (req.url ?? '').startsWith('/console/'),
+      },
+      // Only what helps: no cookies, no bodies; the authorization header is redacted by the logger (REDACT_PATHS).
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string; headers: Record<string, unknown> }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+          headers: {
+            authorization: req.headers.authorization,
+            'user-agent': req.headers['user-agent'],
+            'x-operator': req.headers['x-operator'],
+          },
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader(
+      'Content-Security-Policy',
+      "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+    );
+    next();
+  });
+
+  app.use(healthRoutes({ client }));
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  app.get('/docs', (_req, res) => {
+    res.type('html').send(docsPage);
+  });
+  app.use('/console', express.static(CONSOLE_DIR, { index: 'index.html', maxAge: '5m', fallthrough: true }));
+
+  // Credentials are checked before a body is parsed: a stranger's body is never read.
+  app.use(
+    webhookRoutes({ client, config, json, ...(deps.workflowTimeoutMs ? { timeoutMs: deps.workflowTimeoutMs } : {}) }),
+  );
+  app.use('/refunds', operatorAuth(config), json);
+  app.use(
+    refundRoutes({
+      client,
+      policy,
+      orders,
+      logger,
+      ...(deps.workflowTimeoutMs ? { workflowTimeoutMs: deps.workflowTimeoutMs } : {}),
+    }),
+  );
+
+  app.use(notFoundHandler);
+  app.use(problemHandler());
+  return app;
+}

@@ -1,0 +1,415 @@
+import { randomUUID } from 'node:crypto';
+import {
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  WorkflowUpdateStage,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import express, { type Request, type Response } from 'express';
+import { type z } from 'zod';
+import { describeOrder, findRefund, type Policy } from '../domain/context';
+import { formatDecimal, fromBwpAmount, type Minor } from '../domain/money';
+import type { BwpAmount } from '../domain/schemas/bwp';
+import { validateRepair } from '../domain/validate';
+import { RefundStatusReason } from '../domain/schemas/bwp';
+import type { Logger } from '../common/logger';
+import {
+  cancelUpdate,
+  declineUpdate,
+  RefundStatus,
+  repairUpdate,
+  resolveUpdate,
+  stateQuery,
+  type OperatorMessage,
+  type RefundWorkflowState,
+} from '../workflows/refund.contract';
+import type { OrderContextReader } from './order-context';
+import { HttpProblem, parseOr400 } from './problem';
+import {
+  AcceptSuggestion,
+  CancelInput,
+  DeclineInput,
+  IDEMPOTENCY_HEADER,
+  MutationHeaders,
+  OPERATOR_HEADER,
+  RefundIdParams,
+  RepairInput,
+  ResolveInput,
+  type RepairCheckBody,
+  type RepairFormBody,
+} from './schemas';
+import { toHttpProblem } from './temporal-errors';
+import { ListRefundsQuery, listRefunds, type RefundRow } from './visibility';
+
+/**
+ * Operator routes: thin. Each parses its input with zod, talks to the refund's workflow through the contract (the state
+ * query and the updates, whose validators answer at once), and lets the one error handler shape every failure.
+ */
+
+export interface RefundRoutesDeps {
+  client: Client;
+  policy: Policy;
+  orders: OrderContextReader;
+  logger: Logger;
+  /** How long a query or update may wait for the workflow's worker. */
+  workflowTimeoutMs?: number;
+  /** How long decline/resolve/cancel wait for the workflow to carry the decision out before answering 202. */
+  decisionWaitMs?: number;
+}
+
+type RefundDetail = RefundWorkflowState & {
+  workflowId: string;
+  execution: { status: string; startTime?: string; closeTime?: string };
+};
+
+export function refundRoutes(deps: RefundRoutesDeps): express.Router {
+  const { client, policy, orders } = deps;
+  const workflowTimeoutMs = deps.workflowTimeoutMs ?? 15_000;
+  const decisionWaitMs = deps.decisionWaitMs ?? 20_000;
+  const router = express.Router();
+
+  /** Runs a Temporal call with a deadline, turning Temporal's errors into problems about this refund. */
+  const temporal = async <T>(workflowId: string, fn: () => Promise<T>, timeoutMs = workflowTimeoutMs): Promise<T> => {
+    try {
+      return await client.withDeadline(Date.now() + timeoutMs, fn);
+    } catch (err) {
+      throw toHttpProblem(err, workflowId) ?? err;
+    }
+  };
+
+  /** An update: a finished workflow takes none (Temporal says "not found"), which is a 409, not a 404. */
+  const update = async <T>(workflowId: string, handle: WorkflowHandle, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await temporal(workflowId, fn);
+    } catch (err) {
+      if (!(err instanceof HttpProblem && err.kind === 'notFound')) throw err;
+      const description = await temporal(workflowId, () => handle.describe());
+      throw new HttpProblem(
+        'notAllowed',
+        `The refund's workflow has finished (${description.status.name}); nothing was changed.`,
+        {
+          problems: [
+            { code: 'REFUND_NOT_PENDING', message: `The refund's workflow has finished (${description.status.name}).` },
+          ],
+        },
+      );
+    }
+  };
+
+  const handleOf = (req: Request): { workflowId: string; handle: WorkflowHandle } => {
+    const { id } = parseOr400(RefundIdParams, req.params, 'path', 'The refund id is not valid.');
+    return { workflowId: id, handle: client.workflow.getHandle(id) };
+  };
+
+  const stateOf = (workflowId: string, handle: WorkflowHandle) => temporal(workflowId, () => handle.query(stateQuery));
+
+  /** The operator and the request id of a mutation: X-Operator is required (it goes into the audit trail). */
+  const operatorOf = (req: Request): { operator: string; requestId: string } => {
+    const headers = parseOr400(
+      MutationHeaders,
+      { [OPERATOR_HEADER]: req.get(OPERATOR_HEADER), [IDEMPOTENCY_HEADER]: req.get(IDEMPOTENCY_HEADER) },
+      'header',
+      'Say who you are with the X-Operator header; it is recorded in the refund’s audit trail.',
+    );
+    return { operator: headers[OPERATOR_HEADER], requestId: headers[IDEMPOTENCY_HEADER] ?? randomUUID() };
+  };
+
+  router.get('/refunds', async (req, res) => {
+    const query = parseOr400(ListRefundsQuery, req.query, 'query', 'The filters are not valid.');
+    const page = await temporal('(list)', () => listRefunds(client, query));
+    if (query.expand === 'summary') {
+      await forEachLimited(page.refunds, 8, async (row) => {
+        row.summary = await summaryOf(row.workflowId, row.orderId);
+      });
+    }
+    res.json(page);
+  });
+
+  /** A list row's summary: best effort (a refund whose worker or order cannot be read just lists without it). */
+  const summaryOf = async (workflowId: string, orderId: string): Promise<RefundRow['summary']> => {
+    const [state, ctx] = await Promise.allSettled([
+      client.withDeadline(Date.now() + 5_000, () => client.workflow.getHandle(workflowId).query(stateQuery)),
+      orders.read(orderId),
+    ]);
+    if (state.status === 'rejected') return undefined;
+    const refund =
+      ctx.status === 'fulfilled' && ctx.value.order ? findRefund(ctx.value.order, state.value.refundId) : undefined;
+    const total = refund?.refundTotal?.totalAmount;
+    const amount = bwpMoney(total);
+    return {
+      ...(amount && total ? { requested: { amount, currency: total.currencyCode } } : {}),
+      problems: state.value.problems,
+      ...(state.value.parkedSince ? { parkedSince: state.value.parkedSince } : {}),
+    };
+  };
+
+  router.get('/refunds/:id', async (req, res) => {
+    const { workflowId, handle } = handleOf(req);
+    res.json(await detailOf(workflowId, handle));
+  });
+
+  const detailOf = async (workflowId: string, handle: WorkflowHandle): Promise<RefundDetail> => {
+    const description = await temporal(workflowId, () => handle.describe());
+    const state = await stateOf(workflowId, handle);
+    return {
+      workflowId,
+      execution: {
+        status: description.status.name,
+        startTime: description.startTime.toISOString(),
+        ...(description.closeTime ? { closeTime: description.closeTime.toISOString() } : {}),
+      },
+      ...state,
+    };
+  };
+
+  /** Everything the repair dialog shows: per SKU ordered / refunded / remaining, the reasons, the suggestion. */
+  router.get('/refunds/:id/repair', async (req, res) => {
+    const { workflowId, handle } = handleOf(req);
+    const state = await stateOf(workflowId, handle);
+    const ctx = await readOrder(state.orderId, true);
+    res.json(repairForm(workflowId, state, ctx));
+  });
+
+  const readOrder = async (orderId: string, fresh = false) => {
+    try {
+      return await orders.read(orderId, { fresh });
+    } catch (err) {
+      deps.logger.warn({ err, orderId }, 'could not read the order for the repair form');
+      throw new HttpProblem(
+        'unavailable',
+        'Buy with Prime or the store could not be read just now. Try again shortly.',
+        {
+          headers: { 'Retry-After': '5' },
+        },
+      );
+    }
+  };
+
+  const repairForm = (
+    workflowId: string,
+    state: RefundWorkflowState,
+    ctx: Awaited<ReturnType<OrderContextReader['read']>>,
+  ): RepairFormBody => {
+    const base = {
+      workflowId,
+      status: state.status,
+      waitingForRepair: state.status === RefundStatus.AWAITING_REPAIR,
+      orderId: state.orderId,
+      refundId: state.refundId,
+      ...(state.storeOrderId ? { storeOrderId: state.storeOrderId } : {}),
+      merchantReasons: [...policy.reasons.merchantReasons],
+      ...(policy.reasons.defaultReason ? { defaultReason: policy.reasons.defaultReason } : {}),
+      statusReasons: [...RefundStatusReason.options],
+      allowAppeasement: policy.allowAppeasement,
+      problems: state.problems,
+      ...(state.suggestion ? { suggestion: state.suggestion } : {}),
+    };
+    if (!ctx.order) {
+      return {
+        ...base,
+        currency: ctx.storeOrder?.currency ?? 'USD',
+        requested: { total: null, reason: null, state: null },
+        lines: [],
+        shipping: { amount: '0', refunded: false, remaining: '0' },
+        order: { total: '0', refunded: '0', remaining: '0' },
+      };
+    }
+    const view = describeOrder({ order: ctx.order, refundId: state.refundId, storeOrder: ctx.storeOrder, policy });
+    const money = (m: Minor | null): string | null => (m === null ? null : formatDecimal(m, view.currency));
+    const refund = findRefund(ctx.order, state.refundId);
+    const requestedLines = new Map((refund?.refundFor?.orderLineItems ?? []).map((l) => [l.lineItem.id, l]));
+    return {
+      ...base,
+      currency: view.currency,
+      requested: {
+        total: bwpMoney(refund?.refundTotal?.totalAmount),
+        reason: refund?.refundRequestReason ?? null,
+        state: refund?.state ?? null,
+      },
+      lines: view.lines.map((l) => {
+        const asked = requestedLines.get(l.lineItemId);
+        return {
+          lineItemId: l.lineItemId,
+          ...(l.sku ? { sku: l.sku } : {}),
+          ...(l.title ? { title: l.title } : {}),
+          ...(l.storeLineId ? { storeLineId: l.storeLineId } : {}),
+          ordered: l.orderedQty,
+          refunded: l.refundedQty,
+          remaining: l.remainingQty,
+          unitPrice: money(l.unitPrice),
+          paid: money(l.paidTotal),
+          refundedAmount: money(l.refundedAmount)!,
+          remainingAmount: money(l.remainingAmount),
+          nextUnitValue: money(l.nextUnitValue),
+          ...(asked
+            ? {
+                requested: {
+                  quantity: asked.amount ?? null,
+                  amount: bwpMoney(asked.refundAmount),
+                },
+              }
+            : {}),
+        };
+      }),
+      shipping: {
+        amount: money(view.shipping.amount)!,
+        refunded: view.shipping.refunded,
+        remaining: money(view.shipping.remaining)!,
+      },
+      order: { total: money(view.grandTotal)!, refunded: money(view.refunded)!, remaining: money(view.remaining)! },
+    };
+  };
+
+  /**
+   * The same check the workflow's repair validator runs (domain validateRepair), against the order as read now, so the
+   * dialog lists the problems as the operator types. Always 200: the answer is the list of problems.
+   */
+  router.post('/refunds/:id/repair/check', async (req, res) => {
+    const { workflowId, handle } = handleOf(req);
+    const body = requireJsonBody(req);
+    const state = await stateOf(workflowId, handle);
+    let answer: RepairCheckBody;
+    if (state.status !== RefundStatus.AWAITING_REPAIR) {
+      answer = {
+        ok: false,
+        problems: [
+          {
+            code: 'REFUND_NOT_PENDING',
+            message: `The refund is ${state.status}, not waiting for an operator; nothing was changed.`,
+          },
+        ],
+      };
+    } else {
+      const ctx = await readOrder(state.orderId);
+      if (!ctx.order) {
+        answer = {
+          ok: false,
+          problems: [{ code: 'UNKNOWN_ORDER', message: `Buy with Prime has no order ${state.orderId}.` }],
+        };
+      } else {
+        const verdict = validateRepair(
+          { order: ctx.order, refundId: state.refundId, storeOrder: ctx.storeOrder, policy },
+          body,
+        );
+        answer = {
+          ok: verdict.problems.length === 0 && verdict.plan !== undefined,
+          problems: verdict.problems,
+          ...(verdict.plan ? { plan: verdict.plan } : {}),
+        };
+      }
+    }
+    res.json(answer);
+  });
+
+  router.post('/refunds/:id/repair', async (req, res) => {
+    const { workflowId, handle } = handleOf(req);
+    const who = operatorOf(req);
+    const body = requireJsonBody(req);
+    let input: RepairInput;
+    if (typeof body === 'object' && body !== null && 'acceptSuggestion' in body) {
+      const accept = parseOr400(
+        AcceptSuggestion,
+        body,
+        'body',
+        'To accept the suggested repair, send { "acceptSuggestion": true }.',
+      );
+      const state = await stateOf(workflowId, handle);
+      if (state.status !== RefundStatus.AWAITING_REPAIR) {
+        throw new HttpProblem(
+          'notAllowed',
+          `The refund is ${state.status}, not waiting for repair; nothing was changed.`,
+        );
+      }
+      if (!state.suggestion)
+        throw new HttpProblem('notAllowed', 'The workflow has no suggested repair to accept; send the repair itself.');
+      input = { ...state.suggestion.repair, ...(accept.note ? { note: accept.note } : {}) };
+    } else {
+      input = parseOr400(RepairInput, body, 'body', 'The repair is not valid: see each field.');
+    }
+    const msg: OperatorMessage<RepairInput> = { operator: who.operator, requestId: who.requestId, input };
+    const accepted = await update(workflowId, handle, () =>
+      handle.executeUpdate(repairUpdate, { args: [msg], updateId: who.requestId }),
+    );
+    res.setHeader('Idempotency-Key', who.requestId);
+    res.json(accepted);
+  });
+
+  /** decline, resolve and cancel: accepted at once by the validator; the answer waits a little for the outcome. */
+  const decision = <S extends z.ZodType>(
+    action: string,
+    schema: S,
+    definition: UpdateDefinition<RefundWorkflowState, [OperatorMessage<z.output<S>>]>,
+  ) =>
+    async function decide(req: Request, res: Response) {
+      const { workflowId, handle } = handleOf(req);
+      const who = operatorOf(req);
+      const input = parseOr400(schema, optionalJsonBody(req), 'body', `The ${action} is not valid: see each field.`);
+      const msg: OperatorMessage<z.output<S>> = { operator: who.operator, requestId: who.requestId, input };
+      const upd = await update(workflowId, handle, () =>
+        handle.startUpdate(definition, {
+          args: [msg],
+          updateId: who.requestId,
+          waitForStage: WorkflowUpdateStage.ACCEPTED,
+        }),
+      );
+      res.setHeader('Idempotency-Key', who.requestId);
+      let finished = false;
+      try {
+        await client.withDeadline(Date.now() + decisionWaitMs, () => upd.result());
+        finished = true;
+      } catch (err) {
+        if (!(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) throw toHttpProblem(err, workflowId) ?? err;
+      }
+      if (!finished) {
+        res
+          .status(202)
+          .setHeader('Location', `/refunds/${encodeURIComponent(workflowId)}`)
+          .json({ workflowId, accepted: true, finished: false });
+        return;
+      }
+      res.json({ workflowId, accepted: true, finished: true, state: await detailOf(workflowId, handle) });
+    };
+
+  router.post('/refunds/:id/decline', decision('decline', DeclineInput, declineUpdate));
+  router.post('/refunds/:id/resolve', decision('resolve', ResolveInput, resolveUpdate));
+  router.post('/refunds/:id/cancel', decision('cancel', CancelInput, cancelUpdate));
+
+  return router;
+}
+
+async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** A BwP amount as a decimal string, exactly (null when absent or unreadable: the problems say why). */
+function bwpMoney(a: BwpAmount | null | undefined): string | null {
+  if (!a) return null;
+  try {
+    return formatDecimal(fromBwpAmount(a), a.currencyCode);
+  } catch {
+    return null;
+  }
+}
+
+/** A JSON body is required: without `Content-Type: application/json` express leaves it undefined. */
+export function requireJsonBody(req: Request): unknown {
+  if (req.body === undefined) {
+    throw new HttpProblem('unsupportedMediaType', 'Send a JSON body with `Content-Type: application/json`.', {
+      errors: [{ field: 'header.content-type', message: 'must be application/json' }],
+    });
+  }
+  return req.body as unknown;
+}
+
+/** Bodies that may be left out entirely (cancel's note is optional): absent means {}. */
+function optionalJsonBody(req: Request): unknown {
+  if (req.body !== undefined) return req.body as unknown;
+  const length = Number(req.get('content-length') ?? 0);
+  if (length > 0 || req.get('transfer-encoding')) return requireJsonBody(req);
+  return {};
+}

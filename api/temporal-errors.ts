@@ -1,0 +1,82 @@
+import {
+  QueryNotRegisteredError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { Problem } from '../domain/problems';
+import { HttpProblem, problemsAsFieldErrors } from './problem';
+
+/**
+ * Temporal's answers as HTTP problems, in one place: a missing workflow is 404, a rejected repair 422 with the
+ * workflow's own problems, a refund not waiting for that action 409, and an unreachable server or a worker that did not
+ * answer in time 503 (never the client's fault, never a bare 500).
+ */
+
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_UNAVAILABLE = 14;
+
+/** The gRPC status code anywhere in the cause chain. */
+export function grpcCode(err: unknown): number | undefined {
+  for (
+    let e: unknown = err, depth = 0;
+    e && typeof e === 'object' && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'number') return code;
+  }
+  return undefined;
+}
+
+/** The problems an update validator or handler attached (`details: [Problem[]]`), checked against the domain schema. */
+export function problemsOf(failure: ApplicationFailure): Problem[] {
+  const parsed = Problem.array().safeParse(failure.details?.[0]);
+  if (parsed.success && parsed.data.length > 0) return parsed.data;
+  return [{ code: 'INVALID_INPUT', message: failure.message }];
+}
+
+export function toHttpProblem(err: unknown, workflowId: string): HttpProblem | undefined {
+  if (err instanceof HttpProblem) return err;
+  if (err instanceof WorkflowNotFoundError) {
+    return new HttpProblem('notFound', `No refund workflow ${workflowId}.`);
+  }
+  if (err instanceof QueryNotRegisteredError) {
+    return new HttpProblem('notFound', `${workflowId} is not a refund workflow.`);
+  }
+  if (err instanceof WorkflowUpdateFailedError) {
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure) {
+      const problems = problemsOf(cause);
+      if (cause.type === 'InvalidRepair') {
+        return new HttpProblem(
+          'invalidRepair',
+          'The repair was not accepted; nothing was sent. Fix the problems listed and try again.',
+          {
+            errors: problemsAsFieldErrors(problems),
+            problems,
+          },
+        );
+      }
+      if (cause.type === 'NotAllowed' || problems.some((p) => p.code === 'REFUND_NOT_PENDING')) {
+        return new HttpProblem('notAllowed', problems.map((p) => p.message).join(' '), { problems });
+      }
+      return new HttpProblem('invalidRepair', cause.message, { errors: problemsAsFieldErrors(problems), problems });
+    }
+    return undefined;
+  }
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || grpcCode(err) === GRPC_DEADLINE_EXCEEDED) {
+    return new HttpProblem(
+      'unavailable',
+      `The refund's workflow did not answer in time (is a worker running for its task queue?). Try again; a retried call with the same Idempotency-Key applies once.`,
+      { headers: { 'Retry-After': '5' } },
+    );
+  }
+  if (grpcCode(err) === GRPC_UNAVAILABLE) {
+    return new HttpProblem('unavailable', 'Temporal is not reachable right now. Try again shortly.', {
+      headers: { 'Retry-After': '5' },
+    });
+  }
+  return undefined;
+}

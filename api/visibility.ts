@@ -1,0 +1,229 @@
+import { createHash } from 'node:crypto';
+import { type Client } from '@temporalio/client';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { z } from 'zod';
+import { RefundStatus, SA } from '../workflows/refund.contract';
+import { refundWorkflow } from '../workflows';
+import { Problem } from '../domain/problems';
+import { HttpProblem } from './problem';
+
+/**
+ * Finding refunds through Temporal visibility: the search attributes the workflow keeps current (status, order ids,
+ * problem codes, needs-attention). The query is built from validated values only, so nothing a client sends can change
+ * its shape.
+ */
+
+/** Values that go into a visibility query: safe characters only, so no quoting tricks. */
+const QUERY_SAFE = /^[A-Za-z0-9._:@/-]+$/;
+
+const boolParam = z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true');
+
+export const ListRefundsQuery = z
+  .object({
+    status: z
+      .string()
+      .transform((s) => s.split(',').map((v) => v.trim()))
+      .pipe(
+        z
+          .array(z.enum(RefundStatus, { message: `must be one or more of ${Object.values(RefundStatus).join(', ')}` }))
+          .min(1),
+      )
+      .optional()
+      .describe('One status or several separated by commas, e.g. AWAITING_REPAIR.'),
+    needsAttention: boolParam
+      .optional()
+      .describe('true: only refunds parked longer than REPAIR_ATTENTION_AFTER_HOURS.'),
+    orderId: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(QUERY_SAFE, 'must contain only letters, digits and . _ : @ / -')
+      .optional(),
+    storeOrderId: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(QUERY_SAFE, 'must contain only letters, digits and . _ : @ / -')
+      .optional(),
+    problemCode: z
+      .string()
+      .regex(/^[A-Z][A-Z0-9_]*$/, 'must be a problem code such as MISSING_ITEM_DETAIL')
+      .max(100)
+      .optional(),
+    limit: z.coerce
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(100, 'must be at most 100')
+      .default(20),
+    expand: z
+      .enum(['summary'], { message: 'must be summary' })
+      .optional()
+      .describe(
+        "summary: add each refund's requested amount, problems and parked time (reads the workflow and the order).",
+      ),
+    cursor: z
+      .string()
+      .max(4096)
+      .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'must be the nextCursor of an earlier page')
+      .optional(),
+  })
+  .strict();
+export type ListRefundsQuery = z.output<typeof ListRefundsQuery>;
+
+export const RefundRow = z.object({
+  workflowId: z.string(),
+  orderId: z.string(),
+  refundId: z.string(),
+  storeOrderId: z.string().optional(),
+  status: z.string().describe('The refund status (RefundStatus search attribute).'),
+  problemCodes: z.array(z.string()),
+  needsAttention: z.boolean(),
+  startTime: z.string().describe('ISO 8601'),
+  closeTime: z.string().optional(),
+  execution: z.string().describe('Temporal execution status: RUNNING, COMPLETED, FAILED, …'),
+  summary: z
+    .object({
+      requested: z
+        .object({ amount: z.string(), currency: z.string() })
+        .optional()
+        .describe("Amazon's estimate of the refund."),
+      problems: z.array(Problem),
+      parkedSince: z.string().optional(),
+    })
+    .optional()
+    .describe('With expand=summary.'),
+});
+export type RefundRow = z.infer<typeof RefundRow>;
+
+export const RefundPage = z.object({
+  refunds: z.array(RefundRow),
+  nextCursor: z.string().optional().describe('Pass as `cursor` to get the next page; absent on the last page.'),
+});
+export type RefundPage = z.infer<typeof RefundPage>;
+
+const quote = (v: string) => `"${v}"`;
+
+/** The visibility query for the filters (every value already matched QUERY_SAFE or an enum). */
+export function buildListQuery(q: Omit<ListRefundsQuery, 'limit' | 'cursor' | 'expand'>): string {
+  const clauses = [`WorkflowType = ${quote(refundWorkflow.name)}`];
+  if (q.status) {
+    clauses.push(
+      q.status.length === 1
+        ? `${SA.status.name} = ${quote(q.status[0]!)}`
+        : `${SA.status.name} IN (${q.status.map(quote).join(', ')})`,
+    );
+  }
+  if (q.needsAttention !== undefined) clauses.push(`${SA.needsAttention.name} = ${q.needsAttention}`);
+  if (q.orderId) clauses.push(`${SA.bwpOrderId.name} = ${quote(q.orderId)}`);
+  if (q.storeOrderId) clauses.push(`${SA.storeOrderId.name} = ${quote(q.storeOrderId)}`);
+  // On a KeywordList, `=` means "contains".
+  if (q.problemCode) clauses.push(`${SA.problemCodes.name} = ${quote(q.problemCode)}`);
+  return clauses.join(' AND ');
+}
+
+function decode<T>(fields: Record<string, Payload> | null | undefined, name: string): T | undefined {
+  const payload = fields?.[name];
+  if (!payload) return undefined;
+  try {
+    return defaultPayloadConverter.fromPayload<T>(payload);
+  } catch {
+    return undefined;
+  }
+}
+
+interface Timestamp {
+  seconds?: { toString(): string } | number | null;
+  nanos?: number | null;
+}
+
+function isoTime(ts: Timestamp | null | undefined): string | undefined {
+  if (!ts || ts.seconds === undefined || ts.seconds === null) return undefined;
+  return new Date(Number(ts.seconds.toString()) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6)).toISOString();
+}
+
+const EXECUTION_STATUS: Record<number, string> = {
+  1: 'RUNNING',
+  2: 'COMPLETED',
+  3: 'FAILED',
+  4: 'CANCELED',
+  5: 'TERMINATED',
+  6: 'CONTINUED_AS_NEW',
+  7: 'TIMED_OUT',
+};
+
+/** `refund:<orderId>:<refundId>` (refundWorkflowId), read back with the order id the search attribute gives. */
+function refundIdOf(workflowId: string, orderId: string): string {
+  const prefix = `refund:${orderId}:`;
+  if (workflowId.startsWith(prefix)) return workflowId.slice(prefix.length);
+  return workflowId.split(':').slice(2).join(':');
+}
+
+/**
+ * The cursor is Temporal's page token with a check of the query it belongs to, so a cursor from another query, or a
+ * damaged one, is refused with a 400 instead of reaching the server.
+ */
+const cursorCheck = (query: string, token: Uint8Array) =>
+  createHash('sha256').update(query).update('\u0000').update(token).digest().subarray(0, 12).toString('base64url');
+
+export function encodeCursor(query: string, token: Uint8Array): string {
+  return `${Buffer.from(token).toString('base64url')}.${cursorCheck(query, token)}`;
+}
+
+export function decodeCursor(query: string, cursor: string): Buffer | undefined {
+  const [token, check] = cursor.split('.');
+  if (!token || !check) return undefined;
+  const bytes = Buffer.from(token, 'base64url');
+  return check === cursorCheck(query, bytes) ? bytes : undefined;
+}
+
+const badCursor = () =>
+  new HttpProblem('invalidRequest', 'The cursor is not one this API gave out for this query.', {
+    errors: [{ field: 'query.cursor', message: 'must be the nextCursor of an earlier page with the same filters' }],
+  });
+
+/** One page of refunds, newest first, with an opaque cursor for the next one. */
+export async function listRefunds(client: Client, q: ListRefundsQuery): Promise<RefundPage> {
+  const query = buildListQuery(q);
+  const nextPageToken = q.cursor ? decodeCursor(query, q.cursor) : undefined;
+  if (q.cursor && !nextPageToken) throw badCursor();
+  let response;
+  try {
+    response = await client.workflowService.listWorkflowExecutions({
+      namespace: client.options.namespace,
+      query,
+      pageSize: q.limit,
+      nextPageToken,
+    });
+  } catch (err) {
+    // A forged token the server cannot read is still the client's mistake.
+    if (q.cursor && isInvalidArgument(err)) throw badCursor();
+    throw err;
+  }
+  const refunds = (response.executions ?? []).map((e): RefundRow => {
+    const fields = e.searchAttributes?.indexedFields as Record<string, Payload> | undefined;
+    const workflowId = e.execution?.workflowId ?? '';
+    const orderId = decode<string>(fields, SA.bwpOrderId.name) ?? workflowId.split(':')[1] ?? '';
+    const storeOrderId = decode<string>(fields, SA.storeOrderId.name);
+    const closeTime = isoTime(e.closeTime);
+    return {
+      workflowId,
+      orderId,
+      refundId: refundIdOf(workflowId, orderId),
+      ...(storeOrderId ? { storeOrderId } : {}),
+      status: decode<string>(fields, SA.status.name) ?? 'UNKNOWN',
+      problemCodes: decode<string[]>(fields, SA.problemCodes.name) ?? [],
+      needsAttention: decode<boolean>(fields, SA.needsAttention.name) ?? false,
+      startTime: isoTime(e.startTime) ?? '',
+      ...(closeTime ? { closeTime } : {}),
+      execution: EXECUTION_STATUS[e.status ?? 0] ?? 'UNSPECIFIED',
+    };
+  });
+  const token = response.nextPageToken;
+  return { refunds, ...(token && token.length > 0 ? { nextCursor: encodeCursor(query, token) } : {}) };
+}
+
+/** gRPC INVALID_ARGUMENT (3). */
+export function isInvalidArgument(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 3;
+}

@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { refundWorkflowId, RefundStatus } from '../../workflows/refund.contract';
+import { waitForState } from '../helpers/harness';
+import { createApiHarness, OPERATOR_TOKEN, type ApiHarness } from '../api/api-harness';
+
+/**
+ * The operator's path in a real browser (Debian's Chromium, headless): a flat $10 goodwill refund on a three-SKU order
+ * is parked for repair; the operator opens the repair page, sees why, edits the per-SKU split while the page checks it
+ * with the workflow's own rules, confirms, and watches the refund complete. The sandbox ledgers show the per-SKU refund.
+ */
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Runs in the page: the visible form controls that have no label (none should). */
+const UNLABELED_CONTROLS = `[...document.querySelectorAll('input, select, textarea')]
+  .filter((el) => !el.hidden && el.offsetParent !== null)
+  .filter((el) => !(el.id && document.querySelector('label[for="' + el.id + '"]')) && !el.getAttribute('aria-label') && !el.closest('label'))
+  .map((el) => el.outerHTML)`;
+
+describe('repair page', () => {
+  let api: ApiHarness;
+  let browser: Browser;
+  let page: Page;
+  let pageErrors: string[] = [];
+
+  before(async () => {
+    api = await createApiHarness();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+      ],
+    });
+  });
+  beforeEach(async () => {
+    // A fresh tab per test: sessionStorage (the operator token) starts empty.
+    await page?.close();
+    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    // The page's own errors fail the test.
+    pageErrors = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') pageErrors.push(msg.text());
+    });
+  });
+  afterEach(() => {
+    assert.deepEqual(pageErrors, [], 'errors in the page');
+  });
+  after(async () => {
+    await browser?.close();
+    await api?.close();
+  });
+
+  /** Opens the page and signs in: name and token typed once, kept in this tab's sessionStorage. */
+  async function signIn(hash = '') {
+    await page.goto(`${api.url}/console/${hash}`);
+    await page.getByLabel('Your name').fill('Ada Operator');
+    await page.getByLabel('Operator token').fill(OPERATOR_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('Signed in as Ada Operator').waitFor();
+  }
+
+  async function screenshot(name: string, also?: string) {
+    const shot = await page.screenshot({ fullPage: true });
+    for (const dir of [path.join(ROOT, 'artifacts'), ...(also ? [path.join(ROOT, also)] : [])]) {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, name), shot);
+    }
+  }
+
+  it('an operator repairs a flat $10 goodwill refund on a three-SKU order with a per-SKU split, and it completes', async () => {
+    // BwP announces the refund; the workflow finds no item detail and parks it.
+    const fixture = await api.seed('flat-goodwill-10-usd');
+    assert.equal((await api.postEvent(api.eventFor(fixture))).status, 202);
+    const workflowId = refundWorkflowId(fixture.bwpOrder.id, fixture.refundId);
+    await waitForState(api.client.workflow.getHandle(workflowId), (s) => s.status === RefundStatus.AWAITING_REPAIR);
+
+    await signIn();
+
+    // The list shows the parked refund with its amount and problem; open it from the keyboard.
+    const row = page.getByRole('row').filter({ hasText: fixture.bwpOrder.id });
+    await row.waitFor();
+    assert.match(await row.innerText(), /10\.00 USD/);
+    assert.match(await row.innerText(), /MISSING_ITEM_DETAIL/);
+    await screenshot('repair-list.png');
+    await row.getByRole('link', { name: `Repair refund ${fixture.refundId}` }).focus();
+    await page.keyboard.press('Enter');
+
+    // The dialog says why it is waiting and pre-fills the suggested split, which the check finds ready.
+    await page.getByRole('heading', { name: `Failed Refund: order ${fixture.bwpOrder.id}` }).waitFor();
+    const why = page.getByRole('region', { name: 'Why it is waiting' });
+    assert.match(await why.innerText(), /MISSING_ITEM_DETAIL/);
+    const check = page.getByRole('region', { name: 'Check of this repair' });
+    await check.getByText('No problems').waitFor();
+    for (const sku of ['SOCKS-TRAIL-M', 'BOTTLE-500', 'HEADLAMP-300']) {
+      assert.equal(await page.getByRole('checkbox', { name: `Refund ${sku}` }).isChecked(), true, `${sku} ticked`);
+    }
+    const socksRow = page.getByRole('row').filter({ hasText: 'SOCKS-TRAIL-M' });
+    assert.match(await socksRow.innerText(), /12\.96 USD/, 'remaining amount of the socks');
+
+    // A split that does not add up is caught as the operator types, and Confirm stays disabled.
+    const amount = (sku: string) => page.getByLabel(`Amount for ${sku} in USD`);
+    await amount('HEADLAMP-300').fill('50.00');
+    await check.getByText(/problems? to fix/).waitFor();
+    assert.match(await check.innerText(), /TOTALS_DO_NOT_ADD_UP|AMOUNT_EXCEEDS_LINE_REMAINING/);
+    assert.equal(await amount('HEADLAMP-300').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.getByRole('button', { name: 'Confirm' }).isDisabled(), true);
+
+    // The operator's own split: $2 + $3 + $5, each with a reason from the merchant's list.
+    await amount('SOCKS-TRAIL-M').fill('2.00');
+    await amount('BOTTLE-500').fill('3.00');
+    await amount('HEADLAMP-300').fill('5.00');
+    await page.getByLabel('Reason for BOTTLE-500').selectOption('CustomerReturn');
+    await check.getByText('No problems: ready to refund 10.00 USD').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Confirm' }).isEnabled(), true);
+    await screenshot('repair-page.png', 'docs');
+
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/is REFUNDED; 10\.00 USD refunded/)
+      .waitFor({ timeout: 30_000 });
+    // The page now shows the outcome: the plan per SKU, and what is left on the order.
+    await page
+      .getByRole('region', { name: 'Outcome' })
+      .getByRole('row', { name: /BOTTLE-500 0 CustomerReturn 3\.00 USD/ })
+      .waitFor();
+    await page.getByText('76.45 USD of 86.45 USD').waitFor();
+    await screenshot('repair-page-done.png');
+
+    // The workflow finished with the operator's plan, and its audit trail names the operator.
+    const result = await api.client.workflow.getHandle(workflowId).result();
+    assert.equal(result.status, RefundStatus.REFUNDED);
+    assert.deepEqual(result.refunded, { amount: '10.00', currency: 'USD' });
+    await page.getByText(/Ada Operator — repair accepted/).waitFor();
+
+    // BwP's ledger: one SUCCESS report whose refundFor lines carry the per-SKU amounts.
+    const reports = api.sandbox.state.bwp.ledger().filter((e) => e.orderId === fixture.bwpOrder.id);
+    assert.equal(reports.length, 1);
+    const report = reports[0]!;
+    assert.equal(report.state, 'SUCCESS');
+    assert.deepEqual(report.refundTotal, { amount: 10, currencyCode: 'USD' });
+    const perSku = Object.fromEntries(
+      (report.refundFor?.orderLineItems ?? []).map((l) => [l.lineItemId, l.refundAmount]),
+    );
+    assert.deepEqual(perSku, {
+      'bwp-line-socks': { amount: 2, currencyCode: 'USD' },
+      'bwp-line-bottle': { amount: 3, currencyCode: 'USD' },
+      'bwp-line-headlamp': { amount: 5, currencyCode: 'USD' },
+    });
+    // The store moved the money once.
+    const moved = api.sandbox.state.store.ledger().filter((e) => e.key.order === fixture.storeOrder.id);
+    assert.equal(moved.length, 1);
+    assert.deepEqual(moved[0]!.refunded, { amount: '10.00', currency: 'USD' });
+  });
+
+  it('is usable from the keyboard alone: every control has a label and focus reaches Confirm', async () => {
+    const fixture = await api.seed('flat-goodwill-10-usd');
+    await api.postEvent(api.eventFor(fixture));
+    const workflowId = refundWorkflowId(fixture.bwpOrder.id, fixture.refundId);
+    await waitForState(api.client.workflow.getHandle(workflowId), (s) => s.status === RefundStatus.AWAITING_REPAIR);
+    await signIn(`#/refund/${encodeURIComponent(workflowId)}`);
+    await page.getByRole('region', { name: 'Check of this repair' }).getByText('No problems').waitFor();
+    const unlabeled = await page.evaluate<string[]>(UNLABELED_CONTROLS);
+    assert.deepEqual(unlabeled, []);
+    let reached = false;
+    for (let i = 0; i < 60 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = (await page.locator(':focus').getAttribute('id')) === 'confirm';
+    }
+    assert.ok(reached, 'Tab reaches Confirm');
+    // Escape goes back to the list.
+    await page.keyboard.press('Escape');
+    await page.getByRole('heading', { name: 'Refunds waiting for repair' }).waitFor();
+    // Decline from the page, with a status reason.
+    await page.goto(`${api.url}/console/#/refund/${encodeURIComponent(workflowId)}`);
+    await page.getByRole('region', { name: 'Check of this repair' }).getByText('No problems').waitFor();
+    await page.getByLabel('Status reason').selectOption('FRAUDULENT_RETURN_ATTEMPT');
+    await page.getByRole('button', { name: 'Decline refund' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/is DECLINED/)
+      .waitFor({ timeout: 30_000 });
+  });
+});
