@@ -3,7 +3,6 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import express from 'express';
 import { pinoHttp } from 'pino-http';
-import type { Clients } from '../activities/clients';
 import type { Config } from '../common/config';
 import type { Logger } from '../common/logger';
 import { policyFromConfig } from '../common/policy';
@@ -23,10 +22,8 @@ export interface AppDeps {
   logger: Logger;
   /** The refund policy (reasons, appeasement); defaults to the one config describes, as the workers use. */
   policy?: Policy;
-  /** Reads orders for the repair form and checks; defaults to the BwP and store clients from config. */
+  /** Reads the order a refund's workflow validates against (its `context` query); replaceable in tests. */
   orders?: OrderContextReader;
-  /** The clients `orders` is built over when it is not given (tests pass the sandbox's). */
-  clients?: Clients;
   /** Largest JSON body accepted (413 above it). */
   bodyLimit?: string;
   /** How long a query or update waits for the refund's worker before 503. */
@@ -44,9 +41,7 @@ export const CONSOLE_DIR = path.join(__dirname, 'console');
 export function createApp(deps: AppDeps): express.Express {
   const { client, config, logger } = deps;
   const policy = deps.policy ?? policyFromConfig(config);
-  const orders =
-    deps.orders ??
-    createOrderContextReader({ config, logger, policy, ...(deps.clients ? { clients: deps.clients } : {}) });
+  const orders = deps.orders ?? createOrderContextReader();
   const json = express.json({ limit: deps.bodyLimit ?? '256kb', type: ['application/json', 'application/*+json'] });
   const openapi = buildOpenApiDocument();
   const docsPage = renderDocsPage(openapi);

@@ -24,6 +24,7 @@ import {
   type OperatorMessage,
   type RefundWorkflowState,
 } from '../workflows/refund.contract';
+import type { RefundContextData } from '../activities';
 import type { OrderContextReader } from './order-context';
 import { HttpProblem, parseOr400 } from './problem';
 import {
@@ -120,21 +121,22 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
     const page = await temporal('(list)', () => listRefunds(client, query));
     if (query.expand === 'summary') {
       await forEachLimited(page.refunds, 8, async (row) => {
-        row.summary = await summaryOf(row.workflowId, row.orderId);
+        row.summary = await summaryOf(row.workflowId);
       });
     }
     res.json(page);
   });
 
   /** A list row's summary: best effort (a refund whose worker or order cannot be read just lists without it). */
-  const summaryOf = async (workflowId: string, orderId: string): Promise<RefundRow['summary']> => {
-    const [state, ctx] = await Promise.allSettled([
-      client.withDeadline(Date.now() + 5_000, () => client.workflow.getHandle(workflowId).query(stateQuery)),
-      orders.read(orderId),
+  const summaryOf = async (workflowId: string): Promise<RefundRow['summary']> => {
+    const handle = client.workflow.getHandle(workflowId);
+    const [state, read] = await Promise.allSettled([
+      client.withDeadline(Date.now() + 5_000, () => handle.query(stateQuery)),
+      client.withDeadline(Date.now() + 5_000, () => orders.read(handle)),
     ]);
     if (state.status === 'rejected') return undefined;
-    const refund =
-      ctx.status === 'fulfilled' && ctx.value.order ? findRefund(ctx.value.order, state.value.refundId) : undefined;
+    const order = read.status === 'fulfilled' ? read.value?.context.order : undefined;
+    const refund = order ? findRefund(order, state.value.refundId) : undefined;
     const total = refund?.refundTotal?.totalAmount;
     const amount = bwpMoney(total);
     return {
@@ -167,30 +169,22 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
   router.get('/refunds/:id/repair', async (req, res) => {
     const { workflowId, handle } = handleOf(req);
     const state = await stateOf(workflowId, handle);
-    const ctx = await readOrder(state.orderId, true);
-    res.json(repairForm(workflowId, state, ctx));
+    const { context } = await readOrder(workflowId, handle);
+    res.json(repairForm(workflowId, state, context));
   });
 
-  const readOrder = async (orderId: string, fresh = false) => {
-    try {
-      return await orders.read(orderId, { fresh });
-    } catch (err) {
-      deps.logger.warn({ err, orderId }, 'could not read the order for the repair form');
-      throw new HttpProblem(
-        'unavailable',
-        'Buy with Prime or the store could not be read just now. Try again shortly.',
-        {
-          headers: { 'Retry-After': '5' },
-        },
-      );
+  /** The order as the workflow last read it; 503 while it has not read it yet (it retries its reads on its own). */
+  const readOrder = async (workflowId: string, handle: WorkflowHandle) => {
+    const read = await temporal(workflowId, () => orders.read(handle));
+    if (!read) {
+      throw new HttpProblem('unavailable', 'The refund has not read its order yet. Try again shortly.', {
+        headers: { 'Retry-After': '5' },
+      });
     }
+    return read;
   };
 
-  const repairForm = (
-    workflowId: string,
-    state: RefundWorkflowState,
-    ctx: Awaited<ReturnType<OrderContextReader['read']>>,
-  ): RepairFormBody => {
+  const repairForm = (workflowId: string, state: RefundWorkflowState, ctx: RefundContextData): RepairFormBody => {
     const base = {
       workflowId,
       status: state.status,
@@ -262,7 +256,7 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
   };
 
   /**
-   * The same check the workflow's repair validator runs (domain validateRepair), against the order as read now, so the
+   * The same check the workflow's repair validator runs (domain validateRepair), against the order it last read, so the
    * dialog lists the problems as the operator types. Always 200: the answer is the list of problems.
    */
   router.post('/refunds/:id/repair/check', async (req, res) => {
@@ -281,15 +275,16 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
         ],
       };
     } else {
-      const ctx = await readOrder(state.orderId);
+      const { context: ctx, policy: workflowPolicy } = await readOrder(workflowId, handle);
       if (!ctx.order) {
         answer = {
           ok: false,
           problems: [{ code: 'UNKNOWN_ORDER', message: `Buy with Prime has no order ${state.orderId}.` }],
         };
       } else {
+        // The workflow's own order and policy: the page's verdict is the one the repair update will give.
         const verdict = validateRepair(
-          { order: ctx.order, refundId: state.refundId, storeOrder: ctx.storeOrder, policy },
+          { order: ctx.order, refundId: state.refundId, storeOrder: ctx.storeOrder, policy: workflowPolicy ?? policy },
           body,
         );
         answer = {

@@ -207,3 +207,10 @@ export const resolveUpdate = defineUpdate<RefundWorkflowState, [ResolveMessage]>
 export const cancelUpdate = defineUpdate<RefundWorkflowState, [CancelMessage]>('cancelUpdate');
 
 export const stateQuery = defineQuery<RefundWorkflowState>('state');
+
+/** What the workflow validates a repair against: the order as it last read it, and the policy. Absent before the first read. */
+export interface RefundContextView {
+  context?: RefundContextData;
+  policy?: Policy;
+}
+export const contextQuery = defineQuery<RefundContextView>('context');

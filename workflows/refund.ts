@@ -28,6 +28,7 @@ import type { RepairInput } from '../domain/schemas/repair';
 import {
   cancelSignal,
   cancelUpdate,
+  contextQuery,
   declineSignal,
   declineUpdate,
   DEFAULT_TIMING,
@@ -162,6 +163,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
   };
 
   setHandler(stateQuery, () => state);
+  setHandler(contextQuery, () => ({ context: ctx, policy }));
 
   setHandler(repairSignal, (msg) => {
     if (!alreadySeen(msg.requestId)) acceptRepair(msg);

@@ -245,7 +245,11 @@ function renderFacts() {
     ['Status', h('span', { className: 'status', id: 'status' }, detail.status)],
     ["Amazon's estimate", money(form.requested.total, form.currency)],
     ['Reason asked', form.requested.reason ?? '(blank)'],
-    ['Left on the order', `${money(form.order.remaining, form.currency)} of ${money(form.order.total, form.currency)}`],
+    // As the refund's workflow last read the order (what its validation uses), not a live figure.
+    [
+      'Left on the order (as last read)',
+      `${money(form.order.remaining, form.currency)} of ${money(form.order.total, form.currency)}`,
+    ],
   ];
   if (detail.refunded) facts.push(['Refunded', money(detail.refunded.amount, detail.refunded.currency)]);
   $('#refund-facts').replaceChildren(...facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
