@@ -69,9 +69,11 @@ describe('repair page', () => {
     await page.getByText('Signed in as Ada Operator').waitFor();
   }
 
+  /** Always to artifacts/ (ignored); to the README's docs/ only with UPDATE_SCREENSHOTS=1, so test runs leave git clean. */
   async function screenshot(name: string, also?: string) {
     const shot = await page.screenshot({ fullPage: true });
-    for (const dir of [path.join(ROOT, 'artifacts'), ...(also ? [path.join(ROOT, also)] : [])]) {
+    const docs = also && process.env.UPDATE_SCREENSHOTS === '1' ? [path.join(ROOT, also)] : [];
+    for (const dir of [path.join(ROOT, 'artifacts'), ...docs]) {
       mkdirSync(dir, { recursive: true });
       writeFileSync(path.join(dir, name), shot);
     }
