@@ -16,8 +16,9 @@ import { DEFAULT_MERCHANT_REASONS, DEFAULT_REASON_MAP } from '../domain/reasons'
 import { createSandbox, loadFixture, uniqueFixture } from '../sandbox';
 import { installRuntime } from '../workers/runtime';
 import { findTemporalCli, startDevServer } from '../workers/temporal-server';
-import { createRefundWorkers, runWorkers } from '../workers/worker';
+import { createRefundWorkers, runWorkers, shutdownWorkers } from '../workers/worker';
 import type { refundWorkflow } from '../workflows/refund';
+import { RefundStatus } from '../workflows/refund.contract';
 
 const N = Number(process.argv[2] ?? 200);
 const RATE = Number(process.argv[3] ?? 20);
@@ -87,7 +88,7 @@ async function main() {
         timing,
       });
       const result = await client.workflow.getHandle<typeof refundWorkflow>(workflowId).result();
-      if (result.status !== 'REFUNDED') throw new Error(`${workflowId} ended ${result.status}`);
+      if (result.status !== RefundStatus.REFUNDED) throw new Error(`${workflowId} ended ${result.status}`);
       return Date.now() - start;
     }),
   );
@@ -121,7 +122,7 @@ async function main() {
     `store ledger:             ${ledger.length} refunds applied for ${N} refunds (${ledger.length === N ? 'exactly once' : 'MISMATCH'})`,
   );
 
-  for (const w of workers) w.shutdown();
+  shutdownWorkers(workers);
   await running;
   await connection.close();
   await native.close();

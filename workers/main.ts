@@ -5,7 +5,7 @@ import { createLogger } from '../common/logger';
 import { temporalConnectionOptions } from '../common/temporal';
 import { policyFromConfig } from '../common/policy';
 import { installRuntime } from './runtime';
-import { createRefundWorkers, runWorkers } from './worker';
+import { createRefundWorkers, runWorkers, shutdownWorkers } from './worker';
 
 /**
  * Worker process entry point (production: `node dist/workers/main.js`). Connects to TEMPORAL_ADDRESS and serves the
@@ -28,7 +28,7 @@ async function main() {
   });
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down: draining in-flight activities');
-    for (const w of workers) w.shutdown();
+    shutdownWorkers(workers);
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

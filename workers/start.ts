@@ -11,7 +11,7 @@ import { temporalConnectionOptions } from '../common/temporal';
 import { createSandbox, sandboxOptionsFromConfig } from '../sandbox';
 import { installRuntime } from './runtime';
 import { findTemporalCli, startDevServer, type DevServer } from './temporal-server';
-import { createRefundWorkers, runWorkers } from './worker';
+import { createRefundWorkers, runWorkers, shutdownWorkers } from './worker';
 
 /**
  * `npm start`: the whole service on one machine. Without TEMPORAL_ADDRESS it runs a local Temporal dev server (SQLite in
@@ -47,9 +47,7 @@ async function main() {
 
   if (sandboxWanted(config)) {
     const stateFile = config.SANDBOX_STATE_FILE ?? path.join(config.DATA_DIR, 'sandbox-state.json');
-    const sandbox = await createSandbox(
-      sandboxOptionsFromConfig(config, logger.child({ component: 'sandbox' }), stateFile),
-    );
+    const sandbox = await createSandbox(sandboxOptionsFromConfig(config, logger, stateFile));
     stops.push(() => sandbox.close());
     logger.info({ bwp: sandbox.bwpUrl, store: sandbox.storeUrl }, 'sandbox listening');
   }
@@ -93,7 +91,7 @@ async function main() {
     stopping = true;
     logger.info({ signal }, 'stopping: API, then workers (draining in-flight activities), then sandbox and Temporal');
     await new Promise<void>((resolve) => httpServer.close(() => resolve()));
-    for (const w of workers) w.shutdown();
+    shutdownWorkers(workers);
     await running.catch((err: unknown) => logger.error({ err }, 'worker failed'));
     await stopAll();
     logger.info('stopped');

@@ -81,3 +81,11 @@ export async function createRefundWorkers(opts: RefundWorkersOptions): Promise<W
 export async function runWorkers(workers: Worker[]): Promise<void> {
   await Promise.all(workers.map((w) => w.run()));
 }
+
+/**
+ * Asks every worker to drain and stop. The SDK also reacts to SIGINT/SIGTERM by itself, so a worker may already be
+ * draining: only running ones are asked.
+ */
+export function shutdownWorkers(workers: Worker[]): void {
+  for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+}

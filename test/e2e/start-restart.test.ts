@@ -94,7 +94,7 @@ it('when npm start is killed with a refund mid-flight, starting it again finishe
   await connection.close();
   connection = undefined;
 
-  await start();
+  const second = await start();
   connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
   const again = new Client({ connection }).workflow.getHandle<typeof refundWorkflow>(
     refundWorkflowId('order-id', 'example-refund-id'),
@@ -104,4 +104,19 @@ it('when npm start is killed with a refund mid-flight, starting it again finishe
   assert.equal(result.refunded?.amount, '10.00', 'the result names the refunded amount');
   const { entries } = (await (await fetch(`${storeAdmin}/ledger`)).json()) as { entries: { key: { order: string } }[] };
   assert.equal(entries.filter((e) => e.key.order === 'example-store-order-id').length, 1, 'refunded exactly once');
+
+  // SIGINT to the service process alone: it must stop the API, drain the workers and stop the sandbox and the dev
+  // server it started itself.
+  await connection.close();
+  connection = undefined;
+  second.signal('SIGINT');
+  assert.equal(await second.exited, 0, second.output().slice(-3000));
+  await assert.rejects(fetch(`${api}/healthz`), 'the API is down');
+  const down = await Connection.connect({ address: `127.0.0.1:${ports.temporal}`, connectTimeout: 1000 })
+    .then(async (c) => {
+      await c.close();
+      return false;
+    })
+    .catch(() => true);
+  assert.ok(down, 'the dev server stopped with it');
 });

@@ -10,7 +10,7 @@ import { createLogger } from '../../common/logger';
 import { DEFAULT_MERCHANT_REASONS, DEFAULT_REASON_MAP } from '../../domain/reasons';
 import type { Policy } from '../../domain/context';
 import { createSandbox, loadFixture, uniqueFixture, type Fixture, type Sandbox } from '../../sandbox';
-import { createRefundWorkers, runWorkers } from '../../workers/worker';
+import { createRefundWorkers, runWorkers, shutdownWorkers } from '../../workers/worker';
 import { stateQuery, type RefundTiming, type RefundWorkflowState } from '../../workflows/refund.contract';
 import type { refundWorkflow } from '../../workflows/refund';
 import { installRuntime } from '../../workers/runtime';
@@ -121,7 +121,7 @@ export async function createHarness(
       };
     },
     async close() {
-      for (const w of workers) w.shutdown();
+      shutdownWorkers(workers);
       await running;
       await sandbox.close();
       await env.teardown();

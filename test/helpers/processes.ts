@@ -9,7 +9,10 @@ export interface Child {
   output(): string;
   /** Resolves with the exit code (or the signal name). */
   exited: Promise<number | string | null>;
+  /** Signals the whole process group (everything it started). */
   kill(signal?: NodeJS.Signals): void;
+  /** Signals the process alone: what it started is then its own job to stop. */
+  signal(signal: NodeJS.Signals): void;
 }
 
 /**
@@ -36,6 +39,9 @@ export function spawnEntry(entry: string, env: Record<string, string>, opts: { c
     process: child,
     output: () => out,
     exited,
+    signal(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
     kill(signal = 'SIGKILL') {
       if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
       try {
