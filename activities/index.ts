@@ -3,7 +3,7 @@ import type { BwpOrder, RefundState, UpdateOrderInput } from '../domain/schemas/
 import { ALIAS_EXTERNAL_ID } from '../domain/schemas/bwp';
 import type { RefundRequest, StoreOrder } from '../domain/schemas/store';
 import type { Policy } from '../domain/context';
-import type { Outcome } from './clients/outcome';
+import { UNAUTHORIZED, type Outcome } from './clients/outcome';
 import type { BwpClient } from './clients/bwp-client';
 import type { RefundClient } from './clients/refund-client';
 
@@ -49,7 +49,12 @@ function countSubmission(answer: string) {
   metricMeter.createCounter('refund_submissions', 'calls', 'POST /refund answers by class').add(1, { answer });
 }
 
-function retryOrFail<T>(outcome: Exclude<Outcome<T>, { kind: 'success' }>, what: string): never {
+/**
+ * Turns a failed outcome into a Temporal failure. Rejections are final only for writes (`final: true`): a rejected
+ * read, or bad credentials anywhere, are retried with backoff, so a misconfiguration or a BwP hiccup shows as a
+ * retrying activity in the UI instead of failing refunds.
+ */
+function retryOrFail<T>(outcome: Exclude<Outcome<T>, { kind: 'success' }>, what: string, final = false): never {
   switch (outcome.kind) {
     case 'throttled':
       metricMeter
@@ -69,7 +74,7 @@ function retryOrFail<T>(outcome: Exclude<Outcome<T>, { kind: 'success' }>, what:
       throw ApplicationFailure.create({
         type: `Rejected:${outcome.code}`,
         message: `${what}: rejected ${outcome.code}: ${outcome.message}`,
-        nonRetryable: true,
+        nonRetryable: final && outcome.code !== UNAUTHORIZED,
       });
   }
 }
@@ -121,8 +126,7 @@ export function createActivities(deps: ActivityDeps) {
             });
             return { kind: 'alarm', code: outcome.code, message: outcome.message };
           }
-          if (outcome.code === 'UNAUTHORIZED')
-            retryOrFail({ ...outcome, kind: 'unknown' }, 'POST /refund (credentials)');
+          if (outcome.code === UNAUTHORIZED) retryOrFail(outcome, 'POST /refund (credentials)');
           if (outcome.code === 'REFUND_FAILED' && activityInfo().attempt < refundFailedAttempts) {
             throw ApplicationFailure.create({
               type: 'RefundFailed',
@@ -153,7 +157,7 @@ export function createActivities(deps: ActivityDeps) {
         return current.state;
       }
       const outcome = await deps.bwp.updateOrder(input.update);
-      if (outcome.kind !== 'success') retryOrFail(outcome, 'BwP updateOrder');
+      if (outcome.kind !== 'success') retryOrFail(outcome, 'BwP updateOrder', true);
       return outcome.value.refunds.details.find((r) => r.id === wanted.id)?.state ?? wanted.state;
     },
   };

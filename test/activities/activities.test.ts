@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { Info } from '@temporalio/activity';
+import { createActivities, type FetchedContext, type SubmitResult } from '../../activities';
+import type { BwpClient, Outcome, RefundClient } from '../../activities/clients';
+import type { RefundRequest } from '../../domain/schemas/store';
+import { TEST_POLICY } from '../helpers/harness';
+
+/** The activities turn each classified outcome into Temporal semantics (fake clients: this layer only). */
+
+const request: RefundRequest = { id: 'bwp-o-r-r1', order: 'store-1', line_items: [{ id: 'l1', quantity: 1 }] };
+
+function activitiesAnswering(
+  refund: Outcome<never> | Outcome<{ id: string; order: string; refunded: { amount: string; currency: string } }>,
+  read?: Outcome<null>,
+) {
+  const refunds = {
+    submitRefund: async () => refund,
+    getStoreOrder: async () => read ?? { kind: 'success', value: null },
+  } as unknown as RefundClient;
+  const bwp = { getOrder: async () => read ?? { kind: 'success', value: null } } as unknown as BwpClient;
+  return createActivities({ bwp, refunds, policy: TEST_POLICY });
+}
+
+const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+const env = (info: Partial<Info> = {}) => new MockActivityEnvironment(info, { logger: quiet });
+
+async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await p.then(
+    () => assert.fail('expected a failure'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof ApplicationFailure, String(err));
+  return err;
+}
+
+describe('submitRefund', () => {
+  it('a 2xx is the refunded amount', async () => {
+    const acts = activitiesAnswering({
+      kind: 'success',
+      value: { id: request.id, order: request.order, refunded: { amount: '9.99', currency: 'USD' } },
+    });
+    assert.deepEqual(await env().run(acts.submitRefund, { request }), {
+      kind: 'refunded',
+      refunded: { amount: '9.99', currency: 'USD' },
+    });
+  });
+
+  it('an unknown outcome is retried (same payload, same key): a retryable failure', async () => {
+    const acts = activitiesAnswering({ kind: 'unknown', message: 'timed out' });
+    const f = await failureOf(env().run(acts.submitRefund, { request }));
+    assert.equal(f.type, 'UnknownOutcome');
+    assert.equal(f.nonRetryable, false);
+  });
+
+  it('a 429 is retried after Retry-After', async () => {
+    const acts = activitiesAnswering({ kind: 'throttled', retryAfterMs: 7000, message: '429' });
+    const f = await failureOf(env().run(acts.submitRefund, { request }));
+    assert.equal(f.type, 'Throttled');
+    assert.equal(f.nextRetryDelay, 7000);
+  });
+
+  it('a definitive rejection is returned for the workflow to park, not retried', async () => {
+    const acts = activitiesAnswering({
+      kind: 'rejected',
+      code: 'NOT_ENOUGH_ITEMS_LEFT_TO_REFUND',
+      message: 'no',
+      status: 400,
+    });
+    assert.deepEqual(await env().run(acts.submitRefund, { request }), {
+      kind: 'rejected',
+      code: 'NOT_ENOUGH_ITEMS_LEFT_TO_REFUND',
+      message: 'no',
+    });
+  });
+
+  it('409 IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH is an alarm, never resent', async () => {
+    const acts = activitiesAnswering({
+      kind: 'rejected',
+      code: 'IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH',
+      message: 'x',
+      status: 409,
+    });
+    const answer: SubmitResult = await env().run(acts.submitRefund, { request });
+    assert.equal(answer.kind, 'alarm');
+  });
+
+  it('500 REFUND_FAILED is tried again a few times with the same key, then returned as a rejection', async () => {
+    const acts = activitiesAnswering({
+      kind: 'rejected',
+      code: 'REFUND_FAILED',
+      message: 'card',
+      status: 500,
+      retryable: true,
+    });
+    const first = await failureOf(env({ attempt: 1 }).run(acts.submitRefund, { request }));
+    assert.equal(first.type, 'RefundFailed');
+    const third: SubmitResult = await env({ attempt: 3 }).run(acts.submitRefund, { request });
+    assert.equal(third.kind, 'rejected');
+  });
+
+  it('bad credentials are retried (a misconfiguration must not fail refunds)', async () => {
+    const acts = activitiesAnswering({ kind: 'rejected', code: 'UNAUTHORIZED', message: 'token', status: 401 });
+    const f = await failureOf(env().run(acts.submitRefund, { request }));
+    assert.equal(f.nonRetryable, false);
+  });
+});
+
+describe('reads', () => {
+  it('a rejected read is retried, not final', async () => {
+    const acts = activitiesAnswering(
+      { kind: 'unknown', message: 'n/a' },
+      { kind: 'rejected', code: 'ValidationError', message: 'odd', status: 200 },
+    );
+    const f = await failureOf(env().run(acts.fetchRefundContext, { orderId: 'o1' }));
+    assert.equal(f.nonRetryable, false);
+  });
+
+  it('an unknown order reads as null (the workflow parks it with UNKNOWN_ORDER)', async () => {
+    const acts = activitiesAnswering({ kind: 'unknown', message: 'n/a' });
+    const ctx: FetchedContext = await env().run(acts.fetchRefundContext, { orderId: 'o1' });
+    assert.equal(ctx.order, null);
+  });
+});
