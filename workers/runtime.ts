@@ -30,7 +30,9 @@ export function installRuntime(logger: Logger, opts: { metricsBindAddress?: stri
   const level: LogLevel = logger.isLevelEnabled('debug') ? 'DEBUG' : 'INFO';
   Runtime.install({
     logger: new DefaultLogger(level, ({ level, message, meta }) => {
-      sdkLogger[LEVELS[level]](meta ?? {}, message);
+      // The submission worker runs activities only, by design: that is not worth a warning.
+      const expected = message.startsWith('No workflows registered');
+      sdkLogger[expected ? 'debug' : LEVELS[level]](meta ?? {}, message);
     }),
     telemetryOptions: {
       logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN' }) },
