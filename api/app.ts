@@ -117,6 +117,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(
     refundRoutes({
       client,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
       policy,
       orders,
       logger,

@@ -50,6 +50,8 @@ import { ListRefundsQuery, listRefunds, type RefundRow } from './visibility';
 
 export interface RefundRoutesDeps {
   client: Client;
+  /** The refunds this API lists: those of its task queue. */
+  taskQueue: string;
   policy: Policy;
   orders: OrderContextReader;
   logger: Logger;
@@ -118,7 +120,7 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
 
   router.get('/refunds', async (req, res) => {
     const query = parseOr400(ListRefundsQuery, req.query, 'query', 'The filters are not valid.');
-    const page = await temporal('(list)', () => listRefunds(client, query));
+    const page = await temporal('(list)', () => listRefunds(client, query, deps.taskQueue));
     if (query.expand === 'summary') {
       await forEachLimited(page.refunds, 8, async (row) => {
         row.summary = await summaryOf(row.workflowId);
@@ -130,19 +132,16 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
   /** A list row's summary: best effort (a refund whose worker or order cannot be read just lists without it). */
   const summaryOf = async (workflowId: string): Promise<RefundRow['summary']> => {
     const handle = client.workflow.getHandle(workflowId);
-    const [state, read] = await Promise.allSettled([
-      client.withDeadline(Date.now() + 5_000, () => handle.query(stateQuery)),
-      client.withDeadline(Date.now() + 5_000, () => orders.read(handle)),
-    ]);
-    if (state.status === 'rejected') return undefined;
-    const order = read.status === 'fulfilled' ? read.value?.context.order : undefined;
-    const refund = order ? findRefund(order, state.value.refundId) : undefined;
+    const read = await client.withDeadline(Date.now() + 5_000, () => orders.read(handle)).catch(() => undefined);
+    if (!read) return undefined;
+    const { state, context } = read;
+    const refund = context?.order ? findRefund(context.order, state.refundId) : undefined;
     const total = refund?.refundTotal?.totalAmount;
     const amount = bwpMoney(total);
     return {
       ...(amount && total ? { requested: { amount, currency: total.currencyCode } } : {}),
-      problems: state.value.problems,
-      ...(state.value.parkedSince ? { parkedSince: state.value.parkedSince } : {}),
+      problems: state.problems,
+      ...(state.parkedSince ? { parkedSince: state.parkedSince } : {}),
     };
   };
 
@@ -168,20 +167,20 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
   /** Everything the repair dialog shows: per SKU ordered / refunded / remaining, the reasons, the suggestion. */
   router.get('/refunds/:id/repair', async (req, res) => {
     const { workflowId, handle } = handleOf(req);
-    const state = await stateOf(workflowId, handle);
-    const { context } = await readOrder(workflowId, handle);
+    const { state, context } = await readOrder(workflowId, handle);
     res.json(repairForm(workflowId, state, context));
   });
 
-  /** The order as the workflow last read it; 503 while it has not read it yet (it retries its reads on its own). */
+  /** State and order as the workflow last read it; 503 while it has not read it yet (it retries its reads on its own). */
   const readOrder = async (workflowId: string, handle: WorkflowHandle) => {
     const read = await temporal(workflowId, () => orders.read(handle));
-    if (!read) {
+    const { context } = read;
+    if (!context) {
       throw new HttpProblem('unavailable', 'The refund has not read its order yet. Try again shortly.', {
         headers: { 'Retry-After': '5' },
       });
     }
-    return read;
+    return { ...read, context };
   };
 
   const repairForm = (workflowId: string, state: RefundWorkflowState, ctx: RefundContextData): RepairFormBody => {
@@ -262,7 +261,7 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
   router.post('/refunds/:id/repair/check', async (req, res) => {
     const { workflowId, handle } = handleOf(req);
     const body = requireJsonBody(req);
-    const state = await stateOf(workflowId, handle);
+    const { state, context: ctx, policy: workflowPolicy } = await temporal(workflowId, () => orders.read(handle));
     let answer: RepairCheckBody;
     if (state.status !== RefundStatus.AWAITING_REPAIR) {
       answer = {
@@ -275,7 +274,11 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
         ],
       };
     } else {
-      const { context: ctx, policy: workflowPolicy } = await readOrder(workflowId, handle);
+      if (!ctx) {
+        throw new HttpProblem('unavailable', 'The refund has not read its order yet. Try again shortly.', {
+          headers: { 'Retry-After': '5' },
+        });
+      }
       if (!ctx.order) {
         answer = {
           ok: false,

@@ -104,9 +104,12 @@ export type RefundPage = z.infer<typeof RefundPage>;
 
 const quote = (v: string) => `"${v}"`;
 
-/** The visibility query for the filters (every value already matched QUERY_SAFE or an enum). */
-export function buildListQuery(q: Omit<ListRefundsQuery, 'limit' | 'cursor' | 'expand'>): string {
-  const clauses = [`WorkflowType = ${quote(refundWorkflow.name)}`];
+/**
+ * The visibility query for the filters (every value already matched QUERY_SAFE or an enum), limited to the refunds of
+ * this deployment's task queue (several deployments, or test runs, may share a namespace).
+ */
+export function buildListQuery(q: Omit<ListRefundsQuery, 'limit' | 'cursor' | 'expand'>, taskQueue: string): string {
+  const clauses = [`WorkflowType = ${quote(refundWorkflow.name)}`, `TaskQueue = ${quote(taskQueue)}`];
   if (q.status) {
     clauses.push(
       q.status.length === 1
@@ -183,8 +186,8 @@ const badCursor = () =>
   });
 
 /** One page of refunds, newest first, with an opaque cursor for the next one. */
-export async function listRefunds(client: Client, q: ListRefundsQuery): Promise<RefundPage> {
-  const query = buildListQuery(q);
+export async function listRefunds(client: Client, q: ListRefundsQuery, taskQueue: string): Promise<RefundPage> {
+  const query = buildListQuery(q, taskQueue);
   const nextPageToken = q.cursor ? decodeCursor(query, q.cursor) : undefined;
   if (q.cursor && !nextPageToken) throw badCursor();
   let response;

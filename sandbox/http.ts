@@ -72,10 +72,12 @@ export async function listen(app: express.Express, host: string, port: number): 
   return {
     server,
     port: address.port,
+    // Requests in flight may finish (up to 2 s), so their handlers never outlive what they use; idle sockets go at once.
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 2_000).unref();
       }),
   };
 }

@@ -208,8 +208,12 @@ export const cancelUpdate = defineUpdate<RefundWorkflowState, [CancelMessage]>('
 
 export const stateQuery = defineQuery<RefundWorkflowState>('state');
 
-/** What the workflow validates a repair against: the order as it last read it, and the policy. Absent before the first read. */
+/**
+ * The state with what the workflow validates a repair against: the order as it last read it (absent before the first
+ * read) and the policy. One query, so a repair page checking as the operator types costs one query per check.
+ */
 export interface RefundContextView {
+  state: RefundWorkflowState;
   context?: RefundContextData;
   policy?: Policy;
 }

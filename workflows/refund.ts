@@ -163,7 +163,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
   };
 
   setHandler(stateQuery, () => state);
-  setHandler(contextQuery, () => ({ context: ctx, policy }));
+  setHandler(contextQuery, () => ({ state, context: ctx, policy }));
 
   setHandler(repairSignal, (msg) => {
     if (!alreadySeen(msg.requestId)) acceptRepair(msg);
