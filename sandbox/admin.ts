@@ -66,6 +66,41 @@ export function adminRouter(seeder: Seeder): express.Router {
   return router;
 }
 
+/** What both simulators expose to their admin API. */
+export interface SimulatorAdmin<Patch> {
+  ledger(): unknown;
+  requests(): unknown;
+  faults(): unknown;
+  setFaults(patch: Patch): unknown;
+  order(id: string): unknown;
+}
+
+/** The admin routes both simulators share: ledger, request log, faults, and one order as stored. */
+export function simulatorAdminRoutes<Patch>(
+  router: express.Router,
+  sim: SimulatorAdmin<Patch>,
+  faultsPatch: z.ZodType<Patch>,
+  system: string,
+): void {
+  router.get('/ledger', (_req, res) => {
+    res.json({ entries: sim.ledger() });
+  });
+  router.get('/requests', (_req, res) => {
+    res.json({ requests: sim.requests() });
+  });
+  router.get('/faults', (_req, res) => {
+    res.json(sim.faults());
+  });
+  router.post('/faults', (req, res) => {
+    res.json(sim.setFaults(faultsPatch.parse(req.body ?? {})));
+  });
+  router.get('/orders/:id', (req, res) => {
+    const order = sim.order(req.params.id);
+    if (!order) throw new AdminRequestError(404, 'UNKNOWN_ORDER', `No ${system} order ${req.params.id}`);
+    res.json(order);
+  });
+}
+
 /** Last handler of an admin router: shapes every failure as `{ error: { code, message } }`. */
 export const adminErrorHandler: express.ErrorRequestHandler = (err: unknown, _req, res, _next) => {
   if (err instanceof AdminRequestError) {

@@ -40,7 +40,7 @@ async function main() {
         'tsx',
         '--test',
         `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 3}`,
-        '--test-timeout=600000',
+        '--test-timeout=240000',
         ...files,
       ],
       { stdio: 'inherit', env: { ...process.env, TEMPORAL_TEST_ADDRESS: server.address, TEMPORAL_CLI: cli } },

@@ -2,7 +2,7 @@ import express from 'express';
 import { z } from 'zod';
 import { BwpAmount, RefundState } from '../../domain/schemas/bwp';
 import { type Logger } from '../../common/logger';
-import { AdminRequestError, adminErrorHandler, adminRouter, type Seeder } from '../admin';
+import { adminErrorHandler, adminRouter, simulatorAdminRoutes, type Seeder } from '../admin';
 import { delay, isBodyError, recordRequest, safeEqual } from '../http';
 import { TokenBucket, type RateLimit } from '../rate-limit';
 import { type BwpEventSender } from './events';
@@ -131,23 +131,7 @@ export function createBwpApp(deps: BwpServerDeps): express.Express {
   app.post('/graphql', gateway, express.json({ limit: '1mb' }), execute, failed);
 
   const admin = adminRouter(deps.seeder);
-  admin.get('/ledger', (_req, res) => {
-    res.json({ entries: sim.ledger() });
-  });
-  admin.get('/requests', (_req, res) => {
-    res.json({ requests: sim.requests() });
-  });
-  admin.get('/faults', (_req, res) => {
-    res.json(sim.faults());
-  });
-  admin.post('/faults', (req, res) => {
-    res.json(sim.setFaults(BwpFaultsPatch.parse(req.body ?? {})));
-  });
-  admin.get('/orders/:id', (req, res) => {
-    const order = sim.order(req.params.id);
-    if (!order) throw new AdminRequestError(404, 'UNKNOWN_ORDER', `No BwP order ${req.params.id}`);
-    res.json(order);
-  });
+  simulatorAdminRoutes(admin, sim, BwpFaultsPatch, 'BwP');
   admin.post('/refunds/state', (req, res) => {
     res.json(sim.setRefundState(RefundStateChange.parse(req.body)));
   });

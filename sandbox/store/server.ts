@@ -1,6 +1,6 @@
 import express from 'express';
 import { type Logger } from '../../common/logger';
-import { adminErrorHandler, adminRouter, AdminRequestError, type Seeder } from '../admin';
+import { adminErrorHandler, adminRouter, simulatorAdminRoutes, type Seeder } from '../admin';
 import { delay, isBodyError, recordRequest, safeEqual } from '../http';
 import { TokenBucket, type RateLimit } from '../rate-limit';
 import { StoreFaultsPatch, type StoreSimulator } from './simulator';
@@ -120,23 +120,7 @@ export function createStoreApp(deps: StoreServerDeps): StoreApp {
   });
 
   const admin = adminRouter(deps.seeder);
-  admin.get('/ledger', (_req, res) => {
-    res.json({ entries: sim.ledger() });
-  });
-  admin.get('/requests', (_req, res) => {
-    res.json({ requests: sim.requests() });
-  });
-  admin.get('/faults', (_req, res) => {
-    res.json(sim.faults());
-  });
-  admin.post('/faults', (req, res) => {
-    res.json(sim.setFaults(StoreFaultsPatch.parse(req.body ?? {})));
-  });
-  admin.get('/orders/:id', (req, res) => {
-    const order = sim.order(req.params.id);
-    if (!order) throw new AdminRequestError(404, 'UNKNOWN_ORDER', `No store order ${req.params.id}`);
-    res.json(order);
-  });
+  simulatorAdminRoutes(admin, sim, StoreFaultsPatch, 'store');
   admin.post('/reset', (_req, res) => {
     sim.reset();
     res.json({ reset: true });
