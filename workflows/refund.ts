@@ -435,7 +435,11 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
   const report = async () => {
     moveTo(RefundStatus.REPORTING);
     const refund = refundOf(ctx);
-    if (!refund) throw ApplicationFailure.nonRetryable('The refund is no longer on the BwP order', 'RefundVanished');
+    if (!refund) {
+      // Money moved but there is nothing to report against: a person must look; never fail the refund.
+      flagAttention('REPORT_REJECTED', 'the refund is no longer on the BwP order');
+      return;
+    }
     const update = buildRefundedUpdate({
       orderId: state.orderId,
       refund,
