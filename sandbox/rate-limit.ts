@@ -39,3 +39,17 @@ export class TokenBucket {
     return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - this.tokens) / this.perSecond)) };
   }
 }
+
+/**
+ * One account's limiter whose limit can change at run time (the faults API): a new bucket starts whenever the
+ * configured limit differs from the last one; no limit lets everything through.
+ */
+export function accountLimiter(): (limit: RateLimit | null) => TakeResult {
+  let current: { limit: string; bucket: TokenBucket } | undefined;
+  return (limit) => {
+    if (!limit) return { ok: true };
+    const key = JSON.stringify(limit);
+    if (current?.limit !== key) current = { limit: key, bucket: new TokenBucket(limit) };
+    return current.bucket.take();
+  };
+}

@@ -4,7 +4,7 @@ import { BwpAmount, RefundState } from '../../domain/schemas/bwp';
 import { type Logger } from '../../common/logger';
 import { adminErrorHandler, adminRouter, simulatorAdminRoutes, type Seeder } from '../admin';
 import { delay, isBodyError, recordRequest, safeEqual } from '../http';
-import { TokenBucket, type RateLimit } from '../rate-limit';
+import { accountLimiter } from '../rate-limit';
 import { type BwpEventSender } from './events';
 import { executeBwpGraphql } from './graphql';
 import { BwpFaultsPatch, BwpRequestError, type BwpSimulator } from './simulator';
@@ -59,13 +59,7 @@ const RefundStateChange = z
 export function createBwpApp(deps: BwpServerDeps): express.Express {
   const { sim, logger } = deps;
   const random = deps.random ?? Math.random;
-  let bucket: { limit: string; bucket: TokenBucket } | undefined;
-  const takeToken = (limit: RateLimit | null) => {
-    if (!limit) return { ok: true as const };
-    const key = JSON.stringify(limit);
-    if (bucket?.limit !== key) bucket = { limit: key, bucket: new TokenBucket(limit) };
-    return bucket.bucket.take();
-  };
+  const takeToken = accountLimiter();
 
   const app = express();
   app.disable('x-powered-by');

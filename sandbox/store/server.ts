@@ -2,7 +2,7 @@ import express from 'express';
 import { type Logger } from '../../common/logger';
 import { adminErrorHandler, adminRouter, simulatorAdminRoutes, type Seeder } from '../admin';
 import { delay, isBodyError, recordRequest, safeEqual } from '../http';
-import { TokenBucket, type RateLimit } from '../rate-limit';
+import { accountLimiter } from '../rate-limit';
 import { StoreFaultsPatch, type StoreSimulator } from './simulator';
 
 /**
@@ -33,13 +33,7 @@ export function createStoreApp(deps: StoreServerDeps): StoreApp {
   const { sim, logger } = deps;
   const random = deps.random ?? Math.random;
   const held = new Set<NodeJS.Timeout>();
-  let bucket: { limit: string; bucket: TokenBucket } | undefined;
-  const takeToken = (limit: RateLimit | null) => {
-    if (!limit) return { ok: true as const };
-    const key = JSON.stringify(limit);
-    if (bucket?.limit !== key) bucket = { limit: key, bucket: new TokenBucket(limit) };
-    return bucket.bucket.take();
-  };
+  const takeToken = accountLimiter();
 
   const app = express();
   app.disable('x-powered-by');
