@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -269,9 +269,4 @@ export async function ensureNamespaceSetup(connection: Connection, namespace: st
     namespace,
     config: { workflowExecutionRetentionTtl: msToTs(30 * 24 * 3600_000) },
   });
-}
-
-/** True when `go` is installed (used to explain what is missing). */
-export function hasGo(): boolean {
-  return spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
 }
