@@ -1,3 +1,4 @@
+import { BwpValidationReason } from '../../domain/schemas/bwp';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -133,15 +134,7 @@ void describe('BwP client over real HTTP', () => {
     });
   });
 
-  const reasons = [
-    'MissingRefundId',
-    'InvalidRefundId',
-    'DuplicateRefundId',
-    'DuplicateAliasId',
-    'InvalidAliasId',
-    'InvalidRefundStateTransition',
-    'InvalidRefundRequestReasonUpdate',
-  ];
+  const reasons = BwpValidationReason.options;
   for (const reason of reasons) {
     void it(`reports ValidationError ${reason} as a definitive rejection with that code`, async () => {
       next = () => gqlErrors('ValidationError', reason);

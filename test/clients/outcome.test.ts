@@ -1,3 +1,4 @@
+import { BwpValidationReason } from '../../domain/schemas/bwp';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
@@ -216,15 +217,7 @@ void describe('classifyBwpResponse (GraphQL)', () => {
   const failing = (errors: unknown[], data: unknown = null) => json({ data, errors });
 
   void describe('updateOrder', () => {
-    const reasons = [
-      'MissingRefundId',
-      'InvalidRefundId',
-      'DuplicateRefundId',
-      'DuplicateAliasId',
-      'InvalidAliasId',
-      'InvalidRefundStateTransition',
-      'InvalidRefundRequestReasonUpdate',
-    ];
+    const reasons = BwpValidationReason.options;
     const cases: [string, number, Headers, string, Record<string, unknown>][] = [
       ['the updated order', 200, noHeaders, update(bwpOrder), { kind: 'success', value: bwpOrder }],
       ...reasons.map((reason): [string, number, Headers, string, Record<string, unknown>] => [
