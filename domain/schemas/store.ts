@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 /**
- * The merchant's store (e.g. a Shopify order refunded through the `POST /refund` endpoint of
- * ../shared/reference/refund-endpoint.txt). Decimal money is a string here, as the endpoint sends it.
+ * The merchant's store (e.g. a Shopify order refunded through the store platform's `POST /refund` endpoint, described
+ * in docs/domain.md). Decimal money is a string here, as the endpoint sends it.
  */
 
 export const DecimalString = z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal string such as "10.00"');

@@ -3,7 +3,7 @@
  * return parsed BwP / store objects (schema defaults applied), so tests see what the activities hand the workflow.
  */
 import { type Policy, type RefundContext } from '../../domain/context';
-import { type Minor, ZERO, add, formatDecimal, fromBwpAmount, mulInt, sub, sum, toBwpAmount } from '../../domain/money';
+import { type Minor, ZERO, add, formatDecimal, fromBwpAmount, mulInt, prorate, sub, sum, toBwpAmount } from '../../domain/money';
 import { DEFAULT_MERCHANT_REASONS, DEFAULT_REASON_MAP } from '../../domain/reasons';
 import { type RepairInput } from '../../domain/schemas/repair';
 import {
@@ -158,6 +158,15 @@ export type StoreSpec = {
   refundedTotal?: string;
 };
 
+/** One unit as the store prices it: price − its discount share + its tax share (floor shares, as BwP's valuation). */
+function storeUnitPrice(l: LineSpec, currency: string): Minor {
+  const qty = l.qty ?? 1;
+  return add(
+    sub(m(l.price ?? 0, currency), prorate(m(l.discount ?? 0, currency), 1, qty)),
+    prorate(m(l.tax ?? 0, currency), 1, qty),
+  );
+}
+
 /** The store's view of the same order (every line present, nothing refunded) unless told otherwise. */
 export function storeOrder(order: BwpOrder, spec: StoreSpec = {}, lines: readonly LineSpec[] = THREE_SKUS): StoreOrder {
   const currency = spec.currency ?? order.totals.grandTotal.currencyCode;
@@ -173,7 +182,9 @@ export function storeOrder(order: BwpOrder, spec: StoreSpec = {}, lines: readonl
           sku: s.sku === undefined ? l.sku : s.sku,
           quantity: s.quantity ?? l.qty ?? 1,
           refundedQuantity: s.refundedQuantity ?? 0,
-          unitPrice: l.price === null ? '0' : formatDecimal(m(l.price, currency), currency),
+          // The store prices a unit itself, tax included: its share of the line's discount and tax (rounded down).
+          unitPrice: l.price === null ? '0' : formatDecimal(storeUnitPrice(l, currency), currency),
+          unitTax: formatDecimal(prorate(m(l.tax ?? 0, currency), 1, l.qty ?? 1), currency),
           ...(s.refundedTax !== undefined ? { refundedTax: s.refundedTax } : {}),
           kind: s.kind ?? 'checkout',
           ...(s.preorderId !== undefined ? { preorderId: s.preorderId } : {}),
