@@ -237,7 +237,8 @@ function fromRefundLines(
       explanation.push(`Line ${label(l)}: its tax was already refunded, so the amount is ${money(units)} without it.`);
       amount = units;
     }
-    if (quantity === 0 && !isPositive(amount)) {
+    // Nothing to refund, or units worth nothing (their discount took all): a zero refund is no refund.
+    if (!isPositive(amount) && !(quantity > 0 && goesAsLineItems(l, quantity, amount))) {
       explanation.push(`Line ${label(l)} has nothing left to refund and is left out.`);
       continue;
     }

@@ -144,6 +144,9 @@ export type StoreLineSpec = {
   quantity?: number;
   refundedQuantity?: number;
   refundedTax?: string;
+  /** The store's own unit price (tax included) and its tax, when they are not BwP's. */
+  unitPrice?: string;
+  unitTax?: string;
   kind?: 'checkout' | 'preorder';
   preorderId?: string | null;
 };
@@ -155,6 +158,8 @@ export type StoreSpec = {
   removed?: string[];
   lines?: Record<string, StoreLineSpec>;
   shippingRefunded?: boolean;
+  /** The store's own shipping charge, when it is not BwP's. */
+  shippingAmount?: string;
   refundedTotal?: string;
 };
 
@@ -183,17 +188,18 @@ export function storeOrder(order: BwpOrder, spec: StoreSpec = {}, lines: readonl
           quantity: s.quantity ?? l.qty ?? 1,
           refundedQuantity: s.refundedQuantity ?? 0,
           // The store prices a unit itself, tax included: its share of the line's discount and tax (rounded down).
-          unitPrice: l.price === null ? '0' : formatDecimal(storeUnitPrice(l, currency), currency),
-          unitTax: formatDecimal(prorate(m(l.tax ?? 0, currency), 1, l.qty ?? 1), currency),
+          unitPrice:
+            s.unitPrice ?? (l.price === null ? '0' : formatDecimal(storeUnitPrice(l, currency), currency)),
+          unitTax: s.unitTax ?? formatDecimal(prorate(m(l.tax ?? 0, currency), 1, l.qty ?? 1), currency),
           ...(s.refundedTax !== undefined ? { refundedTax: s.refundedTax } : {}),
           kind: s.kind ?? 'checkout',
           ...(s.preorderId !== undefined ? { preorderId: s.preorderId } : {}),
         };
       }),
     shipping: {
-      amount: order.shipping
-        ? formatDecimal(fromBwpAmount(order.shipping.amount), currency)
-        : formatDecimal(ZERO, currency),
+      amount:
+        spec.shippingAmount ??
+        (order.shipping ? formatDecimal(fromBwpAmount(order.shipping.amount), currency) : formatDecimal(ZERO, currency)),
       refunded: spec.shippingRefunded ?? false,
     },
     refundedTotal: spec.refundedTotal ?? formatDecimal(ZERO, currency),
@@ -211,6 +217,10 @@ export function policy(
       ...overrides.reasons,
     },
     allowAppeasement: overrides.allowAppeasement ?? true,
+    ...(overrides.estimateTolerancePerLine !== undefined
+      ? { estimateTolerancePerLine: overrides.estimateTolerancePerLine }
+      : {}),
+    ...(overrides.allowRepairAdditions !== undefined ? { allowRepairAdditions: overrides.allowRepairAdditions } : {}),
   };
 }
 
