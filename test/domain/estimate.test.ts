@@ -21,7 +21,10 @@ void describe('rule 15: the estimate tolerance', () => {
     assert.deepEqual(problems, []);
     assert.equal(plan?.mode, 'line-items');
     assert.equal(plan?.report.total, m(10.33), 'the plan refunds the value of the unit, not the estimate');
-    assert.deepEqual(plan?.report.lines.map((l) => l.amount), [m(10.33)]);
+    assert.deepEqual(
+      plan?.report.lines.map((l) => l.amount),
+      [m(10.33)],
+    );
     assert.deepEqual(plan?.storeRequest, { order: STORE_ORDER_ID, line_items: [{ id: 'st-1', quantity: 1 }] });
     assert.equal(plan?.report.estimateTolerance, m(0.01));
   });
@@ -29,7 +32,15 @@ void describe('rule 15: the estimate tolerance', () => {
   void test('the tolerance is per line: two lines may be two cents off in all', () => {
     const ctx = context({
       lines: [GREEN, BLACK],
-      refunds: [{ lines: [{ id: 'T1', qty: 1 }, { id: 'T2', qty: 1 }], total: 31.01 }],
+      refunds: [
+        {
+          lines: [
+            { id: 'T1', qty: 1 },
+            { id: 'T2', qty: 1 },
+          ],
+          total: 31.01,
+        },
+      ],
     });
     const { problems, plan } = validateRefund(ctx);
     assert.deepEqual(problems, []);
@@ -41,7 +52,15 @@ void describe('rule 15: the estimate tolerance', () => {
     assert.deepEqual(codes(validateRefund(one).problems), ['TOTALS_DO_NOT_ADD_UP']);
     const two = context({
       lines: [GREEN, BLACK],
-      refunds: [{ lines: [{ id: 'T1', qty: 1 }, { id: 'T2', qty: 1 }], total: 31.02 }],
+      refunds: [
+        {
+          lines: [
+            { id: 'T1', qty: 1 },
+            { id: 'T2', qty: 1 },
+          ],
+          total: 31.02,
+        },
+      ],
     });
     assert.deepEqual(codes(validateRefund(two).problems), ['TOTALS_DO_NOT_ADD_UP']);
   });
@@ -76,20 +95,37 @@ void describe('rule 15: the estimate tolerance', () => {
     assert.equal(update?.state, 'SUCCESS');
     assert.deepEqual(update?.refundTotal.totalAmount, { amount: 10.33, currencyCode: 'USD' });
     // The same refund reported without a tolerance would be a partial one.
-    const strict = buildRefundedUpdate({ ...args, plan: { ...plan, report: { ...plan.report, estimateTolerance: m(0) } } });
+    const strict = buildRefundedUpdate({
+      ...args,
+      plan: { ...plan, report: { ...plan.report, estimateTolerance: m(0) } },
+    });
     assert.equal(strict.refunds[0]?.state, 'PARTIAL');
   });
 });
 
 void describe('rule 8: the partial-refund rule is about multi-SKU orders', () => {
   void test('on a multi-SKU order, a lump sum that matches no per-SKU amounts waits for repair', () => {
-    const { problems } = validateRefund(context({ refunds: [{ lines: [{ id: 'L1', qty: 2 }, { id: 'L3', qty: 1 }], total: 30 }] }));
+    const { problems } = validateRefund(
+      context({
+        refunds: [
+          {
+            lines: [
+              { id: 'L1', qty: 2 },
+              { id: 'L3', qty: 1 },
+            ],
+            total: 30,
+          },
+        ],
+      }),
+    );
     assert.deepEqual(codes(problems), ['TOTALS_DO_NOT_ADD_UP']);
     assert.match(problems[0]?.message ?? '', /multi-product order needs an amount per SKU/);
   });
 
   void test('on a multi-SKU order even one line refunded for less needs its per-SKU amount', () => {
-    const { problems } = validateRefund(context({ lines: THREE_SKUS, refunds: [{ lines: [{ id: 'L3', qty: 1 }], total: 8 }] }));
+    const { problems } = validateRefund(
+      context({ lines: THREE_SKUS, refunds: [{ lines: [{ id: 'L3', qty: 1 }], total: 8 }] }),
+    );
     assert.deepEqual(codes(problems), ['TOTALS_DO_NOT_ADD_UP']);
   });
 
@@ -99,7 +135,10 @@ void describe('rule 8: the partial-refund rule is about multi-SKU orders', () =>
     assert.deepEqual(problems, []);
     assert.equal(plan?.mode, 'appeasement');
     assert.deepEqual(plan?.storeRequest, { order: STORE_ORDER_ID, amount: '8.00', currency: 'USD' });
-    assert.deepEqual(plan?.report.lines.map((l) => [l.lineItemId, l.quantity, l.amount]), [['T1', 1, m(8)]]);
+    assert.deepEqual(
+      plan?.report.lines.map((l) => [l.lineItemId, l.quantity, l.amount]),
+      [['T1', 1, m(8)]],
+    );
   });
 
   void test('on a single-SKU order a partial estimate waits for repair when appeasements are off', () => {
@@ -112,7 +151,9 @@ void describe('rule 8: the partial-refund rule is about multi-SKU orders', () =>
   });
 
   void test('on a single-SKU order an estimate above what the units are worth is not a partial refund', () => {
-    const { problems } = validateRefund(context({ lines: [GREEN], refunds: [{ lines: [{ id: 'T1', qty: 1 }], total: 12 }] }));
+    const { problems } = validateRefund(
+      context({ lines: [GREEN], refunds: [{ lines: [{ id: 'T1', qty: 1 }], total: 12 }] }),
+    );
     assert.deepEqual(codes(problems), ['TOTALS_DO_NOT_ADD_UP']);
     assert.doesNotMatch(problems[0]?.message ?? '', /multi-product/);
   });

@@ -3,7 +3,18 @@
  * return parsed BwP / store objects (schema defaults applied), so tests see what the activities hand the workflow.
  */
 import { type Policy, type RefundContext } from '../../domain/context';
-import { type Minor, ZERO, add, formatDecimal, fromBwpAmount, mulInt, prorate, sub, sum, toBwpAmount } from '../../domain/money';
+import {
+  type Minor,
+  ZERO,
+  add,
+  formatDecimal,
+  fromBwpAmount,
+  mulInt,
+  prorate,
+  sub,
+  sum,
+  toBwpAmount,
+} from '../../domain/money';
 import { DEFAULT_MERCHANT_REASONS, DEFAULT_REASON_MAP } from '../../domain/reasons';
 import { type RepairInput } from '../../domain/schemas/repair';
 import {
@@ -188,8 +199,7 @@ export function storeOrder(order: BwpOrder, spec: StoreSpec = {}, lines: readonl
           quantity: s.quantity ?? l.qty ?? 1,
           refundedQuantity: s.refundedQuantity ?? 0,
           // The store prices a unit itself, tax included: its share of the line's discount and tax (rounded down).
-          unitPrice:
-            s.unitPrice ?? (l.price === null ? '0' : formatDecimal(storeUnitPrice(l, currency), currency)),
+          unitPrice: s.unitPrice ?? (l.price === null ? '0' : formatDecimal(storeUnitPrice(l, currency), currency)),
           unitTax: s.unitTax ?? formatDecimal(prorate(m(l.tax ?? 0, currency), 1, l.qty ?? 1), currency),
           ...(s.refundedTax !== undefined ? { refundedTax: s.refundedTax } : {}),
           kind: s.kind ?? 'checkout',
@@ -199,7 +209,9 @@ export function storeOrder(order: BwpOrder, spec: StoreSpec = {}, lines: readonl
     shipping: {
       amount:
         spec.shippingAmount ??
-        (order.shipping ? formatDecimal(fromBwpAmount(order.shipping.amount), currency) : formatDecimal(ZERO, currency)),
+        (order.shipping
+          ? formatDecimal(fromBwpAmount(order.shipping.amount), currency)
+          : formatDecimal(ZERO, currency)),
       refunded: spec.shippingRefunded ?? false,
     },
     refundedTotal: spec.refundedTotal ?? formatDecimal(ZERO, currency),

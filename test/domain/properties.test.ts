@@ -195,9 +195,16 @@ void describe('properties', () => {
     fc.assert(
       fc.property(
         orderArb,
-        fc.array(fc.record({ index: fc.nat({ max: 4 }), qty: fc.integer({ min: -1, max: 4 }), cents: fc.nat({ max: 30_000 }) }), {
-          maxLength: 4,
-        }),
+        fc.array(
+          fc.record({
+            index: fc.nat({ max: 4 }),
+            qty: fc.integer({ min: -1, max: 4 }),
+            cents: fc.nat({ max: 30_000 }),
+          }),
+          {
+            maxLength: 4,
+          },
+        ),
         fc.boolean(),
         (c, picks, shipping) => {
           const ctx = buildContext(c);
@@ -211,7 +218,8 @@ void describe('properties', () => {
           }));
           for (const p of validateRepair(ctx, repair(lines, { shipping })).problems) {
             assert.ok(p.field.length > 0, JSON.stringify(p));
-            if (p.field.startsWith('lines[')) assert.match(p.field, /^lines\[\d+\]\.(ticked|quantity|reason|amount)$/, JSON.stringify(p));
+            if (p.field.startsWith('lines['))
+              assert.match(p.field, /^lines\[\d+\]\.(ticked|quantity|reason|amount)$/, JSON.stringify(p));
           }
         },
       ),

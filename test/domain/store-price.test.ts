@@ -18,7 +18,14 @@ const TAX_REFUNDED_EARLIER = [
 
 void describe('rule 16: line items only at the store’s own price', () => {
   void test('the store’s price of units: unit price, tax included, the tax taken only from what its bucket has left', () => {
-    const sl = { id: 's', kind: 'checkout' as const, quantity: 3, refundedQuantity: 0, unitPrice: m(10.8), unitTax: m(0.8) };
+    const sl = {
+      id: 's',
+      kind: 'checkout' as const,
+      quantity: 3,
+      refundedQuantity: 0,
+      unitPrice: m(10.8),
+      unitTax: m(0.8),
+    };
     assert.equal(storeValueOfUnits(sl, 2), m(21.6), 'no tax bucket kept: the unit price');
     assert.equal(storeValueOfUnits({ ...sl, refundedTax: m(0) }, 3), m(32.4));
     // 1.60 of the 2.40 tax already refunded: 0.80 left, so three units refund 3 × 10.00 + 0.80.
@@ -45,7 +52,10 @@ void describe('rule 16: line items only at the store’s own price', () => {
     assert.deepEqual(problems, []);
     assert.equal(plan?.mode, 'appeasement');
     assert.deepEqual(plan?.storeRequest, { order: STORE_ORDER_ID, amount: '39.98', currency: 'USD' });
-    assert.deepEqual(plan?.report.lines.map((l) => [l.lineItemId, l.quantity, l.amount]), [['L1', 2, m(39.98)]]);
+    assert.deepEqual(
+      plan?.report.lines.map((l) => [l.lineItemId, l.quantity, l.amount]),
+      [['L1', 2, m(39.98)]],
+    );
   });
 
   void test('with appeasements off it waits for repair with STORE_PRICE_MISMATCH on the line’s amount', () => {
@@ -62,7 +72,10 @@ void describe('rule 16: line items only at the store’s own price', () => {
   });
 
   void test('a store that changed its price since the order: an appeasement of what Buy with Prime values', () => {
-    const ctx = context({ refunds: [{ lines: [{ id: 'L3', qty: 1 }], total: 10.8 }], store: { lines: { L3: { unitPrice: '11.80' } } } });
+    const ctx = context({
+      refunds: [{ lines: [{ id: 'L3', qty: 1 }], total: 10.8 }],
+      store: { lines: { L3: { unitPrice: '11.80' } } },
+    });
     const { problems, plan } = validateRefund(ctx);
     assert.deepEqual(problems, []);
     assert.equal(plan?.mode, 'appeasement');

@@ -30,7 +30,10 @@ void describe('rule 18: what the store refunded against the plan', () => {
     assert.equal(check.problem.code, 'REFUND_AMOUNT_MISMATCH');
     assert.equal(check.problem.field, 'refunded.amount');
     assert.equal(check.report.total, m(46.38));
-    assert.deepEqual(check.report.lines.map((l) => l.amount), [m(46.38)]);
+    assert.deepEqual(
+      check.report.lines.map((l) => l.amount),
+      [m(46.38)],
+    );
     // Reported to Buy with Prime: the total and the per-line amounts say the same.
     const refund = findRefund(ctx.order, ctx.refundId);
     assert.ok(refund);
@@ -42,7 +45,9 @@ void describe('rule 18: what the store refunded against the plan', () => {
       storeRefundId: 'k',
     }).refunds[0];
     assert.ok(update);
-    const lines = (update.refundFor?.orderLineItems ?? []).map((l) => (l.refundAmount ? fromBwpAmount(l.refundAmount) : m(0)));
+    const lines = (update.refundFor?.orderLineItems ?? []).map((l) =>
+      l.refundAmount ? fromBwpAmount(l.refundAmount) : m(0),
+    );
     assert.equal(fromBwpAmount(update.refundTotal.totalAmount), sum(lines));
   });
 
@@ -53,18 +58,27 @@ void describe('rule 18: what the store refunded against the plan', () => {
     const check = checkStoreRefund(three, { amount: '10.00', currency: 'USD' });
     assert.equal(check.matches, false);
     if (check.matches) return;
-    assert.deepEqual(check.report.lines.map((l) => l.amount), [m(3.34), m(3.33), m(3.33)]);
+    assert.deepEqual(
+      check.report.lines.map((l) => l.amount),
+      [m(3.34), m(3.33), m(3.33)],
+    );
     assert.equal(sum(check.report.lines.map((l) => l.amount)), check.report.total);
   });
 
   void test('with shipping, the shipping charge takes its share and the lines the rest', () => {
-    const shipped = planOf(validateRefund(context({ refunds: [{ lines: [{ id: 'L3', qty: 1 }], shipping: true, total: 15.8 }] })));
+    const shipped = planOf(
+      validateRefund(context({ refunds: [{ lines: [{ id: 'L3', qty: 1 }], shipping: true, total: 15.8 }] })),
+    );
     assert.equal(shipped.report.total, m(15.8));
     const check = checkStoreRefund(shipped, { amount: '31.60', currency: 'USD' });
     assert.equal(check.matches, false);
     if (check.matches) return;
     assert.equal(check.report.total, m(31.6));
-    assert.deepEqual(check.report.lines.map((l) => l.amount), [m(21.6)], 'the line’s share; shipping took 10.00');
+    assert.deepEqual(
+      check.report.lines.map((l) => l.amount),
+      [m(21.6)],
+      'the line’s share; shipping took 10.00',
+    );
   });
 
   void test('an answer in another currency or an unreadable amount is flagged, the plan’s report kept', () => {
