@@ -9,7 +9,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import express, { type Request, type Response } from 'express';
 import { type z } from 'zod';
 import { describeOrder, findRefund, type Policy } from '../domain/context';
-import { formatDecimal, fromBwpAmount, type Minor } from '../domain/money';
+import { formatDecimal, fromBwpAmount, isKnownCurrency, currencyExponent, type Minor } from '../domain/money';
 import type { BwpAmount } from '../domain/schemas/bwp';
 import { validateRepair } from '../domain/validate';
 import { RefundStatusReason } from '../domain/schemas/bwp';
@@ -26,6 +26,7 @@ import {
 } from '../workflows/refund.contract';
 import type { RefundContextData } from '../activities';
 import type { OrderContextReader } from './order-context';
+import { planBody, type PlanBody } from './plan-view';
 import { HttpProblem, parseOr400 } from './problem';
 import {
   AcceptSuggestion,
@@ -61,7 +62,8 @@ export interface RefundRoutesDeps {
   decisionWaitMs?: number;
 }
 
-type RefundDetail = RefundWorkflowState & {
+type RefundDetail = Omit<RefundWorkflowState, 'plan'> & {
+  plan?: PlanBody;
   workflowId: string;
   execution: { status: string; startTime?: string; closeTime?: string };
 };
@@ -93,7 +95,11 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
         `The refund's workflow has finished (${description.status.name}); nothing was changed.`,
         {
           problems: [
-            { code: 'REFUND_NOT_PENDING', message: `The refund's workflow has finished (${description.status.name}).` },
+            {
+              code: 'REFUND_NOT_PENDING',
+              message: `The refund's workflow has finished (${description.status.name}).`,
+              field: 'status',
+            },
           ],
         },
       );
@@ -160,7 +166,8 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
         startTime: description.startTime.toISOString(),
         ...(description.closeTime ? { closeTime: description.closeTime.toISOString() } : {}),
       },
-      ...state,
+      ...withoutPlan(state),
+      ...(state.plan ? { plan: planBody(state.plan) } : {}),
     };
   };
 
@@ -199,9 +206,11 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
       ...(state.suggestion ? { suggestion: state.suggestion } : {}),
     };
     if (!ctx.order) {
+      const currency = ctx.storeOrder?.currency ?? 'USD';
       return {
         ...base,
-        currency: ctx.storeOrder?.currency ?? 'USD',
+        currency,
+        exponent: exponentOf(currency),
         requested: { total: null, reason: null, state: null },
         lines: [],
         shipping: { amount: '0', refunded: false, remaining: '0' },
@@ -215,6 +224,7 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
     return {
       ...base,
       currency: view.currency,
+      exponent: exponentOf(view.currency),
       requested: {
         total: bwpMoney(refund?.refundTotal?.totalAmount),
         reason: refund?.refundRequestReason ?? null,
@@ -270,6 +280,7 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
           {
             code: 'REFUND_NOT_PENDING',
             message: `The refund is ${state.status}, not waiting for an operator; nothing was changed.`,
+            field: 'status',
           },
         ],
       };
@@ -282,7 +293,7 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
       if (!ctx.order) {
         answer = {
           ok: false,
-          problems: [{ code: 'UNKNOWN_ORDER', message: `Buy with Prime has no order ${state.orderId}.` }],
+          problems: [{ code: 'UNKNOWN_ORDER', message: `Buy with Prime has no order ${state.orderId}.`, field: 'order' }],
         };
       } else {
         // The workflow's own order and policy: the page's verdict is the one the repair update will give.
@@ -293,7 +304,7 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
         answer = {
           ok: verdict.problems.length === 0 && verdict.plan !== undefined,
           problems: verdict.problems,
-          ...(verdict.plan ? { plan: verdict.plan } : {}),
+          ...(verdict.plan ? { plan: planBody(verdict.plan) } : {}),
         };
       }
     }
@@ -330,7 +341,7 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
       handle.executeUpdate(repairUpdate, { args: [msg], updateId: who.requestId }),
     );
     res.setHeader('Idempotency-Key', who.requestId);
-    res.json(accepted);
+    res.json({ ...accepted, plan: planBody(accepted.plan) });
   });
 
   /** decline, resolve and cancel: accepted at once by the validator; the answer waits a little for the outcome. */
@@ -376,12 +387,22 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
   return router;
 }
 
+function withoutPlan(state: RefundWorkflowState): Omit<RefundWorkflowState, 'plan'> {
+  const { plan: _plan, ...rest } = state;
+  return rest;
+}
+
 async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) await fn(items[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** Decimal places of the currency, for clients that add amounts up (0 when the currency is unknown: nothing adds). */
+function exponentOf(currency: string): number {
+  return isKnownCurrency(currency) ? currencyExponent(currency) : 0;
 }
 
 /** A BwP amount as a decimal string, exactly (null when absent or unreadable: the problems say why). */

@@ -75,8 +75,26 @@ export const WebhookAccepted = z.object({
 
 /** Plans and state are owned by the workflow; documented loosely here so that the spec never contradicts it. */
 export const Plan = z
-  .looseObject({ revision: z.number().int().optional() })
-  .describe('The plan for POST /refund (domain/plan.ts).');
+  .looseObject({
+    revision: z.number().int().optional(),
+    mode: z.enum(['line-items', 'appeasement']).optional(),
+    report: z
+      .looseObject({
+        currency: z.string(),
+        total: z.string().describe('Decimal string in the plan currency, e.g. "10.00", "1000" (JPY), "1.500" (KWD).'),
+        shipping: z.boolean(),
+        lines: z.array(
+          z.looseObject({
+            lineItemId: z.string(),
+            quantity: z.number().int(),
+            amount: z.string().describe('Decimal string in the plan currency.'),
+            reason: z.string(),
+          }),
+        ),
+      })
+      .optional(),
+  })
+  .describe('The plan for POST /refund (domain/plan.ts), its amounts as decimal strings.');
 
 export const RepairAcceptedBody = z.object({ plan: Plan, revision: z.number().int() });
 
@@ -148,6 +166,10 @@ export const RepairForm = z.object({
   refundId: z.string(),
   storeOrderId: z.string().optional(),
   currency: z.string(),
+  exponent: z
+    .number()
+    .int()
+    .describe('Decimal places of the currency (USD 2, JPY 0, KWD 3): what a client needs to add amounts up.'),
   requested: z.object({
     total: z.string().nullable().describe("Amazon's estimate of the refund (refundTotal), decimal string."),
     reason: z.string().nullable(),

@@ -32,9 +32,10 @@ export function grpcCode(err: unknown): number | undefined {
 
 /** The problems an update validator or handler attached (`details: [Problem[]]`), checked against the domain schema. */
 export function problemsOf(failure: ApplicationFailure): Problem[] {
-  const parsed = Problem.array().safeParse(failure.details?.[0]);
-  if (parsed.success && parsed.data.length > 0) return parsed.data;
-  return [{ code: 'INVALID_INPUT', message: failure.message }];
+  // A worker still on older code may send problems without a field: they are about the repair as a whole.
+  const parsed = Problem.extend({ field: Problem.shape.field.optional() }).array().safeParse(failure.details?.[0]);
+  if (parsed.success && parsed.data.length > 0) return parsed.data.map((p) => ({ ...p, field: p.field ?? 'repair' }));
+  return [{ code: 'INVALID_INPUT', message: failure.message, field: 'repair' }];
 }
 
 export function toHttpProblem(err: unknown, workflowId: string): HttpProblem | undefined {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_ESTIMATE_TOLERANCE_PER_LINE } from '../domain/context';
 
 /**
  * Every setting of the service, parsed once at start-up from the environment. A wrong value fails fast and names the
@@ -56,8 +57,11 @@ export const configSchema = z.object({
   BWP_TARGET_ID: z.string().min(1).default('sandbox-business-product'),
   BWP_API_VERSION: z.string().min(1).default('2024-11-01'),
   BWP_TIMEOUT_MS: duration.default(10_000),
-  /** Per-line refundAmount in reads and reports (a sandbox extension; false against the real BwP API). */
-  BWP_PER_LINE_AMOUNTS: bool.default(true),
+  /**
+   * Per-line refundAmount in reads and reports: a sandbox extension the real BwP schema does not have. Unset means
+   * false, except that `npm start` running the sandbox turns it on for itself (withSandboxDefaults).
+   */
+  BWP_PER_LINE_AMOUNTS: bool.optional(),
 
   // Store refund endpoint
   REFUND_API_URL: url.default('http://127.0.0.1:4020'),
@@ -82,6 +86,14 @@ export const configSchema = z.object({
     }),
   DEFAULT_MERCHANT_REASON: z.string().min(1).optional(),
   ALLOW_APPEASEMENT: bool.default(true),
+  /** Minor units per refunded line the plan may differ from Amazon's estimate (refundTotal); 0 is strict. */
+  ESTIMATE_TOLERANCE_PER_LINE: z.coerce
+    .number({ message: 'must be a whole number of minor units' })
+    .int('must be a whole number of minor units')
+    .min(0, 'must be 0 or more')
+    .default(DEFAULT_ESTIMATE_TOLERANCE_PER_LINE),
+  /** Let a repair cover lines (or shipping) that the Buy with Prime refund did not ask for. */
+  REPAIR_ALLOW_ADDITIONS: bool.default(false),
   REPAIR_ATTENTION_AFTER_HOURS: positive.default(24),
   RECHECK_INITIAL_SECONDS: positive.default(60),
   RECHECK_MAX_SECONDS: positive.default(6 * 3600),
@@ -125,6 +137,15 @@ export function sandboxWanted(config: Config): boolean {
     return ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname) && Number(u.port) === port;
   };
   return local(config.BWP_API_URL, config.SANDBOX_BWP_PORT) && local(config.REFUND_API_URL, config.SANDBOX_STORE_PORT);
+}
+
+/**
+ * The config `npm start` runs with when it starts the sandbox: the simulators model per-line `refundAmount`, so it is on
+ * unless BWP_PER_LINE_AMOUNTS says otherwise. Against the real APIs nothing changes.
+ */
+export function withSandboxDefaults(config: Config): Config {
+  if (!sandboxWanted(config)) return config;
+  return { ...config, BWP_PER_LINE_AMOUNTS: config.BWP_PER_LINE_AMOUNTS ?? true };
 }
 
 /** Names of every variable the service reads, for docs and the docs-in-step test. */

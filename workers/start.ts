@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createClientsFromConfig } from '../activities/clients';
 import { createApp } from '../api/app';
-import { loadConfig, sandboxWanted } from '../common/config';
+import { loadConfig, sandboxWanted, withSandboxDefaults } from '../common/config';
 import { createLogger } from '../common/logger';
 import { policyFromConfig } from '../common/policy';
 import { temporalConnectionOptions } from '../common/temporal';
@@ -20,7 +20,8 @@ import { createRefundWorkers, runWorkers, shutdownWorkers } from './worker';
  * again resumes every unfinished refund from the database.
  */
 async function main() {
-  const config = loadConfig();
+  // With the sandbox running, the settings it models are on unless said otherwise (per-line amounts).
+  const config = withSandboxDefaults(loadConfig());
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'refund-orchestrator' });
   installRuntime(logger, { metricsBindAddress: `127.0.0.1:${config.METRICS_PORT}` });
 

@@ -156,8 +156,15 @@ export interface RefundWorkflowState {
   audit: AuditEntry[];
   /** True while `attention` is set: the NeedsAttention search attribute. */
   needsAttention: boolean;
-  /** Why a person should look: parked too long, the 409 alarm, or BwP refusing our report after money moved. */
-  attention?: { reason: 'PARKED_TOO_LONG' | 'IDEMPOTENCY_ALARM' | 'REPORT_REJECTED'; since: string; detail?: string };
+  /**
+   * Why a person should look: parked too long, the 409 alarm, BwP refusing our report after money moved, or the store
+   * refunding another amount than the plan (kept after the refund finishes, so that it stays findable).
+   */
+  attention?: {
+    reason: 'PARKED_TOO_LONG' | 'IDEMPOTENCY_ALARM' | 'REPORT_REJECTED' | 'REFUND_AMOUNT_MISMATCH';
+    since: string;
+    detail?: string;
+  };
   parkedSince?: string;
   /** Total refunded on the store for this refund so far, decimal string. */
   refunded?: { amount: string; currency: string };

@@ -20,11 +20,16 @@ interface Page {
   refunds: RefundRow[];
   nextCursor?: string;
 }
-type Detail = RefundWorkflowState & { workflowId: string; execution: { status: string } };
+type Detail = Omit<RefundWorkflowState, 'plan'> & { workflowId: string; execution: { status: string } };
+/** A plan as the API answers it: amounts are decimal strings. */
+interface PlanAnswer {
+  plan: { mode: string; report: { currency: string; total: string; lines: { amount: string }[] } };
+}
 interface RepairFormJson {
   status: string;
   waitingForRepair: boolean;
   currency: string;
+  exponent: number;
   requested: { total: string | null; reason: string | null };
   lines: {
     lineItemId: string;
@@ -220,6 +225,11 @@ describe('operator API', () => {
       const form = await json<RepairFormJson>(await api.operator(refundPath(workflowId, '/repair')));
       assert.equal(form.waitingForRepair, true);
       assert.equal(form.currency, 'USD');
+      assert.equal(
+        form.exponent,
+        2,
+        "the currency's decimal places, so a client adds amounts without a table of its own",
+      );
       assert.equal(form.requested.total, '10.00');
       assert.deepEqual(
         form.lines.map((l) => [l.sku, l.ordered, l.refunded, l.remaining, l.remainingAmount]),
@@ -246,18 +256,27 @@ describe('operator API', () => {
         await api.operator(refundPath(workflowId, '/repair/check'), { body: bad }),
       );
       assert.equal(badCheck.ok, false);
+      // Every problem names the field it is about, so the page never guesses it from the code.
+      assert.deepEqual(
+        badCheck.problems.filter((p) => p.code === 'REASON_UNKNOWN').map((p) => p.field),
+        ['lines[0].reason'],
+      );
+      assert.ok(
+        badCheck.problems.every((p) => typeof p.field === 'string' && p.field !== ''),
+        JSON.stringify(badCheck),
+      );
       const codes = badCheck.problems.map((p) => p.code);
       assert.ok(codes.includes('REASON_UNKNOWN'), codes.join());
       assert.ok(
         codes.includes('AMOUNT_EXCEEDS_LINE_REMAINING') || codes.includes('TOTALS_DO_NOT_ADD_UP'),
         codes.join(),
       );
-      const good = await json<{ ok: boolean; problems: unknown[]; plan?: { mode: string } }>(
+      const good = await json<{ ok: boolean; problems: unknown[]; plan?: PlanAnswer['plan'] }>(
         await api.operator(refundPath(workflowId, '/repair/check'), { body: form.suggestion!.repair }),
       );
       assert.deepEqual(good.problems, []);
       assert.equal(good.ok, true);
-      assert.ok(good.plan);
+      assert.equal(good.plan?.report.total, '10.00');
     });
   });
 
@@ -325,14 +344,20 @@ describe('operator API', () => {
         body: { acceptSuggestion: true },
         headers: { 'X-Operator': 'Grace Operator', 'Idempotency-Key': 'accept-1' },
       });
-      const accepted = await json<{ plan: { report: { total: number; lines: unknown[] } }; revision: number }>(res);
+      const accepted = await json<PlanAnswer & { revision: number }>(res);
       assert.equal(accepted.revision, 1);
-      assert.equal(accepted.plan.report.total, 1000);
+      // Amounts cross the API as decimal strings, as everywhere else on it.
+      assert.equal(accepted.plan.report.total, '10.00');
       assert.equal(accepted.plan.report.lines.length, 3);
+      assert.ok(
+        accepted.plan.report.lines.every((l) => /^\d+\.\d{2}$/.test(l.amount)),
+        JSON.stringify(accepted.plan),
+      );
       const result = await api.client.workflow.getHandle(workflowId).result();
       assert.equal(result.status, RefundStatus.REFUNDED);
-      const detail = await json<Detail>(await api.operator(refundPath(workflowId)));
+      const detail = await json<Detail & PlanAnswer>(await api.operator(refundPath(workflowId)));
       assert.equal(detail.execution.status, 'COMPLETED');
+      assert.equal(detail.plan.report.total, '10.00', 'the state’s plan too');
       assert.deepEqual(
         detail.audit.map((a) => [a.operator, a.action, a.accepted]),
         [['Grace Operator', 'repair', true]],

@@ -6,6 +6,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { refundWorkflowId, RefundStatus } from '../../workflows/refund.contract';
 import { waitForState } from '../helpers/harness';
 import { createApiHarness, OPERATOR_TOKEN, type ApiHarness } from '../api/api-harness';
+import { formatDecimal, minor } from '../../domain/money';
+import { inCurrency } from '../helpers/currency';
 
 /**
  * The operator's path in a real browser (Debian's Chromium, headless): a flat $10 goodwill refund on a three-SKU order
@@ -165,6 +167,71 @@ describe('repair page', () => {
     assert.equal(moved.length, 1);
     assert.deepEqual(moved[0]!.refunded, { amount: '10.00', currency: 'USD' });
   });
+
+  // Amounts come from the API as decimal strings with the currency's decimal places: no table in the page.
+  for (const { currency, flat, split, sum, bad } of [
+    {
+      currency: 'JPY',
+      flat: '1000',
+      split: { 'SOCKS-TRAIL-M': '200', 'BOTTLE-500': '300', 'HEADLAMP-300': '500' },
+      sum: '1000',
+      bad: '2.00',
+    },
+    {
+      currency: 'IQD',
+      flat: '1.000',
+      split: { 'SOCKS-TRAIL-M': '0.200', 'BOTTLE-500': '0.300', 'HEADLAMP-300': '0.500' },
+      sum: '1.000',
+      bad: '0.2001',
+    },
+  ]) {
+    it(`an operator repairs a flat ${flat} ${currency} refund, every amount in ${currency}'s own decimal places`, async () => {
+      const fixture = await api.seed('flat-goodwill-10-usd', (f) => inCurrency(f, currency));
+      assert.equal((await api.postEvent(api.eventFor(fixture))).status, 202);
+      const workflowId = refundWorkflowId(fixture.bwpOrder.id, fixture.refundId);
+      await waitForState(api.client.workflow.getHandle(workflowId), (s) => s.status === RefundStatus.AWAITING_REPAIR);
+      await signIn();
+      const row = page.getByRole('row').filter({ hasText: fixture.bwpOrder.id });
+      await row.waitFor();
+      assert.match(await row.innerText(), new RegExp(`${flat.replace('.', '\\.')} ${currency}`));
+      await row.getByRole('link', { name: `Repair refund ${fixture.refundId}` }).click();
+
+      const check = page.getByRole('region', { name: 'Check of this repair' });
+      await check.getByText(`No problems: ready to refund ${flat} ${currency}`).waitFor();
+      const money = (units: string) => `${formatDecimal(minor(Number(units)), currency)} ${currency}`;
+      assert.match(
+        await page.getByRole('row').filter({ hasText: 'SOCKS-TRAIL-M' }).innerText(),
+        new RegExp(money('1296')),
+      );
+
+      // An amount finer than the currency allows is refused by the server, on that very input.
+      const amount = (sku: string) => page.getByLabel(`Amount for ${sku} in ${currency}`);
+      await amount('SOCKS-TRAIL-M').fill(bad);
+      await check.getByText(/problems? to fix/).waitFor();
+      assert.match(await check.innerText(), /INVALID_AMOUNT/);
+      assert.equal(await amount('SOCKS-TRAIL-M').getAttribute('aria-invalid'), 'true');
+      assert.equal(await amount('BOTTLE-500').getAttribute('aria-invalid'), null);
+
+      for (const [sku, value] of Object.entries(split)) await amount(sku).fill(value);
+      await page.getByLabel('Reason for BOTTLE-500').selectOption('CustomerReturn');
+      await check.getByText(`No problems: ready to refund ${sum} ${currency}`).waitFor();
+      assert.equal(await page.locator('#sum').textContent(), `${sum} ${currency}`);
+      await page.getByRole('button', { name: 'Confirm' }).click();
+      await page
+        .getByRole('status')
+        .getByText(new RegExp(`is REFUNDED; ${sum.replace('.', '\\.')} ${currency} refunded`))
+        .waitFor({ timeout: 30_000 });
+      await page
+        .getByRole('region', { name: 'Outcome' })
+        .getByRole('row', { name: `BOTTLE-500 0 CustomerReturn ${split['BOTTLE-500']} ${currency}` })
+        .waitFor();
+      const moved = api.sandbox.state.store.ledger().filter((e) => e.key.order === fixture.storeOrder.id);
+      assert.deepEqual(
+        moved.map((e) => e.refunded),
+        [{ amount: sum, currency }],
+      );
+    });
+  }
 
   it('is usable from the keyboard alone: every control has a label and focus reaches Confirm', async () => {
     const fixture = await api.seed('flat-goodwill-10-usd');

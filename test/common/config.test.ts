@@ -4,7 +4,8 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import pino from 'pino';
-import { CONFIG_VARIABLES, ConfigError, loadConfig, sandboxWanted } from '../../common/config';
+import { CONFIG_VARIABLES, ConfigError, loadConfig, sandboxWanted, withSandboxDefaults } from '../../common/config';
+import { policyFromConfig } from '../../common/policy';
 import { REDACT_PATHS } from '../../common/logger';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -33,6 +34,37 @@ describe('config', () => {
   it('booleans are parsed, not truthy strings', () => {
     assert.equal(loadConfig({ ALLOW_APPEASEMENT: 'false' }).ALLOW_APPEASEMENT, false);
     assert.throws(() => loadConfig({ ALLOW_APPEASEMENT: 'nope' }), /ALLOW_APPEASEMENT: must be true or false/);
+  });
+
+  it('per-line BwP amounts are off unless configured; npm start running the sandbox turns them on for itself', () => {
+    const real = {
+      BWP_API_URL: 'https://api.buywithprime.amazon.com/graphql',
+      REFUND_API_URL: 'https://store.example.com',
+    };
+    assert.equal(loadConfig(real).BWP_PER_LINE_AMOUNTS, undefined, 'unset');
+    assert.equal(withSandboxDefaults(loadConfig(real)).BWP_PER_LINE_AMOUNTS, undefined, 'no sandbox, nothing changes');
+    assert.equal(withSandboxDefaults(loadConfig({})).BWP_PER_LINE_AMOUNTS, true, 'the sandbox models them');
+    assert.equal(withSandboxDefaults(loadConfig({ BWP_PER_LINE_AMOUNTS: 'false' })).BWP_PER_LINE_AMOUNTS, false);
+    assert.equal(loadConfig({ ...real, BWP_PER_LINE_AMOUNTS: 'true' }).BWP_PER_LINE_AMOUNTS, true);
+    assert.throws(
+      () => loadConfig({ BWP_PER_LINE_AMOUNTS: 'sometimes' }),
+      /BWP_PER_LINE_AMOUNTS: must be true or false/,
+    );
+  });
+
+  it('the estimate tolerance and repair additions reach the policy, with their defaults', () => {
+    const defaults = policyFromConfig(loadConfig({}));
+    assert.deepEqual([defaults.estimateTolerancePerLine, defaults.allowRepairAdditions], [1, false]);
+    const set = policyFromConfig(loadConfig({ ESTIMATE_TOLERANCE_PER_LINE: '0', REPAIR_ALLOW_ADDITIONS: 'true' }));
+    assert.deepEqual([set.estimateTolerancePerLine, set.allowRepairAdditions], [0, true]);
+    assert.throws(
+      () => loadConfig({ ESTIMATE_TOLERANCE_PER_LINE: '0.5' }),
+      /ESTIMATE_TOLERANCE_PER_LINE: must be a whole/,
+    );
+    assert.throws(
+      () => loadConfig({ ESTIMATE_TOLERANCE_PER_LINE: '-1' }),
+      /ESTIMATE_TOLERANCE_PER_LINE: must be 0 or more/,
+    );
   });
 
   it('REASON_MAP must be a JSON object of strings', () => {
