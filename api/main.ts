@@ -11,7 +11,10 @@ import { createApp } from './app';
  * in-flight requests, then close the connection.
  */
 async function main() {
-  const config = loadConfig();
+  // The API takes the webhook's credentials and talks only to Temporal (never to Buy with Prime or the store).
+  const config = loadConfig(process.env, {
+    uses: ['WEBHOOK_BASIC_PASSWORD', 'WEBHOOK_BEARER_TOKEN', 'TEMPORAL_API_KEY'],
+  });
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'api' });
   const connection = await Connection.connect(temporalConnectionOptions(config));
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });

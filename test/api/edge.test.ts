@@ -10,11 +10,13 @@ import { loadConfig } from '../../common/config';
 import { REDACT_PATHS } from '../../common/logger';
 import { listen, type Listening } from '../../sandbox/http';
 import { createTestEnv } from '../helpers/temporal';
-import { OPERATOR_TOKEN, problemOf } from './api-harness';
+import { problemOf, writeTestKeys } from './api-harness';
 
 /** Health, the OpenAPI document and its page, the static repair page, logging: the app without workers. */
 
-const config = loadConfig({ NODE_ENV: 'test', API_OPERATOR_TOKEN: OPERATOR_TOKEN, SANDBOX_ENABLED: 'false' });
+const { file: keysFile, keys } = writeTestKeys();
+const OPERATOR_KEY = keys.operator;
+const config = loadConfig({ NODE_ENV: 'test', OPERATOR_KEYS_FILE: keysFile, SANDBOX_ENABLED: 'false' });
 
 function memoryLogger() {
   const lines: Record<string, unknown>[] = [];
@@ -101,7 +103,7 @@ describe('health, docs and the repair page', () => {
       client: new Client({ connection }),
       config: loadConfig({
         NODE_ENV: 'test',
-        API_OPERATOR_TOKEN: OPERATOR_TOKEN,
+        OPERATOR_KEYS_FILE: keysFile,
         WEBHOOK_BASIC_PASSWORD: 'webhook-password-1',
       }),
       logger: pino({ level: 'silent' }),
@@ -113,7 +115,7 @@ describe('health, docs and the repair page', () => {
       const event = {
         eventDescriptor: 'REFUND_REQUESTED',
         eventId: 'evt-1',
-        resources: ['businessProduct/bp/order/o-1/refund/r-1'],
+        resources: ['businessProduct/sandbox-business-product/order/o-1/refund/r-1'],
       };
       const webhook = await fetch(`${base}/webhooks/bwp`, {
         method: 'POST',
@@ -126,7 +128,7 @@ describe('health, docs and the repair page', () => {
       assert.equal(webhook.status, 503);
       assert.equal((await problemOf(webhook)).type, '/problems/unavailable');
       assert.ok(webhook.headers.get('retry-after'));
-      const list = await fetch(`${base}/refunds`, { headers: { Authorization: `Bearer ${OPERATOR_TOKEN}` } });
+      const list = await fetch(`${base}/refunds`, { headers: { Authorization: `Bearer ${OPERATOR_KEY}` } });
       assert.equal(list.status, 503);
       assert.equal((await problemOf(list)).type, '/problems/unavailable');
     } finally {
@@ -188,10 +190,10 @@ describe('health, docs and the repair page', () => {
   });
 
   it('logs each request with pino-http, the credentials redacted', async () => {
-    await fetch(`${url}/refunds?limit=1`, { headers: { Authorization: `Bearer ${OPERATOR_TOKEN}` } });
+    await fetch(`${url}/refunds?limit=1`, { headers: { Authorization: `Bearer ${OPERATOR_KEY}` } });
     const line = logs.lines.find((l) => (l.req as { url?: string } | undefined)?.url === '/refunds?limit=1');
     assert.ok(line, 'a log line for the request');
     assert.equal((line.req as { headers: { authorization: string } }).headers.authorization, '[redacted]');
-    assert.ok(!JSON.stringify(logs.lines).includes(OPERATOR_TOKEN), 'the token never reaches the log');
+    assert.ok(!JSON.stringify(logs.lines).includes(OPERATOR_KEY), 'the token never reaches the log');
   });
 });
