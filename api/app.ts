@@ -113,9 +113,9 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
 
-  app.use((_req, res, next) => {
-    // Answers are about refunds and people: no cache keeps them (the page's static files set their own below).
-    res.setHeader('Cache-Control', 'no-store');
+  app.use((req, res, next) => {
+    // Answers are about refunds and people: no cache keeps them. (The page's static files have their own max-age.)
+    if (!req.path.startsWith('/console/')) res.setHeader('Cache-Control', 'no-store');
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('X-Frame-Options', 'DENY');

@@ -49,7 +49,10 @@ export const exportColumns: Column[] = [
   ['needs_attention', (r) => r.row.needsAttention],
   ['attention_reason', (r) => r.state?.attention?.reason],
   ['requested_amount', (r) => amountOf(r)?.amount],
-  ['planned_amount', (r) => (r.state?.plan ? formatDecimal(r.state.plan.report.total, r.state.plan.report.currency) : '')],
+  [
+    'planned_amount',
+    (r) => (r.state?.plan ? formatDecimal(r.state.plan.report.total, r.state.plan.report.currency) : ''),
+  ],
   ['refunded_amount', (r) => r.state?.refunded?.amount],
   ['currency', (r) => amountOf(r)?.currency ?? r.state?.plan?.report.currency ?? r.state?.refunded?.currency],
   ['plan_revision', (r) => r.state?.revision],

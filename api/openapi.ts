@@ -125,7 +125,10 @@ export function buildOpenApiDocument(opts: { serverUrl?: string } = {}) {
       path: '/refunds',
       tags: ['Operators'],
       summary: 'List refunds (Temporal visibility)',
-      ...role('viewer', 'Newest first. Filters combine with AND. Pass `nextCursor` back as `cursor` for the next page.'),
+      ...role(
+        'viewer',
+        'Newest first. Filters combine with AND. Pass `nextCursor` back as `cursor` for the next page.',
+      ),
       security: operator,
       request: { query: ListRefundsQuery },
       responses: { 200: json(RefundPage, 'One page of refunds.'), ...listErrors },

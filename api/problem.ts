@@ -177,7 +177,8 @@ function toProblem(err: unknown): HttpProblem | undefined {
   }
   const status = clientStatusOf(err);
   if (status !== undefined) {
-    const kind = (Object.keys(PROBLEMS) as ProblemKind[]).find((k) => PROBLEMS[k].status === status) ?? 'invalidRequest';
+    const kind =
+      (Object.keys(PROBLEMS) as ProblemKind[]).find((k) => PROBLEMS[k].status === status) ?? 'invalidRequest';
     return new HttpProblem(kind, err instanceof Error ? err.message : 'The request is invalid.');
   }
   return undefined;

@@ -161,11 +161,19 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
       undefined,
       { field: 'body' },
     );
-    req.log.info({ ...result, orderId: input.orderId, refundId: input.refundId, operator: who.operator }, 'refund started by an operator');
+    req.log.info(
+      { ...result, orderId: input.orderId, refundId: input.refundId, operator: who.operator },
+      'refund started by an operator',
+    );
     res
       .status(result.outcome === 'started' ? 201 : 200)
       .setHeader('Location', `/refunds/${encodeURIComponent(result.workflowId)}`)
-      .json({ workflowId: result.workflowId, orderId: input.orderId, refundId: input.refundId, outcome: result.outcome });
+      .json({
+        workflowId: result.workflowId,
+        orderId: input.orderId,
+        refundId: input.refundId,
+        outcome: result.outcome,
+      });
   });
 
   /**

@@ -47,7 +47,8 @@ const NOT_VALID_REQUEST = 'The body is not a valid REFUND_REQUESTED event; nothi
  * named), any other type with the fields all events share.
  */
 function parseWebhookBody(body: unknown, where: string) {
-  const type = typeof body === 'object' && body !== null ? (body as { eventDescriptor?: unknown }).eventDescriptor : undefined;
+  const type =
+    typeof body === 'object' && body !== null ? (body as { eventDescriptor?: unknown }).eventDescriptor : undefined;
   if (type === 'REFUND_REQUESTED') {
     const event = parseOr400(RefundRequestedEvent, body, where, NOT_VALID_REQUEST);
     return { ...event, resources: event.resources.map((r) => r.resource) };
@@ -90,7 +91,8 @@ export function readEvent(body: unknown): InboundEvent {
 
 const RefundResources = z.array(RefundResource).min(1, 'must name at least one refund');
 
-const isRefundEvent = (type: string): type is RefundEventType => (REFUND_EVENT_TYPES as readonly string[]).includes(type);
+const isRefundEvent = (type: string): type is RefundEventType =>
+  (REFUND_EVENT_TYPES as readonly string[]).includes(type);
 
 export type RefundOutcome = 'started' | 'joined' | 'finished' | 'rechecked' | 'notRunning';
 
@@ -154,22 +156,22 @@ export function webhookRoutes(deps: {
           const result = await client.withDeadline<{ workflowId: string; outcome: RefundOutcome }>(
             Date.now() + timeoutMs,
             () =>
-            event.type === 'REFUND_REQUESTED'
-              ? startOrJoinRefund(client, {
-                  orderId: r.orderId,
-                  refundId: r.refundId,
-                  businessProductId: r.businessProductId,
-                  eventId: event.eventId,
-                  descriptor: event.type,
-                  timing,
-                  taskQueue: config.TEMPORAL_TASK_QUEUE,
-                })
-              : recheckRefund(client, {
-                  orderId: r.orderId,
-                  refundId: r.refundId,
-                  eventId: event.eventId,
-                  descriptor: event.type,
-                }),
+              event.type === 'REFUND_REQUESTED'
+                ? startOrJoinRefund(client, {
+                    orderId: r.orderId,
+                    refundId: r.refundId,
+                    businessProductId: r.businessProductId,
+                    eventId: event.eventId,
+                    descriptor: event.type,
+                    timing,
+                    taskQueue: config.TEMPORAL_TASK_QUEUE,
+                  })
+                : recheckRefund(client, {
+                    orderId: r.orderId,
+                    refundId: r.refundId,
+                    eventId: event.eventId,
+                    descriptor: event.type,
+                  }),
           );
           return { workflowId: result.workflowId, orderId: r.orderId, refundId: r.refundId, outcome: result.outcome };
         } catch (err) {
@@ -182,7 +184,10 @@ export function webhookRoutes(deps: {
       answer.outcome = 'ignored';
       answer.reason = 'No resource of the event belongs to this service.';
     }
-    req.log.info({ event: answer.event, refunds: answer.refunds, ignored: answer.ignored.length }, `${event.type} handled`);
+    req.log.info(
+      { event: answer.event, refunds: answer.refunds, ignored: answer.ignored.length },
+      `${event.type} handled`,
+    );
     res.status(202).json(answer);
   });
 

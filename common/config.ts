@@ -177,13 +177,17 @@ function webhookAuthIssues(config: z.output<typeof configSchema>): Issue[] {
   if (config.WEBHOOK_AUTH === 'bearer' && !config.WEBHOOK_BEARER_TOKEN)
     return [{ variable: 'WEBHOOK_BEARER_TOKEN', message: 'is required when WEBHOOK_AUTH=bearer' }];
   if (config.WEBHOOK_AUTH === 'basic' && config.WEBHOOK_BEARER_TOKEN)
-    return [{ variable: 'WEBHOOK_BEARER_TOKEN', message: 'is set but WEBHOOK_AUTH=basic; set WEBHOOK_AUTH=bearer to use it' }];
+    return [
+      { variable: 'WEBHOOK_BEARER_TOKEN', message: 'is set but WEBHOOK_AUTH=basic; set WEBHOOK_AUTH=bearer to use it' },
+    ];
   return [];
 }
 
 function oidcIssues(config: z.output<typeof configSchema>): Issue[] {
   if (config.OIDC_ISSUER && !config.OIDC_AUDIENCE)
-    return [{ variable: 'OIDC_AUDIENCE', message: 'is required with OIDC_ISSUER (the audience your tokens are issued for)' }];
+    return [
+      { variable: 'OIDC_AUDIENCE', message: 'is required with OIDC_ISSUER (the audience your tokens are issued for)' },
+    ];
   if (!config.OIDC_ISSUER && (config.OIDC_AUDIENCE || config.OIDC_JWKS_URL))
     return [{ variable: 'OIDC_ISSUER', message: 'is required when OIDC_AUDIENCE or OIDC_JWKS_URL is set' }];
   return [];

@@ -48,7 +48,13 @@ export function newOperatorKey(name: string, role: Role, now = new Date()): { ke
   const key = `rok_${id}_${randomBytes(32).toString('base64url')}`;
   return {
     key,
-    entry: { id, name: OperatorName.parse(name), role, sha256: sha256(key).toString('hex'), createdAt: now.toISOString() },
+    entry: {
+      id,
+      name: OperatorName.parse(name),
+      role,
+      sha256: sha256(key).toString('hex'),
+      createdAt: now.toISOString(),
+    },
   };
 }
 

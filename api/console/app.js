@@ -23,21 +23,32 @@ function h(tag, props = {}, ...children) {
   return el;
 }
 
-// ---- session: the operator token and name, typed once, kept for this tab ----
+// ---- session: the operator's own key, typed once, kept for this tab only; who it is comes from GET /me ----
+
+const ROLES = ['viewer', 'operator', 'admin'];
 
 const session = {
   get token() {
     return sessionStorage.getItem('refund-console.token') ?? '';
   },
-  get operator() {
-    return sessionStorage.getItem('refund-console.operator') ?? '';
+  get me() {
+    try {
+      return JSON.parse(sessionStorage.getItem('refund-console.me') ?? 'null');
+    } catch {
+      return null;
+    }
   },
-  save(token, operator) {
+  save(token, me) {
     sessionStorage.setItem('refund-console.token', token);
-    sessionStorage.setItem('refund-console.operator', operator);
+    sessionStorage.setItem('refund-console.me', JSON.stringify(me));
   },
   clear() {
     sessionStorage.removeItem('refund-console.token');
+    sessionStorage.removeItem('refund-console.me');
+  },
+  /** Whether the signed-in role may do what `role` may (the server checks again). */
+  may(role) {
+    return ROLES.indexOf(this.me?.role) >= ROLES.indexOf(role);
   },
 };
 
@@ -61,6 +72,11 @@ async function api(path, { method = 'GET', body, headers = {} } = {}) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
+  if (!res.ok || (res.headers.get('content-type') ?? '').includes('json')) return answer(res, text);
+  return { status: res.status, data: text, headers: res.headers };
+}
+
+function answer(res, text) {
   let data;
   try {
     data = text ? JSON.parse(text) : undefined;
@@ -68,10 +84,10 @@ async function api(path, { method = 'GET', body, headers = {} } = {}) {
     data = { detail: text };
   }
   if (!res.ok) {
-    if (res.status === 401) showSignin('The operator token was not accepted. Sign in again.');
+    if (res.status === 401) showSignin('Your key was not accepted (unknown, revoked or expired). Sign in again.');
     throw new ApiError(res.status, data);
   }
-  return { status: res.status, data };
+  return { status: res.status, data, headers: res.headers };
 }
 
 function notify(message, tone = '') {
@@ -90,7 +106,7 @@ function showSignin(message) {
     .forEach((el) => (el.hidden = false));
   $('#signed-in').hidden = true;
   if (message) notify(message, 'bad');
-  $(session.operator ? '#token' : '#operator').focus();
+  $('#token').focus();
 }
 
 function showSignedIn() {
@@ -99,21 +115,31 @@ function showSignedIn() {
     .forEach((el) => (el.hidden = true));
   const p = $('#signed-in');
   p.hidden = false;
+  const { name, role } = session.me;
   p.replaceChildren(
-    `Signed in as ${session.operator} · `,
+    `Signed in as ${name} (${role}) · `,
     h('a', { href: '#/', onclick: (e) => (e.preventDefault(), showSignin()) }, 'Sign out'),
   );
+  // What this role may not do is not offered (the server refuses it anyway).
+  $('#start-form').hidden = !session.may('operator');
 }
 
-$('#signin').addEventListener('submit', (event) => {
+$('#signin').addEventListener('submit', async (event) => {
   event.preventDefault();
-  const operator = $('#operator').value.trim();
-  const token = $('#token').value;
-  if (!operator || !token) {
-    notify('Enter your name and the operator token.', 'bad');
+  const token = $('#token').value.trim();
+  if (!token) {
+    notify('Enter your API key.', 'bad');
     return;
   }
-  session.save(token, operator);
+  const res = await fetch('/me', { headers: { Accept: 'application/json', Authorization: `Bearer ${token}` } });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    notify(`Not signed in: ${body.detail ?? `HTTP ${res.status}`}`, 'bad');
+    $('#token').focus();
+    return;
+  }
+  session.save(token, body);
+  $('#token').value = '';
   showSignedIn();
   notify('');
   void route();
@@ -132,8 +158,9 @@ function age(iso) {
 }
 
 async function loadList({ append = false } = {}) {
-  const params = new URLSearchParams({ status: 'AWAITING_REPAIR', limit: '25', expand: 'summary' });
-  if ($('#attention-only').checked) params.set('needsAttention', 'true');
+  const params = listFilters();
+  params.set('limit', '25');
+  params.set('expand', 'summary');
   if (append && nextCursor) params.set('cursor', nextCursor);
   const tbody = $('#refund-table tbody');
   if (!append) tbody.replaceChildren();
@@ -183,6 +210,65 @@ async function loadList({ append = false } = {}) {
   }
 }
 
+/** The list's filters, for the list itself and the CSV export. */
+function listFilters() {
+  const params = new URLSearchParams({ status: 'AWAITING_REPAIR' });
+  if ($('#attention-only').checked) params.set('needsAttention', 'true');
+  return params;
+}
+
+/** GET /refunds.csv with the list's filters, saved as a file (a plain link could not send the key). */
+$('#export').addEventListener('click', async () => {
+  try {
+    const { data, headers } = await api(`/refunds.csv?${listFilters()}`, { headers: { Accept: 'text/csv' } });
+    const name = /filename="([^"]+)"/.exec(headers.get('content-disposition') ?? '')?.[1] ?? 'refunds.csv';
+    const url = URL.createObjectURL(new Blob([data], { type: 'text/csv' }));
+    const link = h('a', { href: url, download: name, hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    notify(`Exported ${Math.max(0, data.split('\r\n').length - 2)} refunds to ${name}.`, 'good');
+  } catch (err) {
+    if (err.status !== 401) notify(`Could not export: ${err.message}`, 'bad');
+  }
+});
+
+/** POST /refunds: the refund's event was lost upstream; start it by its ids, then open it. */
+$('#start-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const orderId = $('#start-order').value.trim();
+  const refundId = $('#start-refund').value.trim();
+  for (const [el, value] of [
+    [$('#start-order'), orderId],
+    [$('#start-refund'), refundId],
+  ]) {
+    if (value) el.removeAttribute('aria-invalid');
+    else el.setAttribute('aria-invalid', 'true');
+  }
+  if (!orderId || !refundId) {
+    notify('Enter the order id and the refund id.', 'bad');
+    return;
+  }
+  try {
+    const { data } = await api('/refunds', {
+      method: 'POST',
+      body: { orderId, refundId },
+      headers: { 'Idempotency-Key': crypto.randomUUID() },
+    });
+    const said = {
+      started: 'started',
+      joined: 'was already running; it re-checks now',
+      finished: 'has already finished',
+    };
+    nextNotice = [`Refund ${refundId} of order ${orderId} ${said[data.outcome] ?? data.outcome}.`, 'good'];
+    location.hash = `#/refund/${encodeURIComponent(data.workflowId)}`;
+  } catch (err) {
+    const fields = (err.problem.errors ?? []).map((e) => `${e.field.replace(/^body\./, '')} ${e.message}`).join('; ');
+    if (err.status !== 401) notify(`The refund was not started: ${fields || err.message}`, 'bad');
+  }
+});
+
 $('#refresh').addEventListener('click', () => void loadList());
 $('#attention-only').addEventListener('change', () => void loadList());
 $('#more').addEventListener('click', () => void loadList({ append: true }));
@@ -222,10 +308,16 @@ async function openRefund(workflowId) {
   $('#problems').replaceChildren();
   $('#problems-summary').textContent = 'Loading…';
   try {
-    const [{ data: form }, { data: detail }] = await Promise.all([
-      api(`/refunds/${encodeURIComponent(workflowId)}/repair`),
-      api(`/refunds/${encodeURIComponent(workflowId)}`),
-    ]);
+    // A refund just started has not read its order yet: wait for that (a minute at most) before showing its form.
+    const path = `/refunds/${encodeURIComponent(workflowId)}`;
+    let { data: detail } = await api(path);
+    for (const deadline = Date.now() + 60_000; detail.status === 'FETCHING' && Date.now() < deadline;) {
+      $('#problems-summary').textContent = 'Reading the order from Buy with Prime…';
+      await new Promise((r) => setTimeout(r, 700));
+      if (location.hash !== `#/refund/${encodeURIComponent(workflowId)}`) return;
+      ({ data: detail } = await api(path));
+    }
+    const { data: form } = await api(`${path}/repair`);
     current = { workflowId, form, detail, check: undefined, checking: 0 };
     renderRefund();
     $('#repair-view').removeAttribute('aria-busy');
@@ -346,8 +438,9 @@ function renderRefund() {
     h('option', { value: '' }, 'Choose a status reason'),
     ...form.statusReasons.map((r) => h('option', { value: r }, r.replaceAll('_', ' ').toLowerCase())),
   );
-  $('#confirm').disabled = false;
-  $('#decline').disabled = false;
+  // A viewer sees everything and may check a repair, but only an operator can send one.
+  $('#confirm').disabled = !session.may('operator');
+  $('#decline').disabled = !session.may('operator');
   if (form.suggestion) {
     $('#suggestion-why').replaceChildren(...form.suggestion.explanation.map((line) => h('li', {}, line)));
     fill(form.suggestion.repair);
@@ -531,8 +624,13 @@ function renderProblems(problems, ok, rowOf = [], plan) {
         : 'This refund is not waiting for repair.'
       : `${n} problem${n === 1 ? '' : 's'} to fix before confirming.`;
   const waiting = current?.form.waitingForRepair;
-  $('#confirm').disabled = !waiting || !ok;
-  $('#confirm-why').textContent = waiting && !ok ? 'Fix the problems above to confirm.' : '';
+  const allowed = session.may('operator');
+  $('#confirm').disabled = !waiting || !ok || !allowed;
+  $('#confirm-why').textContent = !allowed
+    ? `Your role (${session.me?.role}) can check a repair but not send it.`
+    : waiting && !ok
+      ? 'Fix the problems above to confirm.'
+      : '';
 }
 
 const waitingNow = () => Boolean(current?.form.waitingForRepair);
@@ -631,7 +729,7 @@ $('#repair-form').addEventListener('submit', async (event) => {
     const { data } = await api(`/refunds/${encodeURIComponent(workflowId)}/repair`, {
       method: 'POST',
       body: repair,
-      headers: { 'X-Operator': session.operator, 'Idempotency-Key': crypto.randomUUID() },
+      headers: { 'Idempotency-Key': crypto.randomUUID() },
     });
     notify(`Repair accepted (plan revision ${data.revision}): refunding ${planTotal(data.plan)}…`, 'good');
     current.form.waitingForRepair = false;
@@ -667,7 +765,7 @@ $('#decline-form').addEventListener('submit', async (event) => {
     const { data } = await api(`/refunds/${encodeURIComponent(workflowId)}/decline`, {
       method: 'POST',
       body: { statusReason, ...(note ? { note } : {}) },
-      headers: { 'X-Operator': session.operator, 'Idempotency-Key': crypto.randomUUID() },
+      headers: { 'Idempotency-Key': crypto.randomUUID() },
     });
     current.form.waitingForRepair = false;
     if (data.finished) current.detail = data.state;
@@ -684,7 +782,7 @@ $('#decline-form').addEventListener('submit', async (event) => {
 // ---- routing: #/ is the list, #/refund/<workflow id> one refund ----
 
 async function route() {
-  if (!session.token || !session.operator) {
+  if (!session.token || !session.me) {
     showSignin();
     return;
   }
@@ -699,14 +797,17 @@ async function route() {
   }
 }
 
+/** A message meant for the next view (set just before navigating), instead of clearing the notice. */
+let nextNotice;
+
 window.addEventListener('hashchange', () => {
-  notify('');
+  notify(...(nextNotice ?? ['']));
+  nextNotice = undefined;
   void route();
 });
 document.addEventListener('keydown', (event) => {
   if (event.key === 'Escape' && !$('#repair-view').hidden && !event.defaultPrevented) location.hash = '#/';
 });
 
-$('#operator').value = session.operator;
-if (session.token && session.operator) showSignedIn();
+if (session.token && session.me) showSignedIn();
 void route();

@@ -59,7 +59,9 @@ export interface ApiHarness extends Harness {
   serve(config: Config, deps?: Partial<AppDeps>): Promise<string>;
 }
 
-export async function createApiHarness(opts: { bodyLimit?: string; env?: Record<string, string> } = {}): Promise<ApiHarness> {
+export async function createApiHarness(
+  opts: { bodyLimit?: string; env?: Record<string, string> } = {},
+): Promise<ApiHarness> {
   const base = await createHarness({ policy: TEST_POLICY });
   const { file: keysFile, keys } = writeTestKeys();
   const baseEnv: Record<string, string> = {

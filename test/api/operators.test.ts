@@ -41,12 +41,15 @@ async function startIssuer() {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const sign = (claims: Record<string, unknown>, opts: { audience?: string; expiresIn?: string; key?: CryptoKey } = {}) =>
+  const sign = (
+    claims: Record<string, unknown>,
+    opts: { audience?: string; expiresIn?: string; key?: CryptoKey } = {},
+  ) =>
     new SignJWT(claims)
       .setProtectedHeader({ alg: 'ES256', kid: 'test-key-1' })
       .setIssuer(issuer)
       .setAudience(opts.audience ?? 'refund-orchestrator')
-      .setSubject(String(claims.sub ?? 'user-1'))
+      .setSubject(typeof claims.sub === 'string' ? claims.sub : 'user-1')
       .setIssuedAt()
       .setExpirationTime(opts.expiresIn ?? '5m')
       .sign(opts.key ?? privateKey);
@@ -159,7 +162,10 @@ describe('operators: identity, roles, revocation, OIDC, failed-authentication li
     const body = (await res.json()) as { state: RefundWorkflowState };
     assert.equal(body.state.audit.at(-1)?.operator, 'grace@example.com');
     // API keys keep working beside OIDC.
-    assert.equal((await fetch(`${oidcUrl}/me`, { headers: { Authorization: `Bearer ${api.keys.viewer}` } })).status, 200);
+    assert.equal(
+      (await fetch(`${oidcUrl}/me`, { headers: { Authorization: `Bearer ${api.keys.viewer}` } })).status,
+      200,
+    );
     assert.ok(issuer.fetches() >= 1, 'the keys came from the JWKS endpoint');
   });
 
@@ -191,7 +197,10 @@ describe('operators: identity, roles, revocation, OIDC, failed-authentication li
     const get = (key: string) => fetch(`${url}/refunds?limit=1`, { headers: { Authorization: `Bearer ${key}` } });
     // Good requests and an operator's own mistakes (400) do not count.
     for (let i = 0; i < 5; i++) assert.equal((await get(api.keys.viewer)).status, 200);
-    assert.equal((await fetch(`${url}/refunds?limit=0`, { headers: { Authorization: `Bearer ${api.keys.viewer}` } })).status, 400);
+    assert.equal(
+      (await fetch(`${url}/refunds?limit=0`, { headers: { Authorization: `Bearer ${api.keys.viewer}` } })).status,
+      400,
+    );
     for (let i = 0; i < 3; i++) assert.equal((await get('rok_000000000000_wrong')).status, 401);
     const limited = await get('rok_000000000000_wrong');
     assert.equal(limited.status, 429);

@@ -281,7 +281,10 @@ describe('operator API', () => {
           body: { ...form.suggestion!.repair, lines: [{ ...form.suggestion!.repair.lines[0], amout: '1.00' }] },
         }),
       );
-      assert.ok(lineTypo.errors?.some((e) => e.field === 'body.lines.0.amout'), JSON.stringify(lineTypo.errors));
+      assert.ok(
+        lineTypo.errors?.some((e) => e.field === 'body.lines.0.amout'),
+        JSON.stringify(lineTypo.errors),
+      );
       const detail = await json<Detail>(await api.operator(refundPath(workflowId)));
       assert.equal(detail.status, RefundStatus.AWAITING_REPAIR);
     });

@@ -23,13 +23,21 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (cell += '"'), i++;
-      else if (c === '"') quoted = false;
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
       else cell += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(cell), (cell = '');
-    else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(cell), rows.push(row), (row = []), (cell = ''), i++;
+    else if (c === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+      i++;
     } else cell += c;
   }
   return rows;
@@ -82,7 +90,10 @@ describe('POST /refunds and GET /refunds.csv', () => {
     ] as const) {
       const problem = await problemOf(await api.operator('/refunds', { body }));
       assert.equal(problem.status, 400, JSON.stringify(body));
-      assert.ok(problem.errors?.some((e) => e.field === field), `${field} in ${JSON.stringify(problem.errors)}`);
+      assert.ok(
+        problem.errors?.some((e) => e.field === field),
+        `${field} in ${JSON.stringify(problem.errors)}`,
+      );
     }
     const { count } = await api.client.workflow.count(`BwpOrderId = "${orderId}"`);
     assert.equal(count, 0);
@@ -112,7 +123,14 @@ describe('POST /refunds and GET /refunds.csv', () => {
       }, `${orderId} in the export`);
 
     const { header, record: p } = await rowsFor(parked.bwpOrder.id, 'AWAITING_REPAIR');
-    for (const column of ['status', 'requested_amount', 'refunded_amount', 'idempotency_keys', 'problems', 'started_at'])
+    for (const column of [
+      'status',
+      'requested_amount',
+      'refunded_amount',
+      'idempotency_keys',
+      'problems',
+      'started_at',
+    ])
       assert.ok(header.includes(column), column);
     assert.equal(p.workflow_id, parkedId);
     assert.equal(p.requested_amount, '10.00');

@@ -190,7 +190,10 @@ describe('POST /webhooks/bwp', () => {
     const envelope = toEventBridge({ ...api.eventFor(fixture), resources: ['order/1'] }, fixture.businessProductId);
     const problem = await problemOf(await api.postEvent(envelope));
     assert.equal(problem.status, 400);
-    assert.ok(problem.errors?.some((e) => e.field === 'body.detail.resources.0'), JSON.stringify(problem.errors));
+    assert.ok(
+      problem.errors?.some((e) => e.field === 'body.detail.resources.0'),
+      JSON.stringify(problem.errors),
+    );
     await assertNotStarted(refundWorkflowId(fixture.bwpOrder.id, fixture.refundId));
   });
 
@@ -252,7 +255,11 @@ describe('POST /webhooks/bwp', () => {
     const handle = api.client.workflow.getHandle(workflowId);
     await waitForState(handle, (s) => s.status === RefundStatus.AWAITING_REPAIR);
     // Refunded by someone else; the next timed re-check is 30 s away, so only the event can tell the workflow now.
-    api.sandbox.state.bwp.setRefundState({ orderId: fixture.bwpOrder.id, refundId: fixture.refundId, state: 'SUCCESS' });
+    api.sandbox.state.bwp.setRefundState({
+      orderId: fixture.bwpOrder.id,
+      refundId: fixture.refundId,
+      state: 'SUCCESS',
+    });
     const completed = { ...api.eventFor(fixture), eventDescriptor: 'REFUND_COMPLETED', eventId: uniqueId('evt') };
     const res = await api.postEvent(toEventBridge(completed as never, fixture.businessProductId));
     const body = (await res.json()) as Accepted;
@@ -266,7 +273,7 @@ describe('POST /webhooks/bwp', () => {
       await api.postEvent({ eventDescriptor: 'REFUND_COMPLETED', eventId: uniqueId('evt'), resources: [unknown] })
     ).json()) as Accepted;
     assert.equal(none.refunds[0]?.outcome, 'notRunning');
-    await assertNotStarted(none.refunds[0]!.workflowId);
+    await assertNotStarted(none.refunds[0].workflowId);
   });
 
   it('a resource of another business product is ignored with a warning, and nothing is started for it', async () => {
