@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../common/config';
+import { loadConfig, PROCESS_SECRETS } from '../common/config';
 import { createLogger } from '../common/logger';
 import { temporalConnectionOptions } from '../common/temporal';
 import { createApp } from './app';
@@ -11,10 +11,7 @@ import { createApp } from './app';
  * in-flight requests, then close the connection.
  */
 async function main() {
-  // The API takes the webhook's credentials and talks only to Temporal (never to Buy with Prime or the store).
-  const config = loadConfig(process.env, {
-    uses: ['WEBHOOK_BASIC_PASSWORD', 'WEBHOOK_BEARER_TOKEN', 'TEMPORAL_API_KEY'],
-  });
+  const config = loadConfig(process.env, { uses: PROCESS_SECRETS.api });
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'api' });
   const connection = await Connection.connect(temporalConnectionOptions(config));
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });

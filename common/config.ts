@@ -125,6 +125,15 @@ export const SECRET_VARIABLES = [
 ] as const;
 export type SecretVariable = (typeof SECRET_VARIABLES)[number];
 
+/**
+ * The secrets each production entry point relies on. The API takes the webhook's credentials and talks only to
+ * Temporal; a worker calls Buy with Prime and the store, never receives the webhook.
+ */
+export const PROCESS_SECRETS = {
+  api: ['WEBHOOK_BASIC_PASSWORD', 'WEBHOOK_BEARER_TOKEN', 'TEMPORAL_API_KEY'],
+  worker: ['BWP_API_TOKEN', 'REFUND_API_TOKEN', 'TEMPORAL_API_KEY'],
+} as const satisfies Record<string, readonly SecretVariable[]>;
+
 /** The shortest secret accepted in production. */
 export const PRODUCTION_SECRET_MIN = 16;
 

@@ -9,6 +9,7 @@ import {
   ConfigError,
   DEVELOPMENT_SECRETS,
   loadConfig,
+  PROCESS_SECRETS,
   sandboxWanted,
   SECRET_VARIABLES,
 } from '../../common/config';
@@ -127,7 +128,7 @@ describe('config in production', () => {
   });
 
   it('asks each process only for the secrets it uses, but checks any secret that is set', () => {
-    const worker = { uses: ['BWP_API_TOKEN', 'REFUND_API_TOKEN', 'TEMPORAL_API_KEY'] as const };
+    const worker = { uses: PROCESS_SECRETS.worker };
     assert.doesNotThrow(() =>
       loadConfig(
         {
