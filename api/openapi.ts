@@ -186,7 +186,11 @@ export function buildOpenApiDocument(opts: { serverUrl?: string } = {}) {
       ...role('viewer'),
       security: operator,
       request: { params: RefundIdParams },
-      responses: { 200: json(RepairForm, 'What the repair dialog shows.'), ...operatorErrors },
+      responses: {
+        200: json(RepairForm, 'What the repair dialog shows.'),
+        ...operatorErrors,
+        409: problem('notReady', 'The refund has not read its order yet; see Retry-After.'),
+      },
     },
     {
       method: 'post',
@@ -199,7 +203,11 @@ export function buildOpenApiDocument(opts: { serverUrl?: string } = {}) {
       ),
       security: operator,
       request: { params: RefundIdParams, body: body(RepairInput) },
-      responses: { 200: json(RepairCheck, 'The problems, and the plan when there are none.'), ...operatorErrors },
+      responses: {
+        200: json(RepairCheck, 'The problems, and the plan when there are none.'),
+        ...operatorErrors,
+        409: problem('notReady', 'The refund has not read its order yet; see Retry-After.'),
+      },
     },
     {
       method: 'post',
@@ -281,7 +289,26 @@ export function buildOpenApiDocument(opts: { serverUrl?: string } = {}) {
       responses: { 200: { description: 'HTML' } },
     },
   ];
-  for (const p of paths) registry.registerPath(p);
+  // Stable operation ids (getRefundsId, postRefundsIdRepair, …), and links from the answers that name a refund to the
+  // operations on it, so a client (or a fuzzer's stateful phase) can follow them.
+  const opId = (p: RouteConfig) =>
+    `${p.method}${p.path.replace(/\{(\w+)\}/g, '$1').replace(/(^|[^A-Za-z0-9]+)([A-Za-z0-9])/g, (_m, _s, c: string) => c.toUpperCase())}`;
+  const onRefund = paths.filter((p) => p.path.startsWith('/refunds/{id}'));
+  const linksFrom = (pointer: string) =>
+    Object.fromEntries(
+      onRefund.map((p) => [opId(p), { operationId: opId(p), parameters: { id: `$response.body#${pointer}` } }]),
+    );
+  for (const p of paths) {
+    p.operationId = opId(p);
+    const ok = (p.responses as Record<string, Record<string, unknown>>)['200'];
+    const created = (p.responses as Record<string, Record<string, unknown>>)['201'];
+    if (p.method === 'post' && p.path === '/refunds') {
+      if (created) created.links = linksFrom('/workflowId');
+      if (ok) ok.links = linksFrom('/workflowId');
+    }
+    if (p.method === 'get' && p.path === '/refunds' && ok) ok.links = linksFrom('/refunds/0/workflowId');
+    registry.registerPath(p);
+  }
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

@@ -41,6 +41,8 @@ export const PROBLEMS = {
   forbidden: { status: 403, type: 'forbidden', title: 'Your role does not allow this' },
   notFound: { status: 404, type: 'not-found', title: 'Not found' },
   notAllowed: { status: 409, type: 'not-allowed', title: 'The refund is not waiting for this action' },
+  /** A refund just started has not read its order yet: a state of the refund, not an outage (see Retry-After). */
+  notReady: { status: 409, type: 'not-ready', title: 'The refund is not ready yet' },
   tooLarge: { status: 413, type: 'payload-too-large', title: 'The request body is too large' },
   unsupportedMediaType: { status: 415, type: 'unsupported-media-type', title: 'The request body must be JSON' },
   invalidRepair: { status: 422, type: 'invalid-repair', title: 'The repair was not accepted' },

@@ -266,7 +266,7 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
     const read = await temporal(workflowId, () => orders.read(handle));
     const { context } = read;
     if (!context) {
-      throw new HttpProblem('unavailable', 'The refund has not read its order yet. Try again shortly.', {
+      throw new HttpProblem('notReady', 'The refund has not read its order yet. Try again shortly.', {
         headers: { 'Retry-After': '5' },
       });
     }
@@ -366,7 +366,7 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
       };
     } else {
       if (!ctx) {
-        throw new HttpProblem('unavailable', 'The refund has not read its order yet. Try again shortly.', {
+        throw new HttpProblem('notReady', 'The refund has not read its order yet. Try again shortly.', {
           headers: { 'Retry-After': '5' },
         });
       }

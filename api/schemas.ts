@@ -47,9 +47,11 @@ export const RefundIdParams = z.object({
     .string()
     .min(1)
     .max(1000, 'must be at most 1000 characters')
-    .describe(
-      'The refund workflow id, `refund:<orderId>:<refundId>` with `:` and `%` in each id percent-encoded (as listed by GET /refunds).',
-    ),
+    .meta({
+      description:
+        'The refund workflow id, `refund:<orderId>:<refundId>` with `:` and `%` in each id percent-encoded (as listed by GET /refunds).',
+      example: 'refund:order-id:example-refund-id',
+    }),
 });
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';

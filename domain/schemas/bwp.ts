@@ -181,10 +181,12 @@ export function bwpIdProblem(id: string): string | undefined {
   if (!BWP_ID_RE.test(id)) return "may contain only letters, digits and -._~!$&'()*+,;=:@%";
   return undefined;
 }
-export const BwpId = z.string().superRefine((id, ctx) => {
-  const problem = bwpIdProblem(id);
-  if (problem) ctx.addIssue({ code: 'custom', message: `must be a Buy with Prime id: it ${problem}` });
-});
+/** The same rule as a plain schema (so an OpenAPI document carries the pattern and the length). */
+export const BwpId = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(BWP_ID_MAX, `must be at most ${BWP_ID_MAX} characters`)
+  .regex(BWP_ID_RE, "may contain only letters, digits and -._~!$&'()*+,;=:@%");
 
 /**
  * `businessProduct/<bp>/order/<orderId>/refund/<refundId>`, plain or behind an ARN-style prefix
