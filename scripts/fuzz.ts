@@ -176,7 +176,12 @@ async function schemathesis(run: Run, maxExamples: number, seed: number, reportD
     ...run.auth,
     ...run.filter,
   ];
-  const child = spawn(ST, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  // In the run's own folder: schemathesis keeps a cache (.schemathesis/) in its working directory.
+  const child = spawn(ST, args, {
+    cwd: reportDir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   let output = '';
   child.stdout.on('data', (b: Buffer) => (output += b.toString()));
   child.stderr.on('data', (b: Buffer) => (output += b.toString()));
