@@ -175,7 +175,7 @@ export function sandboxOptionsFromConfig(
     stateFile,
     webhook: {
       url: `http://${config.API_HOST}:${config.API_PORT}/webhooks/bwp`,
-      ...(config.WEBHOOK_BEARER_TOKEN
+      ...(config.WEBHOOK_AUTH === 'bearer' && config.WEBHOOK_BEARER_TOKEN
         ? { bearer: config.WEBHOOK_BEARER_TOKEN }
         : { basicUser: config.WEBHOOK_BASIC_USER, basicPassword: config.WEBHOOK_BASIC_PASSWORD }),
     },

@@ -22,9 +22,15 @@ export function submitTaskQueue(refundTaskQueue: string): string {
   return `${refundTaskQueue}-submissions`;
 }
 
-/** One workflow per BwP refund: the same refund never runs twice at once. */
+/**
+ * One workflow per BwP refund: the same refund never runs twice at once. `:` separates the parts, so each id has its
+ * `:` and `%` (and nothing else) percent-encoded: no two (order, refund) pairs share an id (`a:b`/`c` and `a`/`b:c`
+ * used to), and every id without those two characters maps exactly as before, so refunds already running under
+ * `refund:<order>:<refund>` are still found by later events.
+ */
 export function refundWorkflowId(orderId: string, refundId: string): string {
-  return `refund:${orderId}:${refundId}`;
+  const part = (id: string) => id.replace(/[%:]/g, (c) => (c === '%' ? '%25' : '%3A'));
+  return `refund:${part(orderId)}:${part(refundId)}`;
 }
 
 /** The idempotency key of POST /refund: one per refund and plan revision, reused on every retry of that revision. */

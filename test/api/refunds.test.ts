@@ -4,7 +4,7 @@ import type { RepairInput } from '../../domain/schemas/repair';
 import { refundWorkflowId, RefundStatus, type RefundWorkflowState } from '../../workflows/refund.contract';
 import { waitForState } from '../helpers/harness';
 import { uniqueId } from '../helpers/temporal';
-import { createApiHarness, eventually, OPERATOR_TOKEN, problemOf, refundPath, type ApiHarness } from './api-harness';
+import { createApiHarness, eventually, OPERATORS, problemOf, refundPath, type ApiHarness } from './api-harness';
 
 interface RefundRow {
   workflowId: string;
@@ -93,8 +93,8 @@ describe('operator API', () => {
       }
     });
 
-    it('with a wrong token, it answers 401 and says the token is not valid', async () => {
-      const res = await fetch(`${api.url}/refunds`, { headers: { Authorization: `Bearer ${OPERATOR_TOKEN}x` } });
+    it('with a wrong key, it answers 401 and says the key is not valid', async () => {
+      const res = await fetch(`${api.url}/refunds`, { headers: { Authorization: `Bearer ${api.keys.operator}x` } });
       const problem = await problemOf(res);
       assert.equal(problem.status, 401);
       assert.match(problem.detail, /not valid/);
@@ -185,7 +185,7 @@ describe('operator API', () => {
       for (const f of ['query.status.0', 'query.limit', 'query.needsAttention', 'query.orderId'])
         assert.ok(fields.has(f), `${f} in ${[...fields].join()}`);
       const unknown = await problemOf(await api.operator('/refunds?colour=red'));
-      assert.ok(unknown.errors?.some((e) => e.field === 'query' && /colour/.test(e.message)));
+      assert.ok(unknown.errors?.some((e) => e.field === 'query.colour' && /not a known field/.test(e.message)));
     });
 
     it('answers 400 for a cursor it did not give out', async () => {
@@ -281,17 +281,48 @@ describe('operator API', () => {
   });
 
   describe('POST /refunds/:id/repair', () => {
-    it('when X-Operator is missing, it answers 400 naming the header and changes nothing', async () => {
+    it('when a field is misspelt (totl for total), it answers 400 naming that key and changes nothing', async () => {
       const { workflowId } = await parked();
-      const res = await api.operator(refundPath(workflowId, '/repair'), {
-        body: { acceptSuggestion: true },
-        headers: { 'X-Operator': '' },
-      });
-      const problem = await problemOf(res);
-      assert.equal(problem.status, 400);
-      assert.equal(problem.errors?.[0]?.field, 'header.x-operator');
+      const form = await json<RepairFormJson>(await api.operator(refundPath(workflowId, '/repair')));
+      const { total, ...rest } = form.suggestion!.repair;
+      for (const path of ['/repair', '/repair/check']) {
+        const problem = await problemOf(
+          await api.operator(refundPath(workflowId, path), { body: { ...rest, totl: total } }),
+        );
+        assert.equal(problem.status, 400, path);
+        assert.deepEqual(
+          problem.errors?.map((e) => [e.field, e.message]),
+          [['body.totl', 'is not a known field']],
+        );
+      }
+      const lineTypo = await problemOf(
+        await api.operator(refundPath(workflowId, '/repair'), {
+          body: { ...form.suggestion!.repair, lines: [{ ...form.suggestion!.repair.lines[0], amout: '1.00' }] },
+        }),
+      );
+      assert.ok(
+        lineTypo.errors?.some((e) => e.field === 'body.lines.0.amout'),
+        JSON.stringify(lineTypo.errors),
+      );
       const detail = await json<Detail>(await api.operator(refundPath(workflowId)));
       assert.equal(detail.status, RefundStatus.AWAITING_REPAIR);
+    });
+
+    it('caps decimal strings: a 1,000-digit amount is a 400 naming the field, not work for the server', async () => {
+      const { workflowId } = await parked();
+      const problem = await problemOf(
+        await api.operator(refundPath(workflowId, '/repair'), {
+          body: {
+            lines: [
+              { lineItemId: 'bwp-line-socks', ticked: true, quantity: 0, reason: 'Other', amount: '9'.repeat(1000) },
+            ],
+            total: '1'.repeat(30),
+          },
+        }),
+      );
+      assert.equal(problem.status, 400);
+      const fields = new Set(problem.errors?.map((e) => e.field));
+      assert.ok(fields.has('body.lines.0.amount') && fields.has('body.total'), [...fields].join());
     });
 
     it('when the body does not parse as a repair, it answers 400 naming each field', async () => {
@@ -340,9 +371,10 @@ describe('operator API', () => {
 
     it('accepting the suggestion as is answers 200 with the plan, completes the refund, and records the operator', async () => {
       const { workflowId } = await parked();
+      // An X-Operator header, which anyone could set, changes nothing: the audit names the key's owner.
       const res = await api.operator(refundPath(workflowId, '/repair'), {
         body: { acceptSuggestion: true },
-        headers: { 'X-Operator': 'Grace Operator', 'Idempotency-Key': 'accept-1' },
+        headers: { 'X-Operator': 'Someone Else', 'Idempotency-Key': `accept-${workflowId}` },
       });
       const accepted = await json<PlanAnswer & { revision: number }>(res);
       assert.equal(accepted.revision, 1);
@@ -360,7 +392,7 @@ describe('operator API', () => {
       assert.equal(detail.plan.report.total, '10.00', 'the state’s plan too');
       assert.deepEqual(
         detail.audit.map((a) => [a.operator, a.action, a.accepted]),
-        [['Grace Operator', 'repair', true]],
+        [[OPERATORS.operator, 'repair', true]],
       );
       // Now it is not waiting any more: 409.
       const again = await api.operator(refundPath(workflowId, '/repair'), { body: { acceptSuggestion: true } });
@@ -398,13 +430,13 @@ describe('operator API', () => {
       const { workflowId } = await parked();
       const res = await api.operator(refundPath(workflowId, '/decline'), {
         body: { statusReason: 'FRAUDULENT_RETURN_ATTEMPT', note: 'seen before' },
-        headers: { 'X-Operator': 'Lin Operator' },
+        as: 'admin',
       });
       const body = await json<{ finished: boolean; state: Detail }>(res);
       assert.equal(body.finished, true);
       assert.equal(body.state.status, RefundStatus.DECLINED);
       assert.equal(body.state.result?.statusReason, 'FRAUDULENT_RETURN_ATTEMPT');
-      assert.deepEqual(body.state.audit.at(-1)?.operator, 'Lin Operator');
+      assert.deepEqual(body.state.audit.at(-1)?.operator, OPERATORS.admin);
       const again = await api.operator(refundPath(workflowId, '/decline'), { body: { statusReason: 'OTHERS' } });
       assert.equal(again.status, 409);
     });
@@ -428,14 +460,15 @@ describe('operator API', () => {
       assert.equal(body.state.status, RefundStatus.RESOLVED_ELSEWHERE);
     });
 
-    it('cancel works without a body and ends CANCELLED', async () => {
+    it('cancel (admins only) works without a body and ends CANCELLED', async () => {
       const { workflowId } = await parked();
       const res = await fetch(`${api.url}${refundPath(workflowId, '/cancel')}`, {
         method: 'POST',
-        headers: { Authorization: `Bearer ${OPERATOR_TOKEN}`, 'X-Operator': 'Ada Operator' },
+        headers: { Authorization: `Bearer ${api.keys.admin}` },
       });
       const body = await json<{ state: Detail }>(res);
       assert.equal(body.state.status, RefundStatus.CANCELLED);
+      assert.equal(body.state.audit.at(-1)?.operator, OPERATORS.admin);
     });
   });
 });

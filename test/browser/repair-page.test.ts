@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { refundWorkflowId, RefundStatus } from '../../workflows/refund.contract';
 import { waitForState } from '../helpers/harness';
-import { createApiHarness, OPERATOR_TOKEN, type ApiHarness } from '../api/api-harness';
+import type { Role } from '../../common/operator-keys';
+import { createApiHarness, OPERATORS, type ApiHarness } from '../api/api-harness';
 import { formatDecimal, minor } from '../../domain/money';
 import { inCurrency } from '../helpers/currency';
 
@@ -29,6 +30,8 @@ describe('repair page', () => {
   let browser: Browser;
   let page: Page;
   let pageErrors: string[] = [];
+  /** A test that sends a bad key on purpose expects the browser to report the 401s. */
+  let expect401 = false;
 
   before(async () => {
     api = await createApiHarness();
@@ -44,14 +47,17 @@ describe('repair page', () => {
     });
   });
   beforeEach(async () => {
-    // A fresh tab per test: sessionStorage (the operator token) starts empty.
+    // A fresh tab per test: sessionStorage (the operator's key) starts empty.
     await page?.close();
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     // The page's own errors fail the test.
     pageErrors = [];
+    expect401 = false;
     page.on('pageerror', (err) => pageErrors.push(err.message));
     page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(msg.text());
+      if (msg.type() !== 'error') return;
+      if (expect401 && /status of 401/.test(msg.text())) return;
+      pageErrors.push(msg.text());
     });
   });
   afterEach(() => {
@@ -62,13 +68,12 @@ describe('repair page', () => {
     await api?.close();
   });
 
-  /** Opens the page and signs in: name and token typed once, kept in this tab's sessionStorage. */
-  async function signIn(hash = '') {
+  /** Opens the page and signs in with the role's own key (typed once, kept in this tab's sessionStorage). */
+  async function signIn(hash = '', as: Role = 'operator') {
     await page.goto(`${api.url}/console/${hash}`);
-    await page.getByLabel('Your name').fill('Ada Operator');
-    await page.getByLabel('Operator token').fill(OPERATOR_TOKEN);
+    await page.getByLabel('API key').fill(api.keys[as]);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByText('Signed in as Ada Operator').waitFor();
+    await page.getByText(`Signed in as ${OPERATORS[as]} (${as})`).waitFor();
   }
 
   /** Always to artifacts/ (ignored); to the README's docs/ only with UPDATE_SCREENSHOTS=1, so test runs leave git clean. */
@@ -260,5 +265,74 @@ describe('repair page', () => {
       .getByRole('status')
       .getByText(/is DECLINED/)
       .waitFor({ timeout: 30_000 });
+  });
+
+  it('refuses a wrong key at sign-in and signs out when the key is revoked', async () => {
+    expect401 = true;
+    await page.goto(`${api.url}/console/`);
+    await page.getByLabel('API key').fill('rok_000000000000_not-a-key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/Not signed in: .*not valid/)
+      .waitFor();
+    assert.equal(await page.evaluate("sessionStorage.getItem('refund-console.token')"), null);
+    // A key that stops working (removed from the keys file) sends the operator back to the sign-in form.
+    await signIn();
+    await page.evaluate("sessionStorage.setItem('refund-console.token', 'rok_000000000000_revoked')");
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/not accepted.*Sign in again/)
+      .waitFor();
+    await page.getByLabel('API key').waitFor();
+  });
+
+  it('a viewer can look and check but not confirm, decline or start refunds', async () => {
+    const fixture = await api.seed('flat-goodwill-10-usd');
+    await api.postEvent(api.eventFor(fixture));
+    const workflowId = refundWorkflowId(fixture.bwpOrder.id, fixture.refundId);
+    await waitForState(api.client.workflow.getHandle(workflowId), (s) => s.status === RefundStatus.AWAITING_REPAIR);
+    await signIn('', 'viewer');
+    assert.equal(await page.getByRole('button', { name: 'Start refund' }).isVisible(), false);
+    await page.goto(`${api.url}/console/#/refund/${encodeURIComponent(workflowId)}`);
+    await page.getByRole('region', { name: 'Check of this repair' }).getByText('No problems').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Confirm' }).isDisabled(), true);
+    assert.equal(await page.getByRole('button', { name: 'Decline refund' }).isDisabled(), true);
+    await page.getByText(/Your role \(viewer\) can check a repair but not send it/).waitFor();
+    await api.client.workflow.getHandle(workflowId).terminate('test cleanup');
+  });
+
+  it('starts a refund whose event was lost, and exports the list as CSV', async () => {
+    const fixture = await api.seed('flat-goodwill-10-usd');
+    await signIn();
+    await page.getByLabel('Order id').fill(fixture.bwpOrder.id);
+    await page.getByLabel('Refund id').fill(fixture.refundId);
+    await page.getByRole('button', { name: 'Start refund' }).click();
+    await page
+      .getByRole('status')
+      .getByText(`Refund ${fixture.refundId} of order ${fixture.bwpOrder.id} started.`)
+      .waitFor();
+    // The page opens the new refund; once its workflow has read the order it is parked for repair, as an event's is.
+    const workflowId = refundWorkflowId(fixture.bwpOrder.id, fixture.refundId);
+    await waitForState(api.client.workflow.getHandle(workflowId), (s) => s.status === RefundStatus.AWAITING_REPAIR);
+    const description = await api.client.workflow.getHandle(workflowId).describe();
+    assert.match((await description.staticDetails()) ?? '', /Started by operator Ada Operator/);
+
+    await page.goto(`${api.url}/console/#/`);
+    await page.getByRole('row').filter({ hasText: fixture.bwpOrder.id }).waitFor();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    assert.match(download.suggestedFilename(), /^refunds-\d{4}-\d{2}-\d{2}\.csv$/);
+    const csv = readFileSync(await download.path(), 'utf8');
+    assert.match(csv.split('\r\n')[0]!, /^workflow_id,order_id,refund_id,/);
+    assert.ok(csv.includes(workflowId), 'the parked refund is in the export');
+    await page
+      .getByRole('status')
+      .getByText(/Exported \d+ refunds to refunds-/)
+      .waitFor();
+    await api.client.workflow.getHandle(workflowId).terminate('test cleanup');
   });
 });
