@@ -2,14 +2,20 @@ import { z } from 'zod';
 import { Problem } from '../domain/problems';
 import { RefundStatusReason } from '../domain/schemas/bwp';
 import { DeclineInput, RepairInput, ResolveInput } from '../domain/schemas/repair';
-import { RefundStatus } from '../workflows/refund.contract';
+import {
+  AcceptSuggestionInput,
+  OPERATOR_ACTIONS,
+  RecheckInput,
+  RefundStatus,
+  ResubmitVerifiedInput,
+} from '../workflows/refund.contract';
 
 /**
  * What the API reads and answers, as zod schemas: routes parse with them and /openapi.json is generated from them.
  * The operator inputs themselves (RepairInput, DeclineInput, ResolveInput) are the domain's, shared with the workflow.
  */
 
-export { DeclineInput, RepairInput, ResolveInput };
+export { DeclineInput, RepairInput, ResolveInput, AcceptSuggestionInput, RecheckInput, ResubmitVerifiedInput };
 
 // ---- path, headers ----
 
@@ -80,6 +86,21 @@ export const Plan = z
 
 export const RepairAcceptedBody = z.object({ plan: Plan, revision: z.number().int() });
 
+export const Attention = z.object({
+  reason: z.enum([
+    'IDEMPOTENCY_ALARM',
+    'UNKNOWN_OUTCOME',
+    'REPORT_REJECTED',
+    'MALFORMED_REQUEST',
+    'PARKED_TOO_LONG',
+    'SUBMITTING_TOO_LONG',
+    'SETTLEMENT_TOO_LONG',
+    'REFUND_GONE_FROM_BWP',
+  ]),
+  since: z.string(),
+  detail: z.string().optional(),
+});
+
 export const RefundDetail = z
   .looseObject({
     workflowId: z.string(),
@@ -100,11 +121,13 @@ export const RefundDetail = z
       z.looseObject({
         at: z.string(),
         operator: z.string(),
-        action: z.enum(['repair', 'decline', 'resolve', 'cancel']),
+        action: z.enum([...OPERATOR_ACTIONS, 'refundEvent', 'temporalCancel']),
         accepted: z.boolean(),
       }),
     ),
     needsAttention: z.boolean(),
+    attention: Attention.optional().describe('The most pressing reason a person should look.'),
+    attentions: z.array(Attention).optional().describe('Every active attention reason.'),
   })
   .describe('The workflow state (its `state` query) with the execution it belongs to.');
 
@@ -114,6 +137,7 @@ export const DecisionAccepted = z.object({
   finished: z
     .boolean()
     .describe('false: accepted, still being carried out (e.g. reporting to Buy with Prime); poll GET /refunds/:id.'),
+  next: z.string().optional().describe('What the workflow does with it next, in words.'),
   state: RefundDetail.optional(),
 });
 
@@ -162,6 +186,11 @@ export const RepairForm = z.object({
   allowAppeasement: z.boolean(),
   problems: z.array(Problem).describe('What keeps the refund from going out, as the workflow last saw it.'),
   suggestion: z.object({ repair: RepairInput, explanation: z.array(z.string()) }).optional(),
+  attentions: z.array(Attention).describe('Why a person should look (empty when nothing needs attention).'),
+  inDoubt: z
+    .object({ idempotencyKey: z.string(), reason: z.string(), since: z.string(), detail: z.string() })
+    .optional()
+    .describe('A key whose outcome is in doubt: only resubmit-verified opens a new key.'),
 });
 
 export const RepairCheck = z.object({

@@ -5,7 +5,7 @@ import { EventBridgeEnvelope, RefundRequestedEvent } from '../domain/schemas/bwp
 import { webhookAuth } from './auth';
 import { parseOr400 } from './problem';
 import { requireJsonBody } from './refunds';
-import { startOrJoinRefund, timingFromConfig } from './start-refund';
+import { startOrJoinRefund } from './start-refund';
 import { toHttpProblem } from './temporal-errors';
 
 /**
@@ -33,7 +33,6 @@ export function webhookRoutes(deps: {
   const { client, config, json } = deps;
   const timeoutMs = deps.timeoutMs ?? 15_000;
   const router = express.Router();
-  const timing = timingFromConfig(config);
 
   router.post('/webhooks/bwp', webhookAuth(config), json, async (req, res) => {
     const event = parseRefundEvent(requireJsonBody(req));
@@ -48,7 +47,6 @@ export function webhookRoutes(deps: {
               businessProductId: r.businessProductId,
               eventId: event.eventId,
               descriptor: event.eventDescriptor,
-              timing,
               taskQueue: config.TEMPORAL_TASK_QUEUE,
             }),
           );
