@@ -76,9 +76,15 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
     'Event to terminal status',
   );
 
+  /**
+   * Reads and the report. WAIT_CANCELLATION_COMPLETED: on a Temporal cancel the workflow waits for the read in flight
+   * to end (it is short and bounded by its timeout) so that the workflow never completes with an activity event still
+   * on its way (which the server answers with an UnhandledCommand workflow-task failure).
+   */
   const lookupOptions = (): ActivityOptions => ({
     startToCloseTimeout: timing().lookupTimeoutMs,
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
   /**
    * One attempt per activity: the workflow sees every outcome and retries itself (same key, same payload). Never
@@ -496,7 +502,7 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
   const reportSafely = async (update: UpdateOrderInput, summary: string) => {
     try {
       state.bwpState = await lookups().reportToBwp.executeWithOptions(
-        { ...lookupOptions(), cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED, summary },
+        { ...lookupOptions(), summary },
         [{ update }],
       );
     } catch (err) {

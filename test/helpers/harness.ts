@@ -4,7 +4,12 @@ import { temporal } from '@temporalio/proto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { createBwpClient, createRefundClient } from '../../activities/clients';
+import {
+  createBwpClient,
+  createRefundClient,
+  type BwpClient,
+  type RefundClient,
+} from '../../activities/clients';
 import { startOrJoinRefund } from '../../api/start-refund';
 import { createLogger } from '../../common/logger';
 import { DEFAULT_MERCHANT_REASONS, DEFAULT_REASON_MAP } from '../../domain/reasons';
@@ -25,6 +30,8 @@ export const FAST_TIMING: Partial<RefundTiming> = {
   attentionAfterMs: 60_000,
   settleInitialMs: 200,
   settleMaxMs: 1000,
+  submitRetryInitialMs: 200,
+  submitRetryMaxMs: 1000,
 };
 
 export const TEST_POLICY: Policy = {
@@ -59,6 +66,9 @@ export async function createHarness(
     policy?: Policy;
     address?: string;
     readStoreOrder?: boolean;
+    workerTiming?: Partial<RefundTiming>;
+    /** Wraps the real clients (e.g. to inject a defect no sandbox fault can produce). */
+    wrapClients?: (clients: { bwp: BwpClient; refunds: RefundClient }) => { bwp: BwpClient; refunds: RefundClient };
   } = {},
 ): Promise<Harness> {
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'warn', pretty: false });
@@ -71,7 +81,7 @@ export async function createHarness(
     logger,
   });
   const taskQueue = uniqueId('refunds');
-  const deps = {
+  const clients = {
     bwp: createBwpClient({
       url: sandbox.bwpUrl,
       token: TOKENS.bwp,
@@ -80,8 +90,13 @@ export async function createHarness(
       timeoutMs: 3000,
     }),
     refunds: createRefundClient({ url: sandbox.storeUrl, token: TOKENS.refund, timeoutMs: 2000 }),
+  };
+  const deps = {
+    ...(opts.wrapClients ? opts.wrapClients(clients) : clients),
     policy: opts.policy ?? TEST_POLICY,
     readStoreOrder: opts.readStoreOrder,
+    // The worker owns activity timeouts (as common/timing.ts does from config): above the clients' own timeouts.
+    timing: { lookupTimeoutMs: 10_000, submitTimeoutMs: 5_000, ...opts.workerTiming },
   };
   const workers =
     opts.runWorkers === false
