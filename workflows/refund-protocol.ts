@@ -190,7 +190,8 @@ export class RefundProtocol {
   validate(action: OperatorAction, raw: unknown): { type: FailureType; problems: Problem[] } | undefined {
     const parsed = parseMessage(action, raw);
     if (!parsed.ok) return { type: FailureType.InvalidMessage, problems: parsed.problems };
-    if (action === 'repair' && this.waitingForOperator()) {
+    // A repair is checked against the rules only when it could be taken; otherwise the handler refuses it (audited).
+    if (action === 'repair' && this.waitingForOperator() && !this.state.inDoubt) {
       const vctx = this.validationContext();
       if (vctx) {
         const { problems } = validateRepair(vctx, (parsed.msg as { input: RepairInput }).input);

@@ -99,7 +99,11 @@ describe('submitRefund', () => {
     });
     const first = await failureOf(env({ attempt: 1 }).run(acts.submitRefund, { request }));
     assert.equal(first.type, 'RefundFailed');
-    const third: SubmitResult = await env({ attempt: 3 }).run(acts.submitRefund, { request });
+    // Attempt 2 left its heartbeat: everything so far was definitive (REFUND_FAILED moves nothing).
+    const third: SubmitResult = await env({ attempt: 3, heartbeatDetails: { attempt: 2, definitive: true } }).run(
+      acts.submitRefund,
+      { request },
+    );
     assert.equal(third.kind, 'rejected');
   });
 
