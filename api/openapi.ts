@@ -5,6 +5,9 @@ import { Health, Readiness } from './health';
 import { PROBLEM_CONTENT_TYPE, PROBLEMS, ProblemBody, type ProblemKind } from './problem';
 import {
   AcceptSuggestion,
+  AcceptSuggestionInput,
+  RecheckInput,
+  ResubmitVerifiedInput,
   CancelInput,
   DecisionAccepted,
   DeclineInput,
@@ -156,7 +159,50 @@ export function buildOpenApiDocument(opts: { serverUrl?: string } = {}) {
       [
         ['decline', 'Decline the refund (reports FAILURE to Buy with Prime with the status reason)', DeclineInput],
         ['resolve', 'Mark the refund resolved outside this system', ResolveInput],
-        ['cancel', 'Cancel the refund’s workflow (nothing is reported)', CancelInput],
+        [
+          'cancel',
+          'Cancel the refund (after any call in flight; if money moved it is reported and the result says so)',
+          CancelInput,
+        ],
+      ] as const
+    ).map(([action, summary, schema]): RouteConfig => ({
+      method: 'post',
+      path: `/refunds/{id}/${action}`,
+      tags: ['Operators'],
+      summary,
+      description: 'docs/protocol.md says what this does in each status. The workflow records it at once; the API follows the refund until it is carried out (200) or answers 202.',
+      security: operator,
+      request: { params: RefundIdParams, headers: OperatorHeaders, body: body(schema) },
+      responses: {
+        200: json(DecisionAccepted, 'Accepted and carried out; `state` is the final state.'),
+        202: json(DecisionAccepted, 'Accepted; still being carried out. Poll GET /refunds/{id}.'),
+        ...operatorErrors,
+        409: problem('notAllowed', 'Not allowed in the refund’s status (e.g. a decline after money moved).'),
+        415: problem('unsupportedMediaType'),
+      },
+    })),
+    {
+      method: 'post',
+      path: '/refunds/{id}/accept-suggestion',
+      tags: ['Operators'],
+      summary: 'Accept the workflow’s current suggested repair (refused while a key is in doubt)',
+      security: operator,
+      request: { params: RefundIdParams, headers: OperatorHeaders, body: body(AcceptSuggestionInput) },
+      responses: {
+        200: json(RepairAcceptedBody, 'Accepted: the plan that will be submitted, and its revision.'),
+        ...operatorErrors,
+        409: problem('notAllowed', 'Not waiting for repair, no suggestion, or money may have moved.'),
+        415: problem('unsupportedMediaType'),
+      },
+    },
+    ...(
+      [
+        ['recheck', 'Re-check now: Buy with Prime, or the same key of a submission in doubt', RecheckInput],
+        [
+          'resubmit-verified',
+          'After an unknown outcome or a 409: state that you verified on the store that no money moved; opens a new key',
+          ResubmitVerifiedInput,
+        ],
       ] as const
     ).map(([action, summary, schema]): RouteConfig => ({
       method: 'post',
@@ -166,10 +212,9 @@ export function buildOpenApiDocument(opts: { serverUrl?: string } = {}) {
       security: operator,
       request: { params: RefundIdParams, headers: OperatorHeaders, body: body(schema) },
       responses: {
-        200: json(DecisionAccepted, 'Accepted and carried out; `state` is the final state.'),
-        202: json(DecisionAccepted, 'Accepted; still being carried out. Poll GET /refunds/{id}.'),
+        202: json(DecisionAccepted, 'Recorded; the refund moves on its own. Poll GET /refunds/{id}.'),
         ...operatorErrors,
-        409: problem('notAllowed', 'The refund is not waiting for an operator.'),
+        409: problem('notAllowed', 'Not allowed in the refund’s status.'),
         415: problem('unsupportedMediaType'),
       },
     })),

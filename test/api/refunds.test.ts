@@ -335,7 +335,7 @@ describe('operator API', () => {
       assert.equal(detail.execution.status, 'COMPLETED');
       assert.deepEqual(
         detail.audit.map((a) => [a.operator, a.action, a.accepted]),
-        [['Grace Operator', 'repair', true]],
+        [['Grace Operator', 'acceptSuggestion', true]],
       );
       // Now it is not waiting any more: 409.
       const again = await api.operator(refundPath(workflowId, '/repair'), { body: { acceptSuggestion: true } });
@@ -411,6 +411,42 @@ describe('operator API', () => {
       });
       const body = await json<{ state: Detail }>(res);
       assert.equal(body.state.status, RefundStatus.CANCELLED);
+    });
+  });
+
+  describe('accept-suggestion, recheck, resubmit-verified', () => {
+    it('POST /accept-suggestion answers 200 with the plan and the refund completes', async () => {
+      const { workflowId } = await parked();
+      const res = await api.operator(refundPath(workflowId, '/accept-suggestion'), { body: { note: 'fine' } });
+      assert.equal(res.status, 200);
+      const accepted = await json<{ plan: { report: { total: number } }; action: string }>(res);
+      assert.equal(accepted.action, 'acceptSuggestion');
+      assert.equal(accepted.plan.report.total, 1000);
+      assert.equal((await api.client.workflow.getHandle(workflowId).result()).status, RefundStatus.REFUNDED);
+    });
+
+    it('POST /recheck is recorded at once (202) and the repair form lists attention reasons', async () => {
+      const { workflowId } = await parked();
+      const res = await api.operator(refundPath(workflowId, '/recheck'), { method: 'POST' });
+      assert.equal(res.status, 202);
+      assert.equal(((await res.json()) as { accepted: boolean }).accepted, true);
+      const form = await json<{ attentions: unknown[] }>(await api.operator(refundPath(workflowId, '/repair')));
+      assert.deepEqual(form.attentions, []);
+    });
+
+    it('POST /resubmit-verified needs the explicit statement (400 naming the field), and is 409 with no key in doubt', async () => {
+      const { workflowId } = await parked();
+      const bad = await problemOf(
+        await api.operator(refundPath(workflowId, '/resubmit-verified'), { body: { note: 'looked' } }),
+      );
+      assert.equal(bad.status, 400);
+      assert.equal(bad.errors?.[0]?.field, 'body.verifiedNoMoneyMoved');
+      const refused = await api.operator(refundPath(workflowId, '/resubmit-verified'), {
+        body: { verifiedNoMoneyMoved: true, note: 'looked on the store' },
+      });
+      assert.equal(refused.status, 409);
+      const problem = await problemOf(refused);
+      assert.ok(problem.problems?.some((p) => p.code === 'ACTION_NOT_ALLOWED'));
     });
   });
 });
