@@ -198,7 +198,9 @@ export function createActivities(deps: ActivityDeps) {
       const provenSoFar = info.attempt === 1 || (before?.attempt === info.attempt - 1 && before.definitive === true);
       const outcome = await deps.refunds.submitRefund(input.request);
       countSubmission(outcome.kind === 'rejected' ? `rejected:${outcome.code}` : outcome.kind);
-      const definitive = outcome.kind === 'throttled' || (outcome.kind === 'rejected' && outcome.code !== 'IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH');
+      const definitive =
+        outcome.kind === 'throttled' ||
+        (outcome.kind === 'rejected' && outcome.code !== 'IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH');
       heartbeat({ attempt: info.attempt, definitive: provenSoFar && definitive });
       const retriedAnyway =
         outcome.kind === 'rejected' &&

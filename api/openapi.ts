@@ -170,7 +170,8 @@ export function buildOpenApiDocument(opts: { serverUrl?: string } = {}) {
       path: `/refunds/{id}/${action}`,
       tags: ['Operators'],
       summary,
-      description: 'docs/protocol.md says what this does in each status. The workflow records it at once; the API follows the refund until it is carried out (200) or answers 202.',
+      description:
+        'docs/protocol.md says what this does in each status. The workflow records it at once; the API follows the refund until it is carried out (200) or answers 202.',
       security: operator,
       request: { params: RefundIdParams, headers: OperatorHeaders, body: body(schema) },
       responses: {

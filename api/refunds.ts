@@ -327,7 +327,13 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
         'body',
         'To accept the suggested repair, send { "acceptSuggestion": true }.',
       );
-      accepted = await sendUpdate(workflowId, handle, acceptSuggestionUpdate, who, accept.note ? { note: accept.note } : {});
+      accepted = await sendUpdate(
+        workflowId,
+        handle,
+        acceptSuggestionUpdate,
+        who,
+        accept.note ? { note: accept.note } : {},
+      );
     } else {
       const input = parseOr400(RepairInput, body, 'body', 'The repair is not valid: see each field.');
       accepted = await sendUpdate(workflowId, handle, repairUpdate, who, input);
@@ -376,15 +382,19 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
       const deadline = Date.now() + decisionWaitMs;
       for (;;) {
         const state = await stateOf(workflowId, handle);
-        const refused = state.audit.find(
-          (a) => a.requestId === who.requestId && a.via === 'workflow' && !a.accepted,
-        );
+        const refused = state.audit.find((a) => a.requestId === who.requestId && a.via === 'workflow' && !a.accepted);
         if (refused) {
           const problems = refused.problems ?? [];
           throw new HttpProblem('notAllowed', problems.map((p) => p.message).join(' ') || 'Refused.', { problems });
         }
         if (state.result || TERMINAL_STATUSES.includes(state.status)) {
-          res.json({ workflowId, accepted: true, finished: true, next: accepted.next, state: await detailOf(workflowId, handle) });
+          res.json({
+            workflowId,
+            accepted: true,
+            finished: true,
+            next: accepted.next,
+            state: await detailOf(workflowId, handle),
+          });
           return;
         }
         if (Date.now() >= deadline) break;

@@ -174,7 +174,13 @@ export async function legacyRefundWorkflow(input: RefundWorkflowInput): Promise<
   const readable = <A extends OperatorAction>(action: A, raw: unknown): boolean => {
     const parsed = parseMessage(action, raw);
     if (parsed.ok) return true;
-    audit({ operator: operatorOf(raw), action, accepted: false, detail: 'malformed message', problems: parsed.problems });
+    audit({
+      operator: operatorOf(raw),
+      action,
+      accepted: false,
+      detail: 'malformed message',
+      problems: parsed.problems,
+    });
     return false;
   };
   setHandler(repairSignal, (msg) => {

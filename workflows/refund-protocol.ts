@@ -202,7 +202,9 @@ export class RefundProtocol {
   }
 
   private waitingForOperator(): boolean {
-    return this.status === RefundStatus.AWAITING_REPAIR && !this.pendingRepair && !this.resubmit && !this.stopRequested();
+    return (
+      this.status === RefundStatus.AWAITING_REPAIR && !this.pendingRepair && !this.resubmit && !this.stopRequested()
+    );
   }
 
   private decide(action: OperatorAction, msg: { operator: string; requestId?: string; input: never }): Verdict {
@@ -262,7 +264,7 @@ export class RefundProtocol {
       const note = (msg.input as { note?: string }).note;
       input = { ...suggestion.repair, ...(note ? { note } : {}) };
     } else {
-      input = msg.input as RepairInput;
+      input = msg.input;
     }
     const { problems, plan } = validateRepair(vctx, input);
     if (problems.length > 0 || !plan) {

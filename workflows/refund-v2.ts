@@ -68,7 +68,12 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
 
   // Service metrics (not emitted during replay). Created here: the API and tests import this module outside a workflow.
   const refundsByStatus = metricMeter.createCounter('refund_status_entered', 'refunds', 'Refunds entering each status');
-  const parkedSeconds = metricMeter.createHistogram('refund_parked_seconds', 'float', 's', 'Time a refund waited for repair');
+  const parkedSeconds = metricMeter.createHistogram(
+    'refund_parked_seconds',
+    'float',
+    's',
+    'Time a refund waited for repair',
+  );
   const endToEndSeconds = metricMeter.createHistogram(
     'refund_end_to_end_seconds',
     'float',
@@ -127,20 +132,24 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
       // A malformed or refused message is audited and changes nothing else (no command either).
       if (m.receive(action, raw, 'signal').accepted) publish(state);
     });
-    setHandler(update as UpdateDefinition<MessageAccepted, [unknown]>, (raw: unknown) => answer(action, m.receive(action, raw, 'update')), {
-      validator: (raw: unknown) => {
-        const invalid = m.validate(action, raw);
-        if (invalid) {
-          throw ApplicationFailure.create({
-            type: invalid.type,
-            message: invalid.problems.map((p) => p.message).join(' '),
-            details: [invalid.problems],
-            nonRetryable: true,
-          });
-        }
+    setHandler(
+      update as UpdateDefinition<MessageAccepted, [unknown]>,
+      (raw: unknown) => answer(action, m.receive(action, raw, 'update')),
+      {
+        validator: (raw: unknown) => {
+          const invalid = m.validate(action, raw);
+          if (invalid) {
+            throw ApplicationFailure.create({
+              type: invalid.type,
+              message: invalid.problems.map((p) => p.message).join(' '),
+              details: [invalid.problems],
+              nonRetryable: true,
+            });
+          }
+        },
+        description: UPDATE_DESCRIPTIONS[action],
       },
-      description: UPDATE_DESCRIPTIONS[action],
-    });
+    );
   }
   setHandler(refundEventSignal, (raw: unknown) => m.receiveEvent(raw));
 
@@ -214,8 +223,7 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
     });
   };
 
-  const refundOf = (): RefundDetails | undefined =>
-    m.ctx?.order?.refunds.details.find((r) => r.id === state.refundId);
+  const refundOf = (): RefundDetails | undefined => m.ctx?.order?.refunds.details.find((r) => r.id === state.refundId);
 
   // ---- steps ----
 
@@ -354,7 +362,10 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
     }
   };
 
-  const attempt = async (key: string, plan: RefundPlan): Promise<SubmitAttemptResult | { kind: 'malformed'; message: string }> => {
+  const attempt = async (
+    key: string,
+    plan: RefundPlan,
+  ): Promise<SubmitAttemptResult | { kind: 'malformed'; message: string }> => {
     try {
       return await proxyActivities<RefundActivities>(submitOptions()).submitRefundAttempt.executeWithOptions(
         {
@@ -408,7 +419,9 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
     };
     const parkInDoubt = (reason: 'UNKNOWN_OUTCOME' | 'IDEMPOTENCY_ALARM', detail: string) => {
       state.inDoubt = { revision: sub.revision, idempotencyKey: key, reason, since: nowIso(), detail };
-      state.problems = [problem(reason === 'UNKNOWN_OUTCOME' ? 'UNKNOWN_OUTCOME' : 'IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH', detail)];
+      state.problems = [
+        problem(reason === 'UNKNOWN_OUTCOME' ? 'UNKNOWN_OUTCOME' : 'IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH', detail),
+      ];
       state.suggestion = undefined;
       flag(reason, detail);
       log.error('POST /refund outcome in doubt: parked; no new key without an operator', { key, reason });
@@ -418,7 +431,10 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
       if (m.stopRequested()) {
         if (!sub.unknownSeen) return { next: 'stopped' };
         if (sub.attemptsSinceStop >= timing().unknownOutcomeRetries) {
-          parkInDoubt('UNKNOWN_OUTCOME', `stopped while the outcome under ${key} was unknown after ${sub.attempts} attempts`);
+          parkInDoubt(
+            'UNKNOWN_OUTCOME',
+            `stopped while the outcome under ${key} was unknown after ${sub.attempts} attempts`,
+          );
           return { next: 'stopped' };
         }
       }
@@ -501,10 +517,7 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
    */
   const reportSafely = async (update: UpdateOrderInput, summary: string) => {
     try {
-      state.bwpState = await lookups().reportToBwp.executeWithOptions(
-        { ...lookupOptions(), summary },
-        [{ update }],
-      );
+      state.bwpState = await lookups().reportToBwp.executeWithOptions({ ...lookupOptions(), summary }, [{ update }]);
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
       const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
@@ -574,7 +587,14 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
       : state.inDoubt
         ? `ended with key ${state.inDoubt.idempotencyKey} in doubt: money may have moved`
         : undefined;
-    m.audit({ operator: d.operator, action: d.source === 'temporal' ? 'temporalCancel' : d.kind, accepted: true, requestId: d.requestId, via: 'workflow', detail: said ?? 'applied' });
+    m.audit({
+      operator: d.operator,
+      action: d.source === 'temporal' ? 'temporalCancel' : d.kind,
+      accepted: true,
+      requestId: d.requestId,
+      via: 'workflow',
+      detail: said ?? 'applied',
+    });
     return finish(d.kind === 'resolve' ? RefundStatus.RESOLVED_ELSEWHERE : RefundStatus.CANCELLED, {
       note: [note, said].filter(Boolean).join('; ') || undefined,
     });
@@ -595,7 +615,14 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
             : `Money may have moved under ${state.inDoubt!.idempotencyKey}; the decline was refused.`,
         ),
       ];
-      m.audit({ operator: d.operator, action: 'decline', accepted: false, requestId: d.requestId, via: 'workflow', problems });
+      m.audit({
+        operator: d.operator,
+        action: 'decline',
+        accepted: false,
+        requestId: d.requestId,
+        via: 'workflow',
+        problems,
+      });
       state.problems = [...state.problems.filter((p) => p.code !== problems[0]!.code), ...problems];
       publish(state);
       return undefined;
@@ -608,11 +635,23 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
     if (refund) {
       moveTo(RefundStatus.REPORTING);
       const currency = refund.refundTotal?.totalAmount.currencyCode ?? m.ctx?.storeOrder?.currency ?? 'USD';
-      const update = buildDeclinedUpdate({ orderId: state.orderId, refund, currency, statusReason: statusReason as never });
+      const update = buildDeclinedUpdate({
+        orderId: state.orderId,
+        refund,
+        currency,
+        statusReason: statusReason as never,
+      });
       await CancellationScope.nonCancellable(() => reportSafely(update, `updateOrder FAILURE ${statusReason}`));
       if ((await awaitSettlement()) === 'decided') return applyDecision();
     }
-    m.audit({ operator: d.operator, action: 'decline', accepted: true, requestId: d.requestId, via: 'workflow', detail: 'applied' });
+    m.audit({
+      operator: d.operator,
+      action: 'decline',
+      accepted: true,
+      requestId: d.requestId,
+      via: 'workflow',
+      detail: 'applied',
+    });
     return finish(RefundStatus.DECLINED, { statusReason, note });
   };
 

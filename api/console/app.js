@@ -221,6 +221,7 @@ async function openRefund(workflowId) {
   $('#why').replaceChildren();
   $('#problems').replaceChildren();
   $('#problems-summary').textContent = 'Loading…';
+  $('#attention-box').hidden = true;
   try {
     const [{ data: form }, { data: detail }] = await Promise.all([
       api(`/refunds/${encodeURIComponent(workflowId)}/repair`),
@@ -255,8 +256,31 @@ function renderFacts() {
   $('#refund-facts').replaceChildren(...facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 }
 
+/** Why a person should look (attention reasons), and the actions a key in doubt allows: resubmit-verified, re-check. */
+function renderAttention() {
+  const { form } = current;
+  const attentions = form.attentions ?? [];
+  $('#attention-box').hidden = attentions.length === 0 && !form.inDoubt;
+  $('#attention').replaceChildren(
+    ...attentions.map((a) =>
+      h(
+        'li',
+        {},
+        h('span', { className: 'code' }, a.reason),
+        ` since ${new Date(a.since).toLocaleString()}`,
+        a.detail ? `: ${a.detail}` : '',
+      ),
+    ),
+  );
+  $('#resubmit-form').hidden = !form.inDoubt;
+  if (form.inDoubt)
+    $('#in-doubt').textContent =
+      `Money may have moved under key ${form.inDoubt.idempotencyKey} (${form.inDoubt.reason}). Nothing goes out under a new key until you state that you checked the store.`;
+}
+
 function renderRefund() {
   const { form, detail } = current;
+  renderAttention();
   $('#repair-title').textContent = `${form.waitingForRepair ? 'Failed Refund' : 'Refund'}: order ${form.orderId}`;
   renderFacts();
   $('#why').replaceChildren(
@@ -647,6 +671,41 @@ $('#repair-form').addEventListener('submit', async (event) => {
       notify(`The repair was not sent: ${err.message}`, 'bad');
     }
     $('#confirm').disabled = false;
+  }
+});
+
+$('#recheck').addEventListener('click', async () => {
+  if (!current) return;
+  try {
+    const { data } = await api(`/refunds/${encodeURIComponent(current.workflowId)}/recheck`, {
+      method: 'POST',
+      body: {},
+      headers: { 'X-Operator': session.operator, 'Idempotency-Key': crypto.randomUUID() },
+    });
+    notify(`Re-check recorded: ${data.next ?? ''}`, 'good');
+  } catch (err) {
+    if (err.status !== 401) notify(err.message, 'bad');
+  }
+});
+
+$('#resubmit-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  if (!current) return;
+  const note = $('#verified-note').value.trim();
+  if (!$('#verified').checked || !note) {
+    notify('Tick the statement and say how you checked the store.', 'bad');
+    return;
+  }
+  try {
+    const { data } = await api(`/refunds/${encodeURIComponent(current.workflowId)}/resubmit-verified`, {
+      method: 'POST',
+      body: { verifiedNoMoneyMoved: true, note },
+      headers: { 'X-Operator': session.operator, 'Idempotency-Key': crypto.randomUUID() },
+    });
+    notify(`Recorded: ${data.next ?? ''}`, 'good');
+    await openRefund(current.workflowId);
+  } catch (err) {
+    if (err.status !== 401) notify(err.message, 'bad');
   }
 });
 

@@ -136,7 +136,10 @@ describe('submitRefundAttempt (one attempt; every answer a value for the workflo
     env().run(activitiesAnswering(outcome).submitRefundAttempt, { request });
 
   it('each outcome class is returned as a value, never thrown', async () => {
-    assert.deepEqual(await answerOf({ kind: 'unknown', message: 'timed out' }), { kind: 'unknown', message: 'timed out' });
+    assert.deepEqual(await answerOf({ kind: 'unknown', message: 'timed out' }), {
+      kind: 'unknown',
+      message: 'timed out',
+    });
     assert.deepEqual(await answerOf({ kind: 'throttled', retryAfterMs: 1500, message: 'slow down' }), {
       kind: 'throttled',
       retryAfterMs: 1500,
@@ -180,14 +183,20 @@ describe('submitRefundAttempt (one attempt; every answer a value for the workflo
   });
 
   it('the legacy submitRefund never reads a 4xx after an attempt it cannot vouch for as "nothing moved"', async () => {
-    const acts = activitiesAnswering({ kind: 'rejected', code: 'NOT_ENOUGH_ITEMS_LEFT_TO_REFUND', message: 'x', status: 400 });
+    const acts = activitiesAnswering({
+      kind: 'rejected',
+      code: 'NOT_ENOUGH_ITEMS_LEFT_TO_REFUND',
+      message: 'x',
+      status: 400,
+    });
     // Attempt 2 with no heartbeat from attempt 1 (it crashed or timed out): the 4xx becomes the alarm.
-    const answer = (await env({ attempt: 2 }).run(acts.submitRefund, { request })) as SubmitResult;
+    const answer: SubmitResult = await env({ attempt: 2 }).run(acts.submitRefund, { request });
     assert.equal(answer.kind, 'alarm');
     // Attempt 2 after attempt 1 recorded a definitive answer (a throttle): a plain rejection.
-    const proven = (await env({ attempt: 2, heartbeatDetails: { attempt: 1, definitive: true } }).run(acts.submitRefund, {
-      request,
-    })) as SubmitResult;
+    const proven: SubmitResult = await env({ attempt: 2, heartbeatDetails: { attempt: 1, definitive: true } }).run(
+      acts.submitRefund,
+      { request },
+    );
     assert.equal(proven.kind, 'rejected');
   });
 });

@@ -4,12 +4,7 @@ import { temporal } from '@temporalio/proto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import {
-  createBwpClient,
-  createRefundClient,
-  type BwpClient,
-  type RefundClient,
-} from '../../activities/clients';
+import { createBwpClient, createRefundClient, type BwpClient, type RefundClient } from '../../activities/clients';
 import { startOrJoinRefund } from '../../api/start-refund';
 import { createLogger } from '../../common/logger';
 import { DEFAULT_MERCHANT_REASONS, DEFAULT_REASON_MAP } from '../../domain/reasons';

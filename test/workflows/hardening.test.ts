@@ -55,7 +55,8 @@ after(async () => {
 });
 
 type Handle = WorkflowHandle<typeof refundWorkflow>;
-const ledger = (x: Harness, f: Fixture) => x.sandbox.state.store.ledger().filter((e) => e.key.order === f.storeOrder.id);
+const ledger = (x: Harness, f: Fixture) =>
+  x.sandbox.state.store.ledger().filter((e) => e.key.order === f.storeOrder.id);
 const reports = (x: Harness, f: Fixture) => x.sandbox.state.bwp.ledger().filter((e) => e.orderId === f.bwpOrder.id);
 
 async function noWorkflowTaskFailed(handle: Handle) {
@@ -96,7 +97,10 @@ describe('malformed messages', () => {
     assert.equal(state.status, RefundStatus.AWAITING_REPAIR);
     const rejected = state.audit.filter((a) => !a.accepted);
     assert.ok(rejected.every((a) => a.problems && a.problems.length > 0 && a.detail === 'malformed message'));
-    assert.ok(rejected.some((a) => a.operator === 'unknown'), "a message without an operator is audited as 'unknown'");
+    assert.ok(
+      rejected.some((a) => a.operator === 'unknown'),
+      "a message without an operator is audited as 'unknown'",
+    );
     assert.ok(rejected.some((a) => a.operator === 'mallory' && a.problems?.some((p) => p.field === 'input')));
     assert.equal(state.pendingDecision, undefined);
     await noWorkflowTaskFailed(handle);
@@ -114,7 +118,9 @@ describe('malformed messages', () => {
     for (const action of OPERATOR_ACTIONS) {
       for (const [what, payload] of MALFORMED) {
         const failure = await failureOf(
-          h.client.workflow.getHandle(handle.workflowId).executeUpdate(MESSAGES[action].update.name, { args: [payload] }),
+          h.client.workflow
+            .getHandle(handle.workflowId)
+            .executeUpdate(MESSAGES[action].update.name, { args: [payload] }),
         );
         assert.equal(failure.type, FailureType.InvalidMessage, `${action} with ${what}`);
         assert.ok(failure.problems.length > 0 && failure.problems.every((p) => p.code === 'INVALID_INPUT'));
@@ -144,7 +150,11 @@ describe('malformed messages', () => {
     assert.equal((await handle.result()).status, RefundStatus.REFUNDED);
     const audit = (await handle.query(stateQuery)).audit.filter((a) => a.action === 'repair');
     assert.equal(audit.filter((a) => a.accepted).length, 1);
-    assert.ok(audit.some((a) => !a.accepted && a.problems?.some((p) => p.code === 'ALREADY_DECIDED' || p.code === 'REFUND_NOT_PENDING')));
+    assert.ok(
+      audit.some(
+        (a) => !a.accepted && a.problems?.some((p) => p.code === 'ALREADY_DECIDED' || p.code === 'REFUND_NOT_PENDING'),
+      ),
+    );
   });
 });
 
@@ -187,12 +197,17 @@ describe('no new key while money may have moved', () => {
         args: [
           {
             operator: 'ops',
-            input: { lines: [{ lineItemId: 'x', ticked: true, quantity: 1, reason: 'CustomerReturn', amount: '1.00' }] },
+            input: {
+              lines: [{ lineItemId: 'x', ticked: true, quantity: 1, reason: 'CustomerReturn', amount: '1.00' }],
+            },
           },
         ],
       }),
     );
-    assert.ok(repair.problems.some((p) => p.code === 'MONEY_MAY_HAVE_MOVED'), JSON.stringify(repair));
+    assert.ok(
+      repair.problems.some((p) => p.code === 'MONEY_MAY_HAVE_MOVED'),
+      JSON.stringify(repair),
+    );
     const decline = await failureOf(
       handle.executeUpdate(declineUpdate, { args: [{ operator: 'ops', input: { statusReason: 'OTHERS' } }] }),
     );
@@ -202,10 +217,17 @@ describe('no new key while money may have moved', () => {
       args: [{ operator: 'vera', input: { verifiedNoMoneyMoved: true, note: 'store admin shows no refund' } }],
     });
     // Under the new key the 400 is definitive: a new revision, parked with the problem; the flag stays.
-    const next = await waitForState(handle, (s) => s.status === RefundStatus.AWAITING_REPAIR && s.revision === 3, 30_000);
+    const next = await waitForState(
+      handle,
+      (s) => s.status === RefundStatus.AWAITING_REPAIR && s.revision === 3,
+      30_000,
+    );
     assert.ok(next.attempts.some((a) => a.idempotencyKey.endsWith('-r2') && a.outcome === 'rejected'));
     assert.ok(next.problems.some((p) => p.code === 'NOT_ENOUGH_ITEMS_LEFT_TO_REFUND'));
-    assert.ok(next.attentions?.some((a) => a.reason === 'UNKNOWN_OUTCOME'), 'the attention flag stays');
+    assert.ok(
+      next.attentions?.some((a) => a.reason === 'UNKNOWN_OUTCOME'),
+      'the attention flag stays',
+    );
     assert.ok(next.audit.some((a) => a.action === 'resubmitVerified' && a.operator === 'vera' && a.via === 'workflow'));
     await handle.executeUpdate(declineUpdate, {
       args: [{ operator: 'ops', input: { statusReason: 'REFUND_ALREADY_PROCESSED' } }],
@@ -249,7 +271,10 @@ describe('no new key while money may have moved', () => {
       args: [{ operator: 'vera', input: { verifiedNoMoneyMoved: true, note: 'the spent key was a test payload' } }],
     });
     const after = await waitForState(handle, (s) => s.attempts.some((a) => a.idempotencyKey.endsWith('-r2')), 30_000);
-    assert.ok(after.attentions?.some((a) => a.reason === 'IDEMPOTENCY_ALARM'), 'the alarm stays');
+    assert.ok(
+      after.attentions?.some((a) => a.reason === 'IDEMPOTENCY_ALARM'),
+      'the alarm stays',
+    );
     await waitForState(handle, (s) => s.status !== RefundStatus.SUBMITTING && s.status !== RefundStatus.FETCHING);
     const now = await handle.query(stateQuery);
     if (now.result === undefined)
@@ -328,7 +353,9 @@ describe('no wait without a flag', () => {
       assert.ok(state.attentions?.some((a) => a.reason === 'REPORT_REJECTED'));
       assert.equal((await handle.describe()).typedSearchAttributes.get(SA.needsAttention), true);
       await recordHistory(handle, 'v2-report-rejected');
-      await handle.executeUpdate(resolveUpdate, { args: [{ operator: 'ops', input: { note: 'fixed in BwP by hand' } }] });
+      await handle.executeUpdate(resolveUpdate, {
+        args: [{ operator: 'ops', input: { note: 'fixed in BwP by hand' } }],
+      });
       const result = await handle.result();
       assert.equal(result.status, RefundStatus.RESOLVED_ELSEWHERE);
       assert.equal(result.moneyMoved, true);

@@ -236,8 +236,7 @@ const TABLE: Record<string, Record<Action, Cell>> = {
       await endsWith(held, RefundStatus.CANCELLED, false);
     },
     recheck: (held) => accepted(held, 'recheck').then(() => endsRefunded(held)),
-    resubmitVerified: (held) =>
-      refused(held, 'resubmitVerified', 'ACTION_NOT_ALLOWED').then(() => endsRefunded(held)),
+    resubmitVerified: (held) => refused(held, 'resubmitVerified', 'ACTION_NOT_ALLOWED').then(() => endsRefunded(held)),
   },
   [RefundStatus.AWAITING_REPAIR]: {
     repair: async (held) => {
@@ -294,7 +293,11 @@ const TABLE: Record<string, Record<Action, Cell>> = {
       const state = await held.handle.query(stateQuery);
       assert.ok(
         state.audit.some(
-          (a) => a.action === 'decline' && a.via === 'workflow' && !a.accepted && a.problems?.[0]?.code === 'MONEY_ALREADY_MOVED',
+          (a) =>
+            a.action === 'decline' &&
+            a.via === 'workflow' &&
+            !a.accepted &&
+            a.problems?.[0]?.code === 'MONEY_ALREADY_MOVED',
         ),
         JSON.stringify(state.audit),
       );
@@ -314,8 +317,7 @@ const TABLE: Record<string, Record<Action, Cell>> = {
       await endsAfterReporting(held, RefundStatus.CANCELLED);
     },
     recheck: (held) => accepted(held, 'recheck').then(() => endsRefunded(held)),
-    resubmitVerified: (held) =>
-      refused(held, 'resubmitVerified', 'ACTION_NOT_ALLOWED').then(() => endsRefunded(held)),
+    resubmitVerified: (held) => refused(held, 'resubmitVerified', 'ACTION_NOT_ALLOWED').then(() => endsRefunded(held)),
   },
   [RefundStatus.REPORTING]: {
     repair: (held) => refused(held, 'repair', 'REFUND_NOT_PENDING').then(() => endsRefunded(held)),
@@ -334,8 +336,7 @@ const TABLE: Record<string, Record<Action, Cell>> = {
       await endsAfterReporting(held, RefundStatus.CANCELLED);
     },
     recheck: (held) => accepted(held, 'recheck').then(() => endsRefunded(held)),
-    resubmitVerified: (held) =>
-      refused(held, 'resubmitVerified', 'ACTION_NOT_ALLOWED').then(() => endsRefunded(held)),
+    resubmitVerified: (held) => refused(held, 'resubmitVerified', 'ACTION_NOT_ALLOWED').then(() => endsRefunded(held)),
   },
   [RefundStatus.AWAITING_SETTLEMENT]: {
     repair: (held) => refused(held, 'repair', 'REFUND_NOT_PENDING').then(() => endsRefunded(held, { settle: true })),
