@@ -148,7 +148,10 @@ export async function recordHistory(handle: WorkflowHandle, name: string): Promi
   if (process.env.RECORD_HISTORIES !== '1') return;
   const history = await handle.fetchHistory();
   const bytes = temporal.api.history.v1.History.encode(history).finish();
-  fs.writeFileSync(path.join(__dirname, '..', 'replay', 'histories', `${name}.bin`), bytes);
+  // Never overwrite: a saved history stands for the refunds recorded with the code of its day (add a new name instead).
+  const file = path.join(__dirname, '..', 'replay', 'histories', `${name}.bin`);
+  if (fs.existsSync(file)) return;
+  fs.writeFileSync(file, bytes, { flag: 'wx' });
 }
 
 /** Polls the workflow's state until `predicate` holds (or fails after `timeoutMs`). */
