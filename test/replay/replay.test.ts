@@ -28,6 +28,15 @@ it('there are saved histories of each path to replay', () => {
     'commit-then-fail',
     'rejected-then-repaired',
     'needs-attention-then-cancelled',
+    // The protocol workflow (refund-v2.ts, behind PROTOCOL_PATCH).
+    'v2-continue-as-new-carried',
+    'v2-settlement-polling',
+    'v2-idempotency-alarm',
+    'v2-report-rejected',
+    'v2-decision-by-signal',
+    'v2-decision-by-update',
+    'v2-malformed-signal',
+    'v2-cancel-during-submission',
   ]) {
     assert.ok(files.includes(`${name}.bin`), `missing history ${name}.bin`);
   }
@@ -35,11 +44,27 @@ it('there are saved histories of each path to replay', () => {
 
 for (const file of files) {
   it(`the current workflow code replays the saved history "${file}" without a determinism error`, async () => {
-    // Histories recorded before a patched() change (e.g. healthy.bin, before memo-refund-amount) take the old branch.
+    // Histories recorded before a patched() change take the old branch (healthy.bin: before memo-refund-amount; every
+    // history without a v2- prefix: before refund-protocol-v2, so they replay through refund-legacy.ts).
     const history = temporal.api.history.v1.History.decode(fs.readFileSync(path.join(dir, file)));
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file);
   });
 }
+
+it('the v2- histories were recorded by the protocol workflow (they carry the refund-protocol-v2 marker)', () => {
+  const v2 = files.filter((f) => f.startsWith('v2-'));
+  assert.ok(v2.length >= 8);
+  for (const file of v2) {
+    const history = temporal.api.history.v1.History.decode(fs.readFileSync(path.join(dir, file)));
+    const marked = history.events?.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+    assert.ok(marked, `${file} has the patch marker`);
+  }
+  for (const file of files.filter((f) => !f.startsWith('v2-'))) {
+    const history = temporal.api.history.v1.History.decode(fs.readFileSync(path.join(dir, file)));
+    const text = JSON.stringify(history.events?.map((e) => e.markerRecordedEventAttributes?.details ?? null));
+    assert.ok(!text.includes('refund-protocol-v2'), `${file} predates the protocol`);
+  }
+});
 
 it('an incompatible change to the workflow fails the replay (the suite can fail)', async () => {
   const changed = await bundleWorkflowCode({
