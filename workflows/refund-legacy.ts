@@ -36,7 +36,8 @@ import {
   FailureType,
   type MessageAccepted,
   refundEventSignal,
-  refundIdempotencyKey,
+  legacyRefundIdempotencyKey,
+  STORE_REFUND_CHECK_PATCH,
   RefundStatus,
   repairSignal,
   repairUpdate,
@@ -428,7 +429,10 @@ export async function legacyRefundWorkflow(input: RefundWorkflowInput): Promise<
   const submitPlan = async (): Promise<'report' | 'park' | 'done'> => {
     moveTo(RefundStatus.SUBMITTING);
     const plan = state.plan!;
-    const key = refundIdempotencyKey(state.orderId, state.refundId, state.revision);
+    // This path keeps the first key formula for every revision (it only runs refunds recorded with it); the key is kept
+    // in the state so that a protocol run continued from this one goes on under it.
+    const key = legacyRefundIdempotencyKey(state.orderId, state.refundId, state.revision);
+    state.idempotencyKey = key;
     const answer = await submissions.submitRefund.executeWithOptions(
       {
         ...submit,
@@ -447,7 +451,7 @@ export async function legacyRefundWorkflow(input: RefundWorkflowInput): Promise<
       });
       state.refunded = answer.refunded;
       // docs/domain.md rule 18: what the store refunded is checked against the plan; a mismatch is reported as it is.
-      if (patched('store-refund-check')) {
+      if (patched(STORE_REFUND_CHECK_PATCH)) {
         const check = checkStoreRefund(plan, answer.refunded);
         if (!check.matches) {
           state.plan = { ...plan, report: check.report };
@@ -493,7 +497,7 @@ export async function legacyRefundWorkflow(input: RefundWorkflowInput): Promise<
       refund,
       plan: state.plan!,
       refunded: state.refunded!,
-      storeRefundId: refundIdempotencyKey(state.orderId, state.refundId, state.revision),
+      storeRefundId: legacyRefundIdempotencyKey(state.orderId, state.refundId, state.revision),
     });
     const first = update.refunds[0]!;
     await reportSafely(update, `updateOrder ${first.state}, total ${first.refundTotal.totalAmount.amount}`);

@@ -381,8 +381,9 @@ export class RefundProtocol {
     this.setAttentions((this.state.attentions ?? []).filter((a) => STICKY_ATTENTION.includes(a.reason)));
   }
 
-  clearAll(): void {
-    this.setAttentions([]);
+  /** The refund ended: every reason clears but a store refund that differs from the plan, which stays findable. */
+  clearOnFinish(): void {
+    this.setAttentions((this.state.attentions ?? []).filter((a) => a.reason === 'REFUND_AMOUNT_MISMATCH'));
   }
 
   private setAttentions(list: Attention[]): void {

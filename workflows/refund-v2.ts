@@ -9,6 +9,7 @@ import {
   isCancellation,
   log,
   metricMeter,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -20,6 +21,7 @@ import { buildDeclinedUpdate, buildRefundedUpdate } from '../domain/bwp-report';
 import { formatDecimal } from '../domain/money';
 import { problem, STORE_REJECTION_PROBLEMS, type Problem } from '../domain/problems';
 import type { RefundPlan } from '../domain/plan';
+import { checkStoreRefund } from '../domain/store-refund';
 import { suggestRepair } from '../domain/suggest';
 import { validateRefund, validateRepair } from '../domain/validate';
 import type { RefundDetails, UpdateOrderInput } from '../domain/schemas/bwp';
@@ -30,9 +32,12 @@ import {
   FailureType,
   MESSAGES,
   refundEventSignal,
+  IDEMPOTENCY_KEY_PATCH,
+  legacyRefundIdempotencyKey,
   refundIdempotencyKey,
   RefundStatus,
   stateQuery,
+  STORE_REFUND_CHECK_PATCH,
   submitTaskQueue,
   TERMINAL_STATUSES,
   type MessageAccepted,
@@ -65,6 +70,24 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
   const m = new RefundProtocol(input, nowIso);
   const state = m.state;
   const timing = (): RefundTiming => ({ ...DEFAULT_TIMING, ...m.workerTiming, ...input.timing });
+
+  // ---- idempotency keys: one per revision, fixed when the revision opens (docs/protocol.md "Idempotency keys") ----
+
+  /** The key of a revision opened now: the injective encoding, unless replaying a run recorded before it. */
+  const newRevisionKey = (revision: number): string =>
+    patched(IDEMPOTENCY_KEY_PATCH)
+      ? refundIdempotencyKey(state.orderId, state.refundId, revision)
+      : legacyRefundIdempotencyKey(state.orderId, state.refundId, revision);
+  /** Opens the next plan revision with its key, kept from now on. */
+  const openRevision = () => {
+    state.revision += 1;
+    state.idempotencyKey = newRevisionKey(state.revision);
+  };
+  /** The current revision's key as it was opened; a revision opened before keys were kept had the first formula. */
+  const currentKey = (): string =>
+    (state.idempotencyKey ??= legacyRefundIdempotencyKey(state.orderId, state.refundId, state.revision));
+  // A new refund opens revision 1 here; a run continued as new carries its open revision and key as they are.
+  if (!input.carried) state.idempotencyKey = newRevisionKey(state.revision);
 
   // Service metrics (not emitted during replay). Created here: the API and tests import this module outside a workflow.
   const refundsByStatus = metricMeter.createCounter('refund_status_entered', 'refunds', 'Refunds entering each status');
@@ -203,7 +226,7 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
       ...extra,
     };
     state.pendingDecision = undefined;
-    m.clearAll();
+    m.clearOnFinish();
     moveTo(status);
     publishAttentionMemo(state);
     state.result = result;
@@ -303,7 +326,7 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
         m.resubmit = undefined;
         state.inDoubt = undefined;
         state.submission = undefined;
-        state.revision += 1;
+        openRevision();
         m.audit({
           operator,
           action: 'resubmitVerified',
@@ -393,7 +416,7 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
     { next: 'report' } | { next: 'rejected'; problem: Problem } | { next: 'in-doubt' } | { next: 'stopped' }
   > => {
     const plan = state.plan!;
-    const key = refundIdempotencyKey(state.orderId, state.refundId, state.revision);
+    const key = currentKey();
     const resumed = state.submission?.idempotencyKey === key ? state.submission : undefined;
     const sub: SubmissionProgress = resumed ?? {
       revision: state.revision,
@@ -457,6 +480,16 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
           state.refunded = answer.refunded;
           state.inDoubt = undefined;
           state.submission = undefined;
+          // docs/domain.md rule 18: what the store refunded is checked against the plan; a mismatch is reported as it
+          // is (the report's lines restated to add up to it) and flagged until the refund ends, and after.
+          if (patched(STORE_REFUND_CHECK_PATCH)) {
+            const check = checkStoreRefund(plan, answer.refunded);
+            if (!check.matches) {
+              state.plan = { ...plan, report: check.report };
+              flag('REFUND_AMOUNT_MISMATCH', check.problem.message);
+              log.error('the store refunded another amount than the plan', { refundId: state.refundId, key });
+            }
+          }
           return { next: 'report' };
         case 'unknown':
           sub.unknownSeen = true;
@@ -470,7 +503,7 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
           break;
         case 'malformed':
           // Nothing was sent: a defect in what the service built. A person must look; a new key for whatever comes next.
-          state.revision += 1;
+          openRevision();
           state.submission = undefined;
           flag('MALFORMED_REQUEST', answer.message);
           return { next: 'rejected', problem: problem('MALFORMED_REQUEST', answer.message, { field: 'storeRequest' }) };
@@ -498,7 +531,7 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
             break;
           }
           // A definitive answer: nothing moved under this key, so the next plan gets a new revision (and key).
-          state.revision += 1;
+          openRevision();
           state.submission = undefined;
           return {
             next: 'rejected',
@@ -542,7 +575,7 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
       refund,
       plan: state.plan!,
       refunded: state.refunded!,
-      storeRefundId: refundIdempotencyKey(state.orderId, state.refundId, state.revision),
+      storeRefundId: currentKey(),
     });
     const first = update.refunds[0]!;
     await reportSafely(update, `updateOrder ${first.state}, total ${first.refundTotal.totalAmount.amount}`);

@@ -40,8 +40,23 @@ export function refundWorkflowId(orderId: string, refundId: string): string {
   return `refund:${part(orderId)}:${part(refundId)}`;
 }
 
-/** The idempotency key of POST /refund: one per refund and plan revision, reused on every retry of that revision. */
+/**
+ * The idempotency key of POST /refund: one per refund and plan revision, reused on every retry of that revision.
+ * `-` separates the parts, so each id has its `-` and `%` (and nothing else) percent-encoded: no two refunds share a key
+ * (`a-b`/`c` and `a`/`b-c` used to), and an id without those two characters keys exactly as before. A workflow computes
+ * it once, when a revision opens, and keeps it in its state (`idempotencyKey`): a revision already open keeps the key
+ * it was opened with, whatever this function becomes (docs/protocol.md "Idempotency keys").
+ */
 export function refundIdempotencyKey(orderId: string, refundId: string, revision: number): string {
+  const part = (id: string) => id.replace(/[%-]/g, (c) => (c === '%' ? '%25' : '%2D'));
+  return `bwp-${part(orderId)}-${part(refundId)}-r${revision}`;
+}
+
+/**
+ * The first key formula, which joins the ids as they are (and so collides). Only for revisions opened with it: every
+ * revision of the first implementation (refund-legacy.ts), and of protocol runs recorded before IDEMPOTENCY_KEY_PATCH.
+ */
+export function legacyRefundIdempotencyKey(orderId: string, refundId: string, revision: number): string {
   return `bwp-${orderId}-${refundId}-r${revision}`;
 }
 
@@ -261,6 +276,11 @@ export interface RefundWorkflowState {
   plan?: RefundPlan;
   /** Increases on every new plan after a definitive rejection or a repair: a new revision means a new idempotency key. */
   revision: number;
+  /**
+   * The idempotency key of the current revision, computed once when the revision opened and never again (absent in
+   * runs recorded before keys were kept: their open revision keeps the first formula, legacyRefundIdempotencyKey).
+   */
+  idempotencyKey?: string;
   suggestion?: { repair: RepairInput; explanation: string[] };
   attempts: SubmissionAttempt[];
   audit: AuditEntry[];
@@ -376,6 +396,16 @@ export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
 /** The patch that selects the protocol workflow (refund-v2.ts) for every run started after it shipped. */
 export const PROTOCOL_PATCH = 'refund-protocol-v2';
+/**
+ * The check of what the store refunded against the plan (docs/domain.md rule 18), in both paths: runs recorded before
+ * it (legacy runs of main before issue 16, protocol runs recorded without it) replay without it.
+ */
+export const STORE_REFUND_CHECK_PATCH = 'store-refund-check';
+/**
+ * Revisions opened by a protocol run after this patch get refundIdempotencyKey's injective encoding; runs recorded
+ * before it replay with the first formula (legacyRefundIdempotencyKey) for every revision they open.
+ */
+export const IDEMPOTENCY_KEY_PATCH = 'idempotency-key-injective';
 
 // Signals: durable, fire-and-forget (the Temporal UI, `temporal workflow signal` and batch operations send them).
 // Every payload is parsed in the workflow: a malformed one is audited as rejected and changes nothing.
