@@ -37,6 +37,9 @@ it('there are saved histories of each path to replay', () => {
     'v2-decision-by-update',
     'v2-malformed-signal',
     'v2-cancel-during-submission',
+    // With the store-refund-check and idempotency-key-injective patches.
+    'v2-store-amount-mismatch',
+    'v2-injective-key-new-revision',
   ]) {
     assert.ok(files.includes(`${name}.bin`), `missing history ${name}.bin`);
   }
@@ -64,6 +67,23 @@ it('the v2- histories were recorded by the protocol workflow (they carry the ref
     const text = JSON.stringify(history.events?.map((e) => e.markerRecordedEventAttributes?.details ?? null));
     assert.ok(!text.includes('refund-protocol-v2'), `${file} predates the protocol`);
   }
+});
+
+it('the histories of the later patches carry their markers, and the older v2- histories do not', () => {
+  const text = (file: string) =>
+    JSON.stringify(
+      temporal.api.history.v1.History.decode(fs.readFileSync(path.join(dir, file))).events?.map((e) =>
+        Object.values(e.markerRecordedEventAttributes?.details ?? {}).map((p) =>
+          (p.payloads ?? []).map((x) => Buffer.from(x.data ?? []).toString('utf8')),
+        ),
+      ),
+    );
+  for (const file of ['v2-store-amount-mismatch.bin', 'v2-injective-key-new-revision.bin']) {
+    assert.match(text(file), /store-refund-check/, file);
+    assert.match(text(file), /idempotency-key-injective/, file);
+  }
+  // Recorded before those patches: they replay through the old branches (first key formula, no store check).
+  assert.doesNotMatch(text('v2-idempotency-alarm.bin'), /idempotency-key-injective|store-refund-check/);
 });
 
 it('an incompatible change to the workflow fails the replay (the suite can fail)', async () => {

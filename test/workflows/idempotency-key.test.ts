@@ -12,7 +12,7 @@ import {
   type RefundWorkflowState,
 } from '../../workflows/refund.contract';
 import { refundWorkflow } from '../../workflows';
-import { createHarness, FAST_TIMING, TOKENS, waitForState, type Harness } from '../helpers/harness';
+import { createHarness, FAST_TIMING, recordHistory, TOKENS, waitForState, type Harness } from '../helpers/harness';
 import { uniqueId } from '../helpers/temporal';
 
 /**
@@ -105,6 +105,7 @@ describe('the key a refund workflow uses (real Temporal server, workers and sand
     await handle.executeUpdate(repairUpdate, { args: [{ operator: 'erin', input: parked.suggestion.repair }] });
     assert.equal((await handle.result()).status, RefundStatus.REFUNDED);
     assert.deepEqual(storeKeys(fixture.storeOrder.id), [key2]);
+    await recordHistory(handle, 'v2-injective-key-new-revision');
   });
 
   it('a revision opened before keys were kept (carried across continue-as-new) keeps the first formula', async () => {
