@@ -49,21 +49,26 @@ async function main() {
     log,
   });
 
-  let cluster: Cluster | undefined;
+  // Set once started; a signal during start-up stops what startCluster has started by then (it cleans up on failure).
+  const running: { cluster?: Cluster } = {};
   let stopping = false;
   const readyFile = config.CLUSTER_READY_FILE ? path.resolve(config.CLUSTER_READY_FILE) : undefined;
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    running.cluster = cluster;
+    if (stopping) {
+      await cluster.stop();
+      return;
+    }
     stopping = true;
     log.info({ signal }, 'stopping the Temporal cluster');
-    await cluster?.stop();
+    await running.cluster?.stop();
     if (readyFile) fs.rmSync(readyFile, { force: true });
     log.info('stopped');
     process.exit(0);
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => void shutdown(signal));
 
-  cluster = await startCluster({
+  const cluster = await startCluster({
     dataDir: config.CLUSTER_DATA_DIR,
     binaries,
     shards: config.CLUSTER_HISTORY_SHARDS,
@@ -91,7 +96,9 @@ async function main() {
     },
     databases: cluster.databases,
     pid: process.pid,
-    services: Object.fromEntries(SERVICES.map((s) => [s, { pid: cluster!.services[s].pid(), log: cluster!.services[s].logFile }])),
+    services: Object.fromEntries(
+      SERVICES.map((s) => [s, { pid: cluster.services[s].pid(), log: cluster.services[s].logFile }]),
+    ),
   };
   if (readyFile) {
     fs.mkdirSync(path.dirname(readyFile), { recursive: true });
@@ -105,7 +112,7 @@ async function main() {
       namespace: cluster.namespace,
       shards: cluster.shards,
       postgres: `${cluster.postgres.user}@${cluster.postgres.host}:${cluster.postgres.port} (${cluster.postgres.local ? 'private, ' + cluster.postgres.local.dir : 'external'})`,
-      services: Object.fromEntries(SERVICES.map((s) => [s, `127.0.0.1:${cluster!.services[s].grpcPort}`])),
+      services: Object.fromEntries(SERVICES.map((s) => [s, `127.0.0.1:${cluster.services[s].grpcPort}`])),
       logs: path.join(cluster.dataDir, 'logs'),
     },
     `Temporal cluster running (Ctrl-C to stop). Run the service on it: TEMPORAL_ADDRESS=${cluster.address} npm start`,

@@ -148,7 +148,9 @@ export async function startLocalPostgres(opts: { dir: string; port: number; log:
     // The postgres user must reach its data folder: every ancestor needs search permission for others.
     for (let d = path.dirname(dir); d !== path.dirname(d); d = path.dirname(d)) {
       if ((fs.statSync(d).mode & 0o001) === 0) {
-        throw new PostgresNotFoundError(`the postgres user cannot enter ${d} (chmod o+x it, or choose another data dir).`);
+        throw new PostgresNotFoundError(
+          `the postgres user cannot enter ${d} (chmod o+x it, or choose another data dir).`,
+        );
       }
     }
     fs.chownSync(dir, owner.uid, owner.gid);

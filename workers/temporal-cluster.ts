@@ -24,7 +24,10 @@ const SERVER_MODULES = [
   `go.temporal.io/server/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`,
 ];
 /** go install names the binaries after their folders; the server's images call them these names. */
-const BINARIES = { server: { built: 'server', name: 'temporal-server' }, sqlTool: { built: 'sql', name: 'temporal-sql-tool' } };
+const BINARIES = {
+  server: { built: 'server', name: 'temporal-server' },
+  sqlTool: { built: 'sql', name: 'temporal-sql-tool' },
+};
 
 const PROJECT_ROOT = path.resolve(
   __dirname,
@@ -242,6 +245,23 @@ export function serviceArgs(service: ServiceName): string[] {
   return ['--root', '/', '--config', SERVER_CONFIG_DIR, '--env', SERVER_CONFIG_ENV, 'start', '--service', service];
 }
 
+/** The schema script's environment (deploy/temporal/setup-postgres.sh) for this cluster. */
+export function schemaEnvironment(opts: {
+  sqlTool: string;
+  postgres: PostgresTarget;
+  databases: { temporal: string; visibility: string };
+}): Record<string, string> {
+  return {
+    SQL_TOOL: opts.sqlTool,
+    POSTGRES_SEEDS: opts.postgres.host,
+    DB_PORT: String(opts.postgres.port),
+    POSTGRES_USER: opts.postgres.user,
+    SQL_PASSWORD: opts.postgres.password,
+    DBNAME: opts.databases.temporal,
+    VISIBILITY_DBNAME: opts.databases.visibility,
+  };
+}
+
 /**
  * deploy/temporal/setup-postgres.sh, the schema job of docker-compose.yml: creates both databases if absent and
  * migrates their schemas to this tool's version (idempotent).
@@ -255,13 +275,7 @@ export async function setupSchemas(opts: {
   const env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: process.env.HOME ?? '/',
-    SQL_TOOL: opts.sqlTool,
-    POSTGRES_SEEDS: opts.postgres.host,
-    DB_PORT: String(opts.postgres.port),
-    POSTGRES_USER: opts.postgres.user,
-    SQL_PASSWORD: opts.postgres.password,
-    DBNAME: opts.databases.temporal,
-    VISIBILITY_DBNAME: opts.databases.visibility,
+    ...schemaEnvironment(opts),
   };
   const started = Date.now();
   const child = spawn('sh', [SCHEMA_SCRIPT], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -440,12 +454,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
 }
 
 /** The shard count is fixed once a database holds a cluster: say so plainly instead of letting history crash-loop. */
-function checkShards(
-  dataDir: string,
-  postgres: PostgresTarget,
-  databases: { temporal: string },
-  shards: number,
-): void {
+function checkShards(dataDir: string, postgres: PostgresTarget, databases: { temporal: string }, shards: number): void {
   const file = path.join(dataDir, 'cluster.json');
   if (!fs.existsSync(file)) return;
   const saved = z
@@ -604,7 +613,10 @@ export async function waitForCluster(opts: {
         await svc.listWorkflowExecutions({ namespace: opts.namespace, query: PROBE_QUERY, pageSize: 1 });
         await svc.describeTaskQueue({ namespace: opts.namespace, taskQueue: { name: 'cluster-readiness-probe' } });
         await svc
-          .describeWorkflowExecution({ namespace: opts.namespace, execution: { workflowId: 'cluster-readiness-probe' } })
+          .describeWorkflowExecution({
+            namespace: opts.namespace,
+            execution: { workflowId: 'cluster-readiness-probe' },
+          })
           .catch((err: unknown) => {
             // NOT_FOUND comes from history itself: it is up.
             if ((err as { code?: number }).code !== 5) throw err;

@@ -77,7 +77,13 @@ export async function findTemporalCli(opts: { cliPath?: string; log: Logger; roo
   if (!isExecutable(cached)) {
     const go = onPath('go');
     if (!go) throw new TemporalCliNotFoundError('it is not installed and Go is not available to build it.');
-    const built = await goInstall({ go, modules: [CLI_MODULE], into: userCacheDir(), what: 'the Temporal CLI', log: opts.log });
+    const built = await goInstall({
+      go,
+      modules: [CLI_MODULE],
+      into: userCacheDir(),
+      what: 'the Temporal CLI',
+      log: opts.log,
+    });
     if (built.code !== 0 || !isExecutable(cached)) {
       throw new TemporalCliNotFoundError(`go install ${CLI_MODULE} failed (exit ${built.code}).`);
     }
