@@ -16,6 +16,21 @@ import { HttpProblem, problemsAsFieldErrors } from './problem';
 
 const GRPC_DEADLINE_EXCEEDED = 4;
 const GRPC_UNAVAILABLE = 14;
+const GRPC_FAILED_PRECONDITION = 9;
+
+/** Every message in the cause chain. */
+function messages(err: unknown): string {
+  const out: string[] = [];
+  for (
+    let e: unknown = err, depth = 0;
+    e && typeof e === 'object' && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
+    const message = (e as { message?: unknown }).message;
+    if (typeof message === 'string') out.push(message);
+  }
+  return out.join(' | ');
+}
 
 /** The gRPC status code anywhere in the cause chain. */
 export function grpcCode(err: unknown): number | undefined {
@@ -70,6 +85,15 @@ export function toHttpProblem(err: unknown, workflowId: string): HttpProblem | u
     return new HttpProblem(
       'unavailable',
       `The refund's workflow did not answer in time (is a worker running for its task queue?). Try again; a retried call with the same Idempotency-Key applies once.`,
+      { headers: { 'Retry-After': '5' } },
+    );
+  }
+  // A production server refuses a query when nothing has polled the workflow's task queue lately (a worker just died
+  // or is being replaced): the workers are the ones to answer, so it is a 503 to retry, as above.
+  if (grpcCode(err) === GRPC_FAILED_PRECONDITION && /no poller seen/i.test(messages(err))) {
+    return new HttpProblem(
+      'unavailable',
+      "No worker is serving the refund's task queue right now (is one starting?). Try again shortly.",
       { headers: { 'Retry-After': '5' } },
     );
   }

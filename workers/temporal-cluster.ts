@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Logger } from '../common/logger';
 import { SEARCH_ATTRIBUTES } from '../workflows/refund.contract';
 import { startLocalPostgres, tail, type LocalPostgres, type PostgresTarget } from './local-postgres';
-import { ensureNamespaceSetup, freePort, goInstall, isExecutable, linkInto, onPath } from './temporal-server';
+import { ensureNamespaceSetup, goInstall, isExecutable, linkInto, onPath } from './temporal-server';
 
 /**
  * Temporal's production server on this machine, as a real cluster: PostgreSQL (persistence and SQL visibility), the
@@ -193,16 +193,36 @@ export function portsFrom(base: number): ClusterPorts {
   };
 }
 
-async function randomPorts(): Promise<ClusterPorts> {
-  const ports: Partial<Record<keyof ClusterPorts, number>> = {};
-  const keys = Object.keys(portsFrom(0)) as (keyof ClusterPorts)[];
-  const taken = new Set<number>();
-  for (const key of keys) {
-    let port = await freePort();
-    while (taken.has(port)) port = await freePort();
-    taken.add(port);
-    ports[key] = port;
+/**
+ * The server keeps membership ports in a SMALLINT column (cluster_membership.rpc_port), so every port must be below
+ * 32768: above the kernel's ephemeral range start, port 0 would not do. Free ones are picked at random in 20000-32767.
+ */
+export const MAX_CLUSTER_PORT = 32767;
+
+async function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+export async function freeLowPort(taken: Set<number> = new Set()): Promise<number> {
+  for (let i = 0; i < 500; i++) {
+    const port = 20000 + Math.floor(Math.random() * (MAX_CLUSTER_PORT - 20000));
+    if (!taken.has(port) && (await bindable(port))) {
+      taken.add(port);
+      return port;
+    }
   }
+  throw new Error('no free port below 32768');
+}
+
+async function randomPorts(): Promise<ClusterPorts> {
+  const taken = new Set<number>();
+  const ports: Partial<Record<keyof ClusterPorts, number>> = {};
+  for (const key of Object.keys(portsFrom(0)) as (keyof ClusterPorts)[]) ports[key] = await freeLowPort(taken);
   return ports as ClusterPorts;
 }
 
@@ -364,6 +384,13 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       : typeof opts.ports === 'object'
         ? opts.ports
         : portsFrom(opts.ports ?? DEFAULT_PORT_BASE);
+
+  const tooHigh = Object.entries(ports).filter(([, p]) => p > MAX_CLUSTER_PORT);
+  if (tooHigh.length > 0) {
+    throw new Error(
+      `Temporal keeps cluster ports in a SMALLINT: ${tooHigh.map(([k, p]) => `${k} ${p}`).join(', ')} must be below 32768.`,
+    );
+  }
 
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -649,7 +676,8 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 export const clusterConfigSchema = z.object({
   CLUSTER_DATA_DIR: z.string().min(1).default(path.join('.data', 'cluster')),
   CLUSTER_HISTORY_SHARDS: int(1, 16384).default(4),
-  CLUSTER_PORT: int(1, 65535 - 103).default(DEFAULT_PORT_BASE),
+  // The highest derived port (membership, base+103) must stay below 32768.
+  CLUSTER_PORT: int(1024, MAX_CLUSTER_PORT - 103).default(DEFAULT_PORT_BASE),
   CLUSTER_POSTGRES_PORT: int(0, 65535).default(DEFAULT_POSTGRES_PORT),
   CLUSTER_DATABASE: z
     .string()
