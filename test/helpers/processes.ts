@@ -19,8 +19,12 @@ export interface Child {
  * Runs a TypeScript entry point of the project as a real child process (in its own process group, so a kill reaches
  * everything it started), with the environment given (plus PATH/HOME).
  */
-export function spawnEntry(entry: string, env: Record<string, string>, opts: { cwd?: string } = {}): Child {
-  const child = spawn(TSX, [path.join(ROOT, entry)], {
+export function spawnEntry(
+  entry: string,
+  env: Record<string, string>,
+  opts: { cwd?: string; args?: string[] } = {},
+): Child {
+  const child = spawn(TSX, [path.join(ROOT, entry), ...(opts.args ?? [])], {
     cwd: opts.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
