@@ -7,7 +7,7 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.tools/**', '.data/**', 'artifacts/**', 'api/console/**/*.js', 'eslint.config.mjs'] },
+  { ignores: ['node_modules/**', 'dist/**', '.tools/**', '.data/**', 'artifacts/**', '.venv/**', 'eslint.config.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -24,6 +24,15 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+    },
+  },
+  {
+    // The repair page: native ES modules in the browser, type-checked from their JSDoc (`// @ts-check`).
+    files: ['api/console/**/*.js'],
+    languageOptions: {
+      globals: { ...globals.browser },
+      sourceType: 'module',
+      parserOptions: { projectService: false, project: './tsconfig.console.json', tsconfigRootDir: import.meta.dirname },
     },
   },
   {

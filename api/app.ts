@@ -5,15 +5,18 @@ import express from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Config } from '../common/config';
 import type { Logger } from '../common/logger';
+import { OperatorKeyStore } from '../common/operator-keys';
 import { policyFromConfig } from '../common/policy';
 import type { Policy } from '../domain/context';
-import { operatorAuth } from './auth';
+import { authFailureLimiter, operatorAuth, webhookAuth } from './auth';
+import { createOidcVerifier, type OidcVerifier } from './oidc';
 import { renderDocsPage } from './docs-page';
 import { healthRoutes } from './health';
 import { buildOpenApiDocument } from './openapi';
 import { createOrderContextReader, type OrderContextReader } from './order-context';
 import { notFoundHandler, problemHandler } from './problem';
 import { refundRoutes } from './refunds';
+import { timingFromConfig } from './start-refund';
 import { webhookRoutes } from './webhooks';
 
 export interface AppDeps {
@@ -28,6 +31,10 @@ export interface AppDeps {
   bodyLimit?: string;
   /** How long a query or update waits for the refund's worker before 503. */
   workflowTimeoutMs?: number;
+  /** The operators' keys; default: OPERATOR_KEYS_FILE, re-read whenever it changes. */
+  keys?: OperatorKeyStore;
+  /** OIDC bearer tokens; default: from OIDC_ISSUER when set. */
+  oidc?: OidcVerifier;
 }
 
 /** The static repair page (plain HTML and one small ES module; no build step). */
@@ -45,10 +52,28 @@ export function createApp(deps: AppDeps): express.Express {
   const json = express.json({ limit: deps.bodyLimit ?? '256kb', type: ['application/json', 'application/*+json'] });
   const openapi = buildOpenApiDocument();
   const docsPage = renderDocsPage(openapi);
+  const keys =
+    deps.keys ??
+    new OperatorKeyStore(config.OPERATOR_KEYS_FILE, (message) =>
+      logger.error({ file: config.OPERATOR_KEYS_FILE }, `operator keys unreadable; every key is refused: ${message}`),
+    );
+  const oidc =
+    deps.oidc ??
+    (config.OIDC_ISSUER && config.OIDC_AUDIENCE
+      ? createOidcVerifier({
+          issuer: config.OIDC_ISSUER,
+          audience: config.OIDC_AUDIENCE,
+          jwksUrl: config.OIDC_JWKS_URL,
+          roleClaim: config.OIDC_ROLE_CLAIM,
+          nameClaim: config.OIDC_NAME_CLAIM,
+        })
+      : undefined);
 
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // Client addresses (for the failed-authentication limit) through this many reverse proxies.
+  app.set('trust proxy', config.API_TRUST_PROXY);
 
   app.use(
     pinoHttp({
@@ -81,7 +106,6 @@ export function createApp(deps: AppDeps): express.Express {
           headers: {
             authorization: req.headers.authorization,
             'user-agent': req.headers['user-agent'],
-            'x-operator': req.headers['x-operator'],
           },
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
@@ -89,7 +113,9 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
 
-  app.use((_req, res, next) => {
+  app.use((req, res, next) => {
+    // Answers are about refunds and people: no cache keeps them. (The page's static files have their own max-age.)
+    if (!req.path.startsWith('/console/')) res.setHeader('Cache-Control', 'no-store');
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('X-Frame-Options', 'DENY');
@@ -100,7 +126,7 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   });
 
-  app.use(healthRoutes({ client }));
+  app.use(healthRoutes({ client, logger }));
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
@@ -109,11 +135,19 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use('/console', express.static(CONSOLE_DIR, { index: 'index.html', maxAge: '5m', fallthrough: true }));
 
-  // Credentials are checked before a body is parsed: a stranger's body is never read.
+  // Credentials are checked before a body is parsed: a stranger's body is never read. Failed attempts are limited.
+  const limiter = authFailureLimiter(config);
+  app.use('/webhooks', limiter);
   app.use(
-    webhookRoutes({ client, config, json, ...(deps.workflowTimeoutMs ? { timeoutMs: deps.workflowTimeoutMs } : {}) }),
+    webhookRoutes({
+      client,
+      config,
+      json,
+      auth: webhookAuth(config),
+      ...(deps.workflowTimeoutMs ? { timeoutMs: deps.workflowTimeoutMs } : {}),
+    }),
   );
-  app.use('/refunds', operatorAuth(config), json);
+  app.use(['/refunds', '/refunds.csv', '/me'], limiter, operatorAuth({ keys, oidc, logger }), json);
   app.use(
     refundRoutes({
       client,
@@ -121,6 +155,7 @@ export function createApp(deps: AppDeps): express.Express {
       policy,
       orders,
       logger,
+      start: { businessProductId: config.BWP_TARGET_ID, timing: timingFromConfig(config) },
       ...(deps.workflowTimeoutMs ? { workflowTimeoutMs: deps.workflowTimeoutMs } : {}),
     }),
   );

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import express from 'express';
 import { z } from 'zod';
+import type { Logger } from '../common/logger';
 
 /** Liveness (the process answers) and readiness (Temporal answers within a timeout), for load balancers and `npm start`. */
 
@@ -11,11 +12,10 @@ export const Readiness = z.object({
     reachable: z.boolean(),
     namespace: z.string(),
     serverVersion: z.string().optional(),
-    error: z.string().optional(),
   }),
 });
 
-export function healthRoutes(deps: { client: Client; readyTimeoutMs?: number }): express.Router {
+export function healthRoutes(deps: { client: Client; logger: Logger; readyTimeoutMs?: number }): express.Router {
   const { client } = deps;
   const readyTimeoutMs = deps.readyTimeoutMs ?? 2_000;
   const router = express.Router();
@@ -35,13 +35,12 @@ export function healthRoutes(deps: { client: Client; readyTimeoutMs?: number }):
         temporal: { reachable: true, namespace, ...(info.serverVersion ? { serverVersion: info.serverVersion } : {}) },
       } satisfies z.infer<typeof Readiness>);
     } catch (err) {
+      // Why stays in the log: an unauthenticated probe must not learn internal addresses or errors.
+      deps.logger.warn({ err }, 'not ready: Temporal did not answer');
       res
         .status(503)
         .setHeader('Retry-After', '5')
-        .json({
-          status: 'unavailable',
-          temporal: { reachable: false, namespace, error: err instanceof Error ? err.message : String(err) },
-        } satisfies z.infer<typeof Readiness>);
+        .json({ status: 'unavailable', temporal: { reachable: false, namespace } } satisfies z.infer<typeof Readiness>);
     }
   });
 

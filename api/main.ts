@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../common/config';
+import { loadConfig, PROCESS_SECRETS } from '../common/config';
 import { createLogger } from '../common/logger';
 import { temporalConnectionOptions } from '../common/temporal';
 import { createApp } from './app';
@@ -11,7 +11,7 @@ import { createApp } from './app';
  * in-flight requests, then close the connection.
  */
 async function main() {
-  const config = loadConfig();
+  const config = loadConfig(process.env, { uses: PROCESS_SECRETS.api });
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'api' });
   const connection = await Connection.connect(temporalConnectionOptions(config));
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });

@@ -1,6 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { EventBridgeEnvelope, RefundRequestedEvent } from '../domain/schemas/bwp';
+import type { Role } from '../common/operator-keys';
 import { Health, Readiness } from './health';
 import { PROBLEM_CONTENT_TYPE, PROBLEMS, ProblemBody, type ProblemKind } from './problem';
 import {
@@ -9,8 +9,8 @@ import {
   DecisionAccepted,
   DeclineInput,
   IDEMPOTENCY_HEADER,
+  Me,
   MutationHeaders,
-  OPERATOR_HEADER,
   RefundDetail,
   RefundIdParams,
   RepairAcceptedBody,
@@ -18,9 +18,12 @@ import {
   RepairForm,
   RepairInput,
   ResolveInput,
+  StartRefundAccepted,
+  StartRefundInput,
   WebhookAccepted,
+  WebhookBody,
 } from './schemas';
-import { ListRefundsQuery, RefundPage } from './visibility';
+import { ExportRefundsQuery, ListRefundsQuery, RefundPage } from './visibility';
 
 /**
  * /openapi.json, generated from the same zod schemas the routes parse with, so the spec cannot drift from the code.
@@ -36,68 +39,132 @@ const body = (schema: z.ZodType) => ({ required: true, content: { 'application/j
 
 /** Headers are documented without transforms (the generator reads input shapes). */
 const OperatorHeaders = z.object({
-  [OPERATOR_HEADER]: MutationHeaders.shape[OPERATOR_HEADER],
   [IDEMPOTENCY_HEADER]: MutationHeaders.shape[IDEMPOTENCY_HEADER],
 });
 
 const operatorErrors = {
   400: problem('invalidRequest', 'A field, query parameter or header is invalid; `errors` names each one and why.'),
-  401: problem('unauthorized', 'Missing or wrong operator token.'),
+  401: problem('unauthorized', 'Missing, unknown or revoked credential.'),
+  403: problem('forbidden', 'The credential’s role does not allow this operation.'),
   404: problem('notFound', 'No refund workflow with this id.'),
-  503: problem('unavailable', "Temporal or the refund's worker did not answer in time."),
+  429: problem('tooManyRequests', 'Too many failed authentications from this address; see Retry-After.'),
+  503: problem('unavailable', "Temporal or the refund's worker did not answer in time; see Retry-After."),
+};
+const { 404: _notFound, ...listErrors } = operatorErrors;
+
+/** Which role an operation needs, in its description and as `x-required-role`. */
+const ROLE_TEXT: Record<Role, string> = {
+  viewer: 'Role: viewer (or higher).',
+  operator: 'Role: operator (or admin).',
+  admin: 'Role: admin.',
 };
 
 export function buildOpenApiDocument(opts: { serverUrl?: string } = {}) {
   const registry = new OpenAPIRegistry();
-  const operatorAuth = registry.registerComponent('securitySchemes', 'operatorToken', {
+  const operatorKey = registry.registerComponent('securitySchemes', 'operatorKey', {
     type: 'http',
     scheme: 'bearer',
-    description: 'API_OPERATOR_TOKEN',
+    description:
+      'Your own operator API key (`rok_…`, from `npm run operator-key -- add NAME --role ROLE`). Its name is recorded in the audit trail; its role (viewer, operator, admin) decides what you may do.',
+  });
+  const oidcToken = registry.registerComponent('securitySchemes', 'oidcToken', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description:
+      'When OIDC_ISSUER is set: a token of your identity provider (issuer OIDC_ISSUER, audience OIDC_AUDIENCE), verified against its JWKS; role from OIDC_ROLE_CLAIM, name from OIDC_NAME_CLAIM.',
   });
   const webhookBasic = registry.registerComponent('securitySchemes', 'webhookBasic', {
     type: 'http',
     scheme: 'basic',
-    description: 'WEBHOOK_BASIC_USER / WEBHOOK_BASIC_PASSWORD, as set up in the Buy with Prime event subscription',
+    description:
+      'WEBHOOK_AUTH=basic: WEBHOOK_BASIC_USER / WEBHOOK_BASIC_PASSWORD, as set up in the Buy with Prime event subscription',
   });
   const webhookBearer = registry.registerComponent('securitySchemes', 'webhookBearer', {
     type: 'http',
     scheme: 'bearer',
-    description: 'WEBHOOK_BEARER_TOKEN (when configured)',
+    description: 'WEBHOOK_AUTH=bearer: WEBHOOK_BEARER_TOKEN',
   });
-  const operator = [{ [operatorAuth.name]: [] }];
+  const operator = [{ [operatorKey.name]: [] }, { [oidcToken.name]: [] }];
+  const role = (needed: Role, description?: string) => ({
+    description: [description, ROLE_TEXT[needed]].filter(Boolean).join(' '),
+    'x-required-role': needed,
+  });
 
   const paths: RouteConfig[] = [
     {
       method: 'post',
       path: '/webhooks/bwp',
       tags: ['Buy with Prime'],
-      summary: 'Receive a REFUND_REQUESTED event',
+      summary: 'Receive a Buy with Prime event',
       description:
-        'Webhook body or EventBridge envelope. Starts the workflow of each refund named in `resources`, or signals the running one to re-check. Duplicates are harmless. Malformed JSON or a body that is not such an event gets 400 and starts nothing.',
+        'The webhook body, the EventBridge envelope with the body as `detail`, or the thin 2023 envelope (`detail: {}`, refunds only in `resources`, plain or ARN-style). REFUND_REQUESTED starts the workflow of each refund named in `resources` (or makes the running one re-check); REFUND_COMPLETED makes a running refund re-check; other event types answer 202 `ignored`. Resources of another business product than BWP_TARGET_ID are ignored. Duplicates are harmless. Malformed JSON, a body that is not an event, or a refund event whose resources are malformed gets 400 and starts nothing. One scheme, chosen by WEBHOOK_AUTH.',
       security: [{ [webhookBasic.name]: [] }, { [webhookBearer.name]: [] }],
-      request: { body: body(z.union([RefundRequestedEvent, EventBridgeEnvelope])) },
+      request: { body: body(WebhookBody) },
       responses: {
-        202: json(WebhookAccepted, 'Each refund with its workflow id and what happened.'),
-        400: problem('invalidRequest', 'Malformed JSON or not a REFUND_REQUESTED event; nothing was started.'),
+        202: json(WebhookAccepted, 'What happened to each refund, and what was ignored.'),
+        400: problem('invalidRequest', 'Malformed JSON or not a valid event; nothing was started.'),
         401: problem('unauthorized'),
         413: problem('tooLarge'),
         415: problem('unsupportedMediaType'),
+        429: operatorErrors[429],
         503: problem('unavailable', 'Temporal unreachable; deliver again later.'),
       },
+    },
+    {
+      method: 'get',
+      path: '/me',
+      tags: ['Operators'],
+      summary: 'Who the credential is: name (as recorded in the audit trail) and role',
+      ...role('viewer'),
+      security: operator,
+      responses: { 200: json(Me, 'The signed-in operator.'), 401: operatorErrors[401], 429: operatorErrors[429] },
     },
     {
       method: 'get',
       path: '/refunds',
       tags: ['Operators'],
       summary: 'List refunds (Temporal visibility)',
-      description: 'Newest first. Filters combine with AND. Pass `nextCursor` back as `cursor` for the next page.',
+      ...role(
+        'viewer',
+        'Newest first. Filters combine with AND. Pass `nextCursor` back as `cursor` for the next page.',
+      ),
       security: operator,
       request: { query: ListRefundsQuery },
+      responses: { 200: json(RefundPage, 'One page of refunds.'), ...listErrors },
+    },
+    {
+      method: 'post',
+      path: '/refunds',
+      tags: ['Operators'],
+      summary: 'Start a refund by order and refund id (its event was lost upstream)',
+      ...role(
+        'operator',
+        'Starts the refund exactly as its REFUND_REQUESTED event would: the same workflow id, so it is idempotent (a refund already running is joined and re-checks; one that finished is not started again) and a late event joins it. The workflow reads the order from Buy with Prime and parks it for repair if anything is wrong, as for any refund.',
+      ),
+      security: operator,
+      request: { headers: OperatorHeaders, body: body(StartRefundInput) },
       responses: {
-        200: json(RefundPage, 'One page of refunds.'),
-        400: operatorErrors[400],
-        401: operatorErrors[401],
-        503: operatorErrors[503],
+        201: json(StartRefundAccepted, 'Started; `Location` is the refund.'),
+        200: json(StartRefundAccepted, 'Already known: joined (running) or finished.'),
+        ...listErrors,
+        415: problem('unsupportedMediaType'),
+      },
+    },
+    {
+      method: 'get',
+      path: '/refunds.csv',
+      tags: ['Operators'],
+      summary: 'The list as CSV: status, amounts, idempotency keys, problems, timestamps',
+      ...role(
+        'viewer',
+        'The same filters as GET /refunds, newest first, at most `max` refunds (each one is read from its workflow). Columns: workflow_id, order_id, refund_id, store_order_id, status, execution_status, needs_attention, attention_reason, requested_amount, planned_amount, refunded_amount, currency, plan_revision, idempotency_keys, submission_attempts, problem_codes, problems, bwp_state, started_at, parked_since, closed_at, last_operator.',
+      ),
+      security: operator,
+      request: { query: ExportRefundsQuery },
+      responses: {
+        200: { description: 'RFC 4180 CSV with a header line.', content: { 'text/csv': { schema: z.string() } } },
+        ...listErrors,
       },
     },
     {
@@ -105,6 +172,7 @@ export function buildOpenApiDocument(opts: { serverUrl?: string } = {}) {
       path: '/refunds/{id}',
       tags: ['Operators'],
       summary: 'One refund: state, problems, plan, suggestion, attempts, audit trail',
+      ...role('viewer'),
       security: operator,
       request: { params: RefundIdParams },
       responses: { 200: json(RefundDetail, 'The workflow state.'), ...operatorErrors },
@@ -115,28 +183,41 @@ export function buildOpenApiDocument(opts: { serverUrl?: string } = {}) {
       tags: ['Operators'],
       summary:
         'The repair form: per SKU ordered, refunded and remaining quantity and amount; reasons; the suggested fix',
+      ...role('viewer'),
       security: operator,
       request: { params: RefundIdParams },
-      responses: { 200: json(RepairForm, 'What the repair dialog shows.'), ...operatorErrors },
+      responses: {
+        200: json(RepairForm, 'What the repair dialog shows.'),
+        ...operatorErrors,
+        409: problem('notReady', 'The refund has not read its order yet; see Retry-After.'),
+      },
     },
     {
       method: 'post',
       path: '/refunds/{id}/repair/check',
       tags: ['Operators'],
       summary: 'Check a repair without sending it (the workflow’s own validation)',
-      description:
-        'Runs domain validateRepair against the order as read now. Always 200; `problems` lists what is wrong.',
+      ...role(
+        'viewer',
+        'Runs domain validateRepair against the order as the workflow read it. 200 with `problems` for what is wrong; an unknown key is a 400.',
+      ),
       security: operator,
       request: { params: RefundIdParams, body: body(RepairInput) },
-      responses: { 200: json(RepairCheck, 'The problems, and the plan when there are none.'), ...operatorErrors },
+      responses: {
+        200: json(RepairCheck, 'The problems, and the plan when there are none.'),
+        ...operatorErrors,
+        409: problem('notReady', 'The refund has not read its order yet; see Retry-After.'),
+      },
     },
     {
       method: 'post',
       path: '/refunds/{id}/repair',
       tags: ['Operators'],
       summary: 'Repair a refund parked in AWAITING_REPAIR',
-      description:
+      ...role(
+        'operator',
         'Per SKU: ticked, quantity, merchant reason and amount (the connector’s “Failed Refund” dialog), or `{ "acceptSuggestion": true }` to accept the workflow’s suggestion as it is. Validated by the workflow’s update validator: 422 lists the problems and nothing changes.',
+      ),
       security: operator,
       request: {
         params: RefundIdParams,
@@ -154,15 +235,21 @@ export function buildOpenApiDocument(opts: { serverUrl?: string } = {}) {
     },
     ...(
       [
-        ['decline', 'Decline the refund (reports FAILURE to Buy with Prime with the status reason)', DeclineInput],
-        ['resolve', 'Mark the refund resolved outside this system', ResolveInput],
-        ['cancel', 'Cancel the refund’s workflow (nothing is reported)', CancelInput],
+        [
+          'decline',
+          'Decline the refund (reports FAILURE to Buy with Prime with the status reason)',
+          DeclineInput,
+          'operator',
+        ],
+        ['resolve', 'Mark the refund resolved outside this system', ResolveInput, 'operator'],
+        ['cancel', 'Cancel the refund’s workflow (nothing is reported)', CancelInput, 'admin'],
       ] as const
-    ).map(([action, summary, schema]): RouteConfig => ({
+    ).map(([action, summary, schema, needed]): RouteConfig => ({
       method: 'post',
       path: `/refunds/{id}/${action}`,
       tags: ['Operators'],
       summary,
+      ...role(needed),
       security: operator,
       request: { params: RefundIdParams, headers: OperatorHeaders, body: body(schema) },
       responses: {
@@ -185,7 +272,7 @@ export function buildOpenApiDocument(opts: { serverUrl?: string } = {}) {
       path: '/readyz',
       tags: ['Operations'],
       summary: 'Readiness: Temporal answers within a timeout',
-      responses: { 200: json(Readiness, 'Ready.'), 503: json(Readiness, 'Temporal unreachable.') },
+      responses: { 200: json(Readiness, 'Ready.'), 503: json(Readiness, 'Temporal unreachable (why is logged).') },
     },
     {
       method: 'get',
@@ -202,7 +289,26 @@ export function buildOpenApiDocument(opts: { serverUrl?: string } = {}) {
       responses: { 200: { description: 'HTML' } },
     },
   ];
-  for (const p of paths) registry.registerPath(p);
+  // Stable operation ids (getRefundsId, postRefundsIdRepair, …), and links from the answers that name a refund to the
+  // operations on it, so a client (or a fuzzer's stateful phase) can follow them.
+  const opId = (p: RouteConfig) =>
+    `${p.method}${p.path.replace(/\{(\w+)\}/g, '$1').replace(/(^|[^A-Za-z0-9]+)([A-Za-z0-9])/g, (_m, _s, c: string) => c.toUpperCase())}`;
+  const onRefund = paths.filter((p) => p.path.startsWith('/refunds/{id}'));
+  const linksFrom = (pointer: string) =>
+    Object.fromEntries(
+      onRefund.map((p) => [opId(p), { operationId: opId(p), parameters: { id: `$response.body#${pointer}` } }]),
+    );
+  for (const p of paths) {
+    p.operationId = opId(p);
+    const ok = (p.responses as Record<string, Record<string, unknown>>)['200'];
+    const created = (p.responses as Record<string, Record<string, unknown>>)['201'];
+    if (p.method === 'post' && p.path === '/refunds') {
+      if (created) created.links = linksFrom('/workflowId');
+      if (ok) ok.links = linksFrom('/workflowId');
+    }
+    if (p.method === 'get' && p.path === '/refunds' && ok) ok.links = linksFrom('/refunds/0/workflowId');
+    registry.registerPath(p);
+  }
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
@@ -210,7 +316,7 @@ export function buildOpenApiDocument(opts: { serverUrl?: string } = {}) {
       title: 'refund-orchestrator API',
       version: '1',
       description:
-        'Buy with Prime refunds as Temporal workflows. Buy with Prime posts REFUND_REQUESTED events here; operators list stuck refunds and repair, decline, resolve or cancel them. Errors are application/problem+json.',
+        'Buy with Prime refunds as Temporal workflows. Buy with Prime posts its events here; operators, each with their own credential and role, list stuck refunds, export them, start refunds whose event was lost, and repair, decline, resolve or cancel them. Errors are application/problem+json; answers are never cached.',
     },
     ...(opts.serverUrl ? { servers: [{ url: opts.serverUrl }] } : {}),
   });

@@ -38,11 +38,15 @@ export const PROBLEMS = {
   malformedJson: { status: 400, type: 'malformed-json', title: 'The request body is not valid JSON' },
   invalidRequest: { status: 400, type: 'invalid-request', title: 'The request is invalid' },
   unauthorized: { status: 401, type: 'unauthorized', title: 'Authentication required' },
+  forbidden: { status: 403, type: 'forbidden', title: 'Your role does not allow this' },
   notFound: { status: 404, type: 'not-found', title: 'Not found' },
   notAllowed: { status: 409, type: 'not-allowed', title: 'The refund is not waiting for this action' },
+  /** A refund just started has not read its order yet: a state of the refund, not an outage (see Retry-After). */
+  notReady: { status: 409, type: 'not-ready', title: 'The refund is not ready yet' },
   tooLarge: { status: 413, type: 'payload-too-large', title: 'The request body is too large' },
   unsupportedMediaType: { status: 415, type: 'unsupported-media-type', title: 'The request body must be JSON' },
   invalidRepair: { status: 422, type: 'invalid-repair', title: 'The repair was not accepted' },
+  tooManyRequests: { status: 429, type: 'too-many-requests', title: 'Too many requests' },
   unavailable: { status: 503, type: 'unavailable', title: 'A dependency is unavailable' },
   internal: { status: 500, type: 'internal', title: 'Internal error' },
 } as const;
@@ -99,13 +103,20 @@ export function problemsAsFieldErrors(problems: readonly Problem[], where = 'bod
   }));
 }
 
-/** A zod error as field errors: `where` prefixes the path (`body`, `query`, `header`). */
+/**
+ * A zod error as field errors: `where` prefixes the path (`body`, `query`, `header`). An unknown key is named as the
+ * field itself (`body.totl`), so a typo is found at once instead of being silently dropped.
+ */
 export function fieldErrors(error: z.ZodError, where?: string): FieldError[] {
-  return error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
-    const field = where ? (path ? `${where}.${path}` : where) : path || 'body';
-    return { field, message: issue.message };
-  });
+  const at = (path: readonly PropertyKey[]) => {
+    const p = path.map(String).join('.');
+    return where ? (p ? `${where}.${p}` : where) : p || 'body';
+  };
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ field: at([...issue.path, key]), message: 'is not a known field' }))
+      : [{ field: at(issue.path), message: issue.message }],
+  );
 }
 
 /** Parses `value` with `schema` or throws a 400 problem naming each field and why. */
@@ -130,8 +141,21 @@ function isBodyParserError(err: unknown): err is BodyParserError {
   );
 }
 
+/** Errors of express and its helpers that carry a 4xx `status` (http-errors style) and are safe to show. */
+function clientStatusOf(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const { status, expose } = err as { status?: unknown; expose?: unknown };
+  return typeof status === 'number' && status >= 400 && status < 500 && expose !== false ? status : undefined;
+}
+
 function toProblem(err: unknown): HttpProblem | undefined {
   if (err instanceof HttpProblem) return err;
+  // A path segment that is not valid percent-encoding (`/refunds/%E0%A4%A`): express's router says URIError.
+  if (err instanceof URIError) {
+    return new HttpProblem('invalidRequest', 'The path is not valid percent-encoding (RFC 3986).', {
+      errors: [{ field: 'path', message: 'must be valid percent-encoded UTF-8' }],
+    });
+  }
   if (isBodyParserError(err)) {
     switch (err.type) {
       case 'entity.parse.failed':
@@ -152,6 +176,12 @@ function toProblem(err: unknown): HttpProblem | undefined {
       case 'stream.encoding.set':
         return new HttpProblem('invalidRequest', err.message);
     }
+  }
+  const status = clientStatusOf(err);
+  if (status !== undefined) {
+    const kind =
+      (Object.keys(PROBLEMS) as ProblemKind[]).find((k) => PROBLEMS[k].status === status) ?? 'invalidRequest';
+    return new HttpProblem(kind, err instanceof Error ? err.message : 'The request is invalid.');
   }
   return undefined;
 }

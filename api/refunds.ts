@@ -7,9 +7,9 @@ import {
 } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import express, { type Request, type Response } from 'express';
-import { type z } from 'zod';
+import { z } from 'zod';
 import { describeOrder, findRefund, type Policy } from '../domain/context';
-import { formatDecimal, fromBwpAmount, type Minor } from '../domain/money';
+import { formatDecimal, fromBwpAmount, isKnownCurrency, currencyExponent, type Minor } from '../domain/money';
 import type { BwpAmount } from '../domain/schemas/bwp';
 import { validateRepair } from '../domain/validate';
 import { RefundStatusReason } from '../domain/schemas/bwp';
@@ -22,26 +22,31 @@ import {
   resolveUpdate,
   stateQuery,
   type OperatorMessage,
+  type RefundTiming,
   type RefundWorkflowState,
 } from '../workflows/refund.contract';
 import type { RefundContextData } from '../activities';
+import { operatorOf, requireRole } from './auth';
+import { exportColumns, toCsv } from './export';
 import type { OrderContextReader } from './order-context';
-import { HttpProblem, parseOr400 } from './problem';
+import { planBody, type PlanBody } from './plan-view';
+import { fieldErrors, HttpProblem, parseOr400 } from './problem';
 import {
   AcceptSuggestion,
   CancelInput,
   DeclineInput,
   IDEMPOTENCY_HEADER,
   MutationHeaders,
-  OPERATOR_HEADER,
   RefundIdParams,
   RepairInput,
   ResolveInput,
+  StartRefundInput,
   type RepairCheckBody,
   type RepairFormBody,
 } from './schemas';
-import { toHttpProblem } from './temporal-errors';
-import { ListRefundsQuery, listRefunds, type RefundRow } from './visibility';
+import { startOrJoinRefund } from './start-refund';
+import { toHttpProblem, type ProblemContext } from './temporal-errors';
+import { ExportRefundsQuery, ListRefundsQuery, listRefunds, type RefundRow } from './visibility';
 
 /**
  * Operator routes: thin. Each parses its input with zod, talks to the refund's workflow through the contract (the state
@@ -59,9 +64,12 @@ export interface RefundRoutesDeps {
   workflowTimeoutMs?: number;
   /** How long decline/resolve/cancel wait for the workflow to carry the decision out before answering 202. */
   decisionWaitMs?: number;
+  /** What a refund started with POST /refunds gets, as one started by an event would. */
+  start: { businessProductId: string; timing: Partial<RefundTiming> };
 }
 
-type RefundDetail = RefundWorkflowState & {
+type RefundDetail = Omit<RefundWorkflowState, 'plan'> & {
+  plan?: PlanBody;
   workflowId: string;
   execution: { status: string; startTime?: string; closeTime?: string };
 };
@@ -73,11 +81,16 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
   const router = express.Router();
 
   /** Runs a Temporal call with a deadline, turning Temporal's errors into problems about this refund. */
-  const temporal = async <T>(workflowId: string, fn: () => Promise<T>, timeoutMs = workflowTimeoutMs): Promise<T> => {
+  const temporal = async <T>(
+    workflowId: string,
+    fn: () => Promise<T>,
+    timeoutMs = workflowTimeoutMs,
+    ctx: ProblemContext = {},
+  ): Promise<T> => {
     try {
       return await client.withDeadline(Date.now() + timeoutMs, fn);
     } catch (err) {
-      throw toHttpProblem(err, workflowId) ?? err;
+      throw toHttpProblem(err, workflowId, ctx) ?? err;
     }
   };
 
@@ -93,7 +106,11 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
         `The refund's workflow has finished (${description.status.name}); nothing was changed.`,
         {
           problems: [
-            { code: 'REFUND_NOT_PENDING', message: `The refund's workflow has finished (${description.status.name}).` },
+            {
+              code: 'REFUND_NOT_PENDING',
+              message: `The refund's workflow has finished (${description.status.name}).`,
+              field: 'status',
+            },
           ],
         },
       );
@@ -107,18 +124,97 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
 
   const stateOf = (workflowId: string, handle: WorkflowHandle) => temporal(workflowId, () => handle.query(stateQuery));
 
-  /** The operator and the request id of a mutation: X-Operator is required (it goes into the audit trail). */
-  const operatorOf = (req: Request): { operator: string; requestId: string } => {
+  /**
+   * The operator and the request id of a mutation. The operator is the credential's (its name goes into the audit
+   * trail); an X-Operator header, which anyone could set, is not read.
+   */
+  const whoOf = (req: Request, res: Response): { operator: string; requestId: string } => {
     const headers = parseOr400(
       MutationHeaders,
-      { [OPERATOR_HEADER]: req.get(OPERATOR_HEADER), [IDEMPOTENCY_HEADER]: req.get(IDEMPOTENCY_HEADER) },
+      { [IDEMPOTENCY_HEADER]: req.get(IDEMPOTENCY_HEADER) },
       'header',
-      'Say who you are with the X-Operator header; it is recorded in the refund’s audit trail.',
+      'The Idempotency-Key header is not valid.',
     );
-    return { operator: headers[OPERATOR_HEADER], requestId: headers[IDEMPOTENCY_HEADER] ?? randomUUID() };
+    return { operator: operatorOf(res).name, requestId: headers[IDEMPOTENCY_HEADER] ?? randomUUID() };
   };
 
-  router.get('/refunds', async (req, res) => {
+  /** Who is signed in, with which role: the repair page asks this when an operator signs in. */
+  router.get('/me', requireRole('viewer'), (_req, res) => {
+    const { name, role, via } = operatorOf(res);
+    res.json({ name, role, via });
+  });
+
+  /**
+   * A refund whose event was lost upstream, started by order and refund id: the same workflow id and the same start as
+   * an event's, so it is idempotent (again: joins the running one, or says it finished) and a late event joins it too.
+   */
+  router.post('/refunds', requireRole('operator'), async (req, res) => {
+    const input = parseOr400(StartRefundInput, requireJsonBody(req), 'body', 'Name the order and the refund to start.');
+    const who = whoOf(req, res);
+    const result = await temporal(
+      '(start)',
+      () =>
+        startOrJoinRefund(client, {
+          orderId: input.orderId,
+          refundId: input.refundId,
+          businessProductId: deps.start.businessProductId,
+          eventId: `operator:${who.requestId}`,
+          descriptor: 'OPERATOR_START',
+          timing: deps.start.timing,
+          taskQueue: deps.taskQueue,
+          startedBy: `Started by operator ${who.operator} (POST /refunds, request ${who.requestId})`,
+        }),
+      undefined,
+      { field: 'body' },
+    );
+    req.log.info(
+      { ...result, orderId: input.orderId, refundId: input.refundId, operator: who.operator },
+      'refund started by an operator',
+    );
+    res
+      .status(result.outcome === 'started' ? 201 : 200)
+      .setHeader('Location', `/refunds/${encodeURIComponent(result.workflowId)}`)
+      .json({
+        workflowId: result.workflowId,
+        orderId: input.orderId,
+        refundId: input.refundId,
+        outcome: result.outcome,
+      });
+  });
+
+  /**
+   * The list as CSV, for a spreadsheet: each refund with its status, amounts, idempotency keys, problems and times (one
+   * query per refund, so it is capped by `max`).
+   */
+  router.get('/refunds.csv', requireRole('viewer'), async (req, res) => {
+    const query = parseOr400(ExportRefundsQuery, req.query, 'query', 'The filters are not valid.');
+    const rows: RefundRow[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await temporal('(list)', () =>
+        listRefunds(client, { ...query, limit: Math.min(100, query.max - rows.length), cursor }, deps.taskQueue),
+      );
+      rows.push(...page.refunds);
+      cursor = page.nextCursor;
+    } while (cursor && rows.length < query.max);
+    const details = new Map<string, Awaited<ReturnType<typeof orders.read>>>();
+    await forEachLimited(rows, 8, async (row) => {
+      const read = await client
+        .withDeadline(Date.now() + 5_000, () => orders.read(client.workflow.getHandle(row.workflowId)))
+        .catch(() => undefined);
+      if (read) details.set(row.workflowId, read);
+    });
+    const csv = toCsv(
+      exportColumns,
+      rows.map((row) => ({ row, ...details.get(row.workflowId) })),
+    );
+    res
+      .type('text/csv; charset=utf-8')
+      .setHeader('Content-Disposition', `attachment; filename="refunds-${new Date().toISOString().slice(0, 10)}.csv"`)
+      .send(csv);
+  });
+
+  router.get('/refunds', requireRole('viewer'), async (req, res) => {
     const query = parseOr400(ListRefundsQuery, req.query, 'query', 'The filters are not valid.');
     const page = await temporal('(list)', () => listRefunds(client, query, deps.taskQueue));
     if (query.expand === 'summary') {
@@ -145,7 +241,7 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
     };
   };
 
-  router.get('/refunds/:id', async (req, res) => {
+  router.get('/refunds/:id', requireRole('viewer'), async (req, res) => {
     const { workflowId, handle } = handleOf(req);
     res.json(await detailOf(workflowId, handle));
   });
@@ -160,12 +256,13 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
         startTime: description.startTime.toISOString(),
         ...(description.closeTime ? { closeTime: description.closeTime.toISOString() } : {}),
       },
-      ...state,
+      ...withoutPlan(state),
+      ...(state.plan ? { plan: planBody(state.plan) } : {}),
     };
   };
 
   /** Everything the repair dialog shows: per SKU ordered / refunded / remaining, the reasons, the suggestion. */
-  router.get('/refunds/:id/repair', async (req, res) => {
+  router.get('/refunds/:id/repair', requireRole('viewer'), async (req, res) => {
     const { workflowId, handle } = handleOf(req);
     const { state, context } = await readOrder(workflowId, handle);
     res.json(repairForm(workflowId, state, context));
@@ -176,7 +273,7 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
     const read = await temporal(workflowId, () => orders.read(handle));
     const { context } = read;
     if (!context) {
-      throw new HttpProblem('unavailable', 'The refund has not read its order yet. Try again shortly.', {
+      throw new HttpProblem('notReady', 'The refund has not read its order yet. Try again shortly.', {
         headers: { 'Retry-After': '5' },
       });
     }
@@ -199,9 +296,11 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
       ...(state.suggestion ? { suggestion: state.suggestion } : {}),
     };
     if (!ctx.order) {
+      const currency = ctx.storeOrder?.currency ?? 'USD';
       return {
         ...base,
-        currency: ctx.storeOrder?.currency ?? 'USD',
+        currency,
+        exponent: exponentOf(currency),
         requested: { total: null, reason: null, state: null },
         lines: [],
         shipping: { amount: '0', refunded: false, remaining: '0' },
@@ -215,6 +314,7 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
     return {
       ...base,
       currency: view.currency,
+      exponent: exponentOf(view.currency),
       requested: {
         total: bwpMoney(refund?.refundTotal?.totalAmount),
         reason: refund?.refundRequestReason ?? null,
@@ -258,9 +358,10 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
    * The same check the workflow's repair validator runs (domain validateRepair), against the order it last read, so the
    * dialog lists the problems as the operator types. Always 200: the answer is the list of problems.
    */
-  router.post('/refunds/:id/repair/check', async (req, res) => {
+  router.post('/refunds/:id/repair/check', requireRole('viewer'), async (req, res) => {
     const { workflowId, handle } = handleOf(req);
     const body = requireJsonBody(req);
+    rejectUnknownKeys(body);
     const { state, context: ctx, policy: workflowPolicy } = await temporal(workflowId, () => orders.read(handle));
     let answer: RepairCheckBody;
     if (state.status !== RefundStatus.AWAITING_REPAIR) {
@@ -270,19 +371,20 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
           {
             code: 'REFUND_NOT_PENDING',
             message: `The refund is ${state.status}, not waiting for an operator; nothing was changed.`,
+            field: 'status',
           },
         ],
       };
     } else {
       if (!ctx) {
-        throw new HttpProblem('unavailable', 'The refund has not read its order yet. Try again shortly.', {
+        throw new HttpProblem('notReady', 'The refund has not read its order yet. Try again shortly.', {
           headers: { 'Retry-After': '5' },
         });
       }
       if (!ctx.order) {
         answer = {
           ok: false,
-          problems: [{ code: 'UNKNOWN_ORDER', message: `Buy with Prime has no order ${state.orderId}.` }],
+          problems: [{ code: 'UNKNOWN_ORDER', message: `Buy with Prime has no order ${state.orderId}.`, field: 'order' }],
         };
       } else {
         // The workflow's own order and policy: the page's verdict is the one the repair update will give.
@@ -293,16 +395,16 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
         answer = {
           ok: verdict.problems.length === 0 && verdict.plan !== undefined,
           problems: verdict.problems,
-          ...(verdict.plan ? { plan: verdict.plan } : {}),
+          ...(verdict.plan ? { plan: planBody(verdict.plan) } : {}),
         };
       }
     }
     res.json(answer);
   });
 
-  router.post('/refunds/:id/repair', async (req, res) => {
+  router.post('/refunds/:id/repair', requireRole('operator'), async (req, res) => {
     const { workflowId, handle } = handleOf(req);
-    const who = operatorOf(req);
+    const who = whoOf(req, res);
     const body = requireJsonBody(req);
     let input: RepairInput;
     if (typeof body === 'object' && body !== null && 'acceptSuggestion' in body) {
@@ -330,7 +432,7 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
       handle.executeUpdate(repairUpdate, { args: [msg], updateId: who.requestId }),
     );
     res.setHeader('Idempotency-Key', who.requestId);
-    res.json(accepted);
+    res.json({ ...accepted, plan: planBody(accepted.plan) });
   });
 
   /** decline, resolve and cancel: accepted at once by the validator; the answer waits a little for the outcome. */
@@ -341,7 +443,7 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
   ) =>
     async function decide(req: Request, res: Response) {
       const { workflowId, handle } = handleOf(req);
-      const who = operatorOf(req);
+      const who = whoOf(req, res);
       const input = parseOr400(schema, optionalJsonBody(req), 'body', `The ${action} is not valid: see each field.`);
       const msg: OperatorMessage<z.output<S>> = { operator: who.operator, requestId: who.requestId, input };
       const upd = await update(workflowId, handle, () =>
@@ -369,11 +471,17 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
       res.json({ workflowId, accepted: true, finished: true, state: await detailOf(workflowId, handle) });
     };
 
-  router.post('/refunds/:id/decline', decision('decline', DeclineInput, declineUpdate));
-  router.post('/refunds/:id/resolve', decision('resolve', ResolveInput, resolveUpdate));
-  router.post('/refunds/:id/cancel', decision('cancel', CancelInput, cancelUpdate));
+  router.post('/refunds/:id/decline', requireRole('operator'), decision('decline', DeclineInput, declineUpdate));
+  router.post('/refunds/:id/resolve', requireRole('operator'), decision('resolve', ResolveInput, resolveUpdate));
+  // Cancelling reports nothing to Buy with Prime and leaves the refund to be handled elsewhere: admins only.
+  router.post('/refunds/:id/cancel', requireRole('admin'), decision('cancel', CancelInput, cancelUpdate));
 
   return router;
+}
+
+function withoutPlan(state: RefundWorkflowState): Omit<RefundWorkflowState, 'plan'> {
+  const { plan: _plan, ...rest } = state;
+  return rest;
 }
 
 async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -384,6 +492,11 @@ async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Pro
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
+/** Decimal places of the currency, for clients that add amounts up (0 when the currency is unknown: nothing adds). */
+function exponentOf(currency: string): number {
+  return isKnownCurrency(currency) ? currencyExponent(currency) : 0;
+}
+
 /** A BwP amount as a decimal string, exactly (null when absent or unreadable: the problems say why). */
 function bwpMoney(a: BwpAmount | null | undefined): string | null {
   if (!a) return null;
@@ -391,6 +504,24 @@ function bwpMoney(a: BwpAmount | null | undefined): string | null {
     return formatDecimal(fromBwpAmount(a), a.currencyCode);
   } catch {
     return null;
+  }
+}
+
+/**
+ * The repair check answers a repair's problems (types, amounts) as problems, but a key it does not know is a 400, as on
+ * the repair itself: a misspelt field must not be checked as if it were absent.
+ */
+function rejectUnknownKeys(body: unknown): void {
+  const parsed = RepairInput.safeParse(body);
+  if (parsed.success) return;
+  const unknown = parsed.error.issues.filter((i) => i.code === 'unrecognized_keys');
+  if (unknown.length > 0 || typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new HttpProblem('invalidRequest', 'The repair to check is not valid: see each field.', {
+      errors: fieldErrors(
+        new z.ZodError(unknown.length > 0 ? unknown : parsed.error.issues.filter((i) => i.path.length === 0)),
+        'body',
+      ),
+    });
   }
 }
 

@@ -1,15 +1,44 @@
 import { z } from 'zod';
 import { Problem } from '../domain/problems';
 import { RefundStatusReason } from '../domain/schemas/bwp';
-import { DeclineInput, RepairInput, ResolveInput } from '../domain/schemas/repair';
+import { BwpId, RefundRequestedEvent } from '../domain/schemas/bwp';
+import {
+  DeclineInput as DomainDeclineInput,
+  RepairInput as DomainRepairInput,
+  RepairLine,
+  ResolveInput as DomainResolveInput,
+} from '../domain/schemas/repair';
+import { ROLES } from '../common/operator-keys';
 import { RefundStatus } from '../workflows/refund.contract';
 
 /**
  * What the API reads and answers, as zod schemas: routes parse with them and /openapi.json is generated from them.
- * The operator inputs themselves (RepairInput, DeclineInput, ResolveInput) are the domain's, shared with the workflow.
+ * The operator inputs are the domain's (shared with the workflow), made strict here: an unknown key is a 400 naming it
+ * (a typo in `total` must not silently skip the check it asks for), and strings are length-capped.
  */
 
-export { DeclineInput, RepairInput, ResolveInput };
+/** A decimal amount as the operator types it; capped, so no one sends a megabyte of digits. */
+const ApiDecimal = z
+  .string()
+  .max(24, 'must be at most 24 characters')
+  .regex(/^\d+(\.\d+)?$/, 'must be a decimal string such as "10.00"');
+
+export const RepairInput = DomainRepairInput.extend({
+  lines: z
+    .array(
+      RepairLine.extend({
+        lineItemId: RepairLine.shape.lineItemId.max(200, 'must be at most 200 characters'),
+        reason: RepairLine.shape.reason.max(200, 'must be at most 200 characters'),
+        amount: ApiDecimal,
+      }).strict(),
+    )
+    .max(500, 'must have at most 500 lines'),
+  total: ApiDecimal.optional(),
+}).strict();
+export type RepairInput = z.output<typeof RepairInput>;
+
+export const DeclineInput = DomainDeclineInput.strict();
+export const ResolveInput = DomainResolveInput.strict();
 
 // ---- path, headers ----
 
@@ -17,19 +46,17 @@ export const RefundIdParams = z.object({
   id: z
     .string()
     .min(1)
-    .max(512, 'must be at most 512 characters')
-    .describe('The refund workflow id, `refund:<orderId>:<refundId>` (as listed by GET /refunds).'),
+    .max(1000, 'must be at most 1000 characters')
+    .meta({
+      description:
+        'The refund workflow id, `refund:<orderId>:<refundId>` with `:` and `%` in each id percent-encoded (as listed by GET /refunds).',
+      example: 'refund:order-id:example-refund-id',
+    }),
 });
 
-export const OPERATOR_HEADER = 'x-operator';
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
 export const MutationHeaders = z.object({
-  [OPERATOR_HEADER]: z
-    .string({ message: 'is required: the name of the operator, recorded in the audit trail' })
-    .trim()
-    .min(1, 'must not be blank: the name of the operator, recorded in the audit trail')
-    .max(200, 'must be at most 200 characters'),
   [IDEMPOTENCY_HEADER]: z
     .string()
     .trim()
@@ -56,27 +83,95 @@ export const CancelInput = z
   .object({ note: z.string().max(2000, 'must be at most 2000 characters').optional() })
   .strict();
 
+/** POST /refunds: a refund whose event was lost upstream, started by hand. */
+export const StartRefundInput = z
+  .object({
+    orderId: BwpId.describe('The Buy with Prime order id.'),
+    refundId: BwpId.describe('The Buy with Prime refund id (refunds.details[].id of the order).'),
+  })
+  .strict();
+
 // ---- answers ----
 
 export const WebhookAccepted = z.object({
+  event: z.object({
+    type: z.string().describe('eventDescriptor, or the envelope’s detail-type.'),
+    eventId: z.string(),
+    form: z
+      .enum(['webhook', 'eventbridge', 'eventbridge-thin'])
+      .describe('webhook body; EventBridge envelope with the body as detail; the thin 2023 envelope (detail {}).'),
+  }),
+  outcome: z
+    .enum(['accepted', 'ignored'])
+    .describe('ignored: not a refund event, or no resource of this business product; nothing was started.'),
+  reason: z.string().optional(),
   refunds: z.array(
     z.object({
       workflowId: z.string(),
       orderId: z.string(),
       refundId: z.string(),
       outcome: z
-        .enum(['started', 'joined', 'finished'])
+        .enum(['started', 'joined', 'finished', 'rechecked', 'notRunning'])
         .describe(
-          'started: a new workflow; joined: delivered to the running one (a re-check); finished: it already ended.',
+          'started: a new workflow; joined: delivered to the running one (a re-check); finished: it already ended; rechecked: a later event made the running refund re-check; notRunning: no running refund to re-check.',
         ),
     }),
   ),
+  ignored: z
+    .array(z.object({ resource: z.string(), reason: z.string() }))
+    .describe('Resources left alone, e.g. of another business product than BWP_TARGET_ID.'),
 });
+
+export const StartRefundAccepted = z.object({
+  workflowId: z.string(),
+  orderId: z.string(),
+  refundId: z.string(),
+  outcome: z
+    .enum(['started', 'joined', 'finished'])
+    .describe('started: new (201); joined: already running, re-checks now; finished: its workflow already ended.'),
+});
+
+export const Me = z.object({
+  name: z.string().describe('Recorded as the operator of every action you take.'),
+  role: z.enum(ROLES),
+  via: z.enum(['key', 'oidc']),
+});
+
+/** What /webhooks/bwp reads, for the OpenAPI document (the route parses by form and type; see api/webhooks.ts). */
+export const WebhookBody = z.union([
+  RefundRequestedEvent,
+  z.looseObject({ eventDescriptor: z.string(), eventId: z.string(), resources: z.array(z.string()).optional() }),
+  z.looseObject({
+    id: z.string(),
+    'detail-type': z.string(),
+    source: z.string(),
+    resources: z.array(z.string()).optional(),
+    detail: z.looseObject({}),
+  }),
+]);
 
 /** Plans and state are owned by the workflow; documented loosely here so that the spec never contradicts it. */
 export const Plan = z
-  .looseObject({ revision: z.number().int().optional() })
-  .describe('The plan for POST /refund (domain/plan.ts).');
+  .looseObject({
+    revision: z.number().int().optional(),
+    mode: z.enum(['line-items', 'appeasement']).optional(),
+    report: z
+      .looseObject({
+        currency: z.string(),
+        total: z.string().describe('Decimal string in the plan currency, e.g. "10.00", "1000" (JPY), "1.500" (KWD).'),
+        shipping: z.boolean(),
+        lines: z.array(
+          z.looseObject({
+            lineItemId: z.string(),
+            quantity: z.number().int(),
+            amount: z.string().describe('Decimal string in the plan currency.'),
+            reason: z.string(),
+          }),
+        ),
+      })
+      .optional(),
+  })
+  .describe('The plan for POST /refund (domain/plan.ts), its amounts as decimal strings.');
 
 export const RepairAcceptedBody = z.object({ plan: Plan, revision: z.number().int() });
 
@@ -100,7 +195,7 @@ export const RefundDetail = z
       z.looseObject({
         at: z.string(),
         operator: z.string(),
-        action: z.enum(['repair', 'decline', 'resolve', 'cancel']),
+        action: z.string(),
         accepted: z.boolean(),
       }),
     ),
@@ -148,6 +243,10 @@ export const RepairForm = z.object({
   refundId: z.string(),
   storeOrderId: z.string().optional(),
   currency: z.string(),
+  exponent: z
+    .number()
+    .int()
+    .describe('Decimal places of the currency (USD 2, JPY 0, KWD 3): what a client needs to add amounts up.'),
   requested: z.object({
     total: z.string().nullable().describe("Amazon's estimate of the refund (refundTotal), decimal string."),
     reason: z.string().nullable(),

@@ -14,7 +14,9 @@ import { HttpProblem, problemsAsFieldErrors } from './problem';
  * answer in time 503 (never the client's fault, never a bare 500).
  */
 
+const GRPC_INVALID_ARGUMENT = 3;
 const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_RESOURCE_EXHAUSTED = 8;
 const GRPC_UNAVAILABLE = 14;
 const GRPC_FAILED_PRECONDITION = 9;
 
@@ -47,12 +49,43 @@ export function grpcCode(err: unknown): number | undefined {
 
 /** The problems an update validator or handler attached (`details: [Problem[]]`), checked against the domain schema. */
 export function problemsOf(failure: ApplicationFailure): Problem[] {
-  const parsed = Problem.array().safeParse(failure.details?.[0]);
-  if (parsed.success && parsed.data.length > 0) return parsed.data;
-  return [{ code: 'INVALID_INPUT', message: failure.message }];
+  // A worker still on older code may send problems without a field: they are about the repair as a whole.
+  const parsed = Problem.extend({ field: Problem.shape.field.optional() }).array().safeParse(failure.details?.[0]);
+  if (parsed.success && parsed.data.length > 0) return parsed.data.map((p) => ({ ...p, field: p.field ?? 'repair' }));
+  return [{ code: 'INVALID_INPUT', message: failure.message, field: 'repair' }];
 }
 
-export function toHttpProblem(err: unknown, workflowId: string): HttpProblem | undefined {
+/** The gRPC message anywhere in the cause chain (Temporal's own words about what it rejected). */
+function grpcDetails(err: unknown): string {
+  for (
+    let e: unknown = err, depth = 0;
+    e && typeof e === 'object' && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
+    const details = (e as { details?: unknown }).details;
+    if (typeof details === 'string' && details) return details;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+export interface ProblemContext {
+  /** The request field Temporal's INVALID_ARGUMENT is most likely about (default: the refund id in the path). */
+  field?: string;
+}
+
+/**
+ * INVALID_ARGUMENT: Temporal refused a value the client chose. The update id is the Idempotency-Key header; anything
+ * else is the field the caller names (the refund id of the path by default).
+ */
+function invalidArgument(err: unknown, ctx: ProblemContext): HttpProblem {
+  const said = grpcDetails(err);
+  const field = /request ?id|update ?id/i.test(said) ? 'header.idempotency-key' : (ctx.field ?? 'path.id');
+  return new HttpProblem('invalidRequest', `Temporal refused the request: ${said}`, {
+    errors: [{ field, message: said }],
+  });
+}
+
+export function toHttpProblem(err: unknown, workflowId: string, ctx: ProblemContext = {}): HttpProblem | undefined {
   if (err instanceof HttpProblem) return err;
   if (err instanceof WorkflowNotFoundError) {
     return new HttpProblem('notFound', `No refund workflow ${workflowId}.`);
@@ -87,6 +120,12 @@ export function toHttpProblem(err: unknown, workflowId: string): HttpProblem | u
       `The refund's workflow did not answer in time (is a worker running for its task queue?). Try again; a retried call with the same Idempotency-Key applies once.`,
       { headers: { 'Retry-After': '5' } },
     );
+  }
+  if (grpcCode(err) === GRPC_INVALID_ARGUMENT) return invalidArgument(err, ctx);
+  if (grpcCode(err) === GRPC_RESOURCE_EXHAUSTED) {
+    return new HttpProblem('unavailable', 'Temporal is busy (rate limited); try again shortly.', {
+      headers: { 'Retry-After': '5' },
+    });
   }
   // A production server refuses a query when nothing has polled the workflow's task queue lately (a worker just died
   // or is being replaced): the workers are the ones to answer, so it is a 503 to retry, as above.

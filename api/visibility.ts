@@ -71,6 +71,25 @@ export const ListRefundsQuery = z
   .strict();
 export type ListRefundsQuery = z.output<typeof ListRefundsQuery>;
 
+/** GET /refunds.csv: the list's filters, and how many refunds at most (one workflow query each). */
+export const ExportRefundsQuery = ListRefundsQuery.pick({
+  status: true,
+  needsAttention: true,
+  orderId: true,
+  storeOrderId: true,
+  problemCode: true,
+})
+  .extend({
+    max: z.coerce
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(5000, 'must be at most 5000')
+      .default(1000)
+      .describe('At most this many refunds, newest first.'),
+  })
+  .strict();
+
 export const RefundRow = z.object({
   workflowId: z.string(),
   orderId: z.string(),
@@ -155,8 +174,15 @@ const EXECUTION_STATUS: Record<number, string> = {
   7: 'TIMED_OUT',
 };
 
-/** `refund:<orderId>:<refundId>` (refundWorkflowId), read back with the order id the search attribute gives. */
-function refundIdOf(workflowId: string, orderId: string): string {
+/**
+ * The refund id of a workflow id: `refund:<order>:<refund>` with `:` and `%` percent-encoded in each part
+ * (refundWorkflowId). An id from before that encoding (`:` in an id, verbatim) is read with the order id the search
+ * attribute gives.
+ */
+export function refundIdOf(workflowId: string, orderId: string): string {
+  const encoded = /^refund:([^:]*):([^:]*)$/.exec(workflowId);
+  const decode = (s: string) => s.replace(/%3A|%25/gi, (e) => (e === '%25' ? '%' : ':'));
+  if (encoded && decode(encoded[1]!) === orderId) return decode(encoded[2]!);
   const prefix = `refund:${orderId}:`;
   if (workflowId.startsWith(prefix)) return workflowId.slice(prefix.length);
   return workflowId.split(':').slice(2).join(':');

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_ESTIMATE_TOLERANCE_PER_LINE } from '../domain/context';
 
 /**
  * Every setting of the service, parsed once at start-up from the environment. A wrong value fails fast and names the
@@ -44,10 +45,27 @@ export const configSchema = z.object({
   // HTTP API
   API_PORT: port.default(3000),
   API_HOST: z.string().min(1).default('127.0.0.1'),
-  API_OPERATOR_TOKEN: z.string().min(16, 'must be at least 16 characters').default('dev-operator-token-change-me'),
+  /** Reverse proxies in front of the API whose X-Forwarded-For is believed (client addresses for the rate limit). */
+  API_TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+  /** The operators' API keys, stored hashed (npm run operator-key); re-read when it changes. Default $DATA_DIR/operator-keys.json. */
+  OPERATOR_KEYS_FILE: z.string().min(1).optional(),
+  /** OpenID Connect bearer tokens for operators, verified against the issuer's JWKS; unset = API keys only. */
+  OIDC_ISSUER: url.optional(),
+  OIDC_AUDIENCE: z.string().min(1).optional(),
+  /** Default: the jwks_uri of the issuer's /.well-known/openid-configuration. */
+  OIDC_JWKS_URL: url.optional(),
+  /** The claim holding the operator's role(s) (viewer, operator, admin); a dotted path reaches nested claims. */
+  OIDC_ROLE_CLAIM: z.string().min(1).default('roles'),
+  /** The claim naming the operator in the audit trail (falls back to `sub`). */
+  OIDC_NAME_CLAIM: z.string().min(1).default('email'),
+  /** Failed authentications (401) allowed per client address and window before 429. */
+  AUTH_FAILURE_LIMIT: z.coerce.number().int().positive().default(20),
+  AUTH_FAILURE_WINDOW_SECONDS: duration.default(300),
+  /** How Buy with Prime authenticates on the webhook: exactly one of HTTP Basic or a bearer token. */
+  WEBHOOK_AUTH: z.enum(['basic', 'bearer'], { message: 'must be basic or bearer' }).default('basic'),
   WEBHOOK_BASIC_USER: z.string().min(1).default('bwp'),
   WEBHOOK_BASIC_PASSWORD: z.string().min(8, 'must be at least 8 characters').default('dev-webhook-secret'),
-  WEBHOOK_BEARER_TOKEN: z.string().min(16).optional(),
+  WEBHOOK_BEARER_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   METRICS_PORT: port.default(9464),
 
   // Buy with Prime
@@ -56,8 +74,11 @@ export const configSchema = z.object({
   BWP_TARGET_ID: z.string().min(1).default('sandbox-business-product'),
   BWP_API_VERSION: z.string().min(1).default('2024-11-01'),
   BWP_TIMEOUT_MS: duration.default(10_000),
-  /** Per-line refundAmount in reads and reports (a sandbox extension; false against the real BwP API). */
-  BWP_PER_LINE_AMOUNTS: bool.default(true),
+  /**
+   * Per-line refundAmount in reads and reports: a sandbox extension the real BwP schema does not have. Unset means
+   * false, except that `npm start` running the sandbox turns it on for itself (withSandboxDefaults).
+   */
+  BWP_PER_LINE_AMOUNTS: bool.optional(),
 
   // Store refund endpoint
   REFUND_API_URL: url.default('http://127.0.0.1:4020'),
@@ -82,6 +103,14 @@ export const configSchema = z.object({
     }),
   DEFAULT_MERCHANT_REASON: z.string().min(1).optional(),
   ALLOW_APPEASEMENT: bool.default(true),
+  /** Minor units per refunded line the plan may differ from Amazon's estimate (refundTotal); 0 is strict. */
+  ESTIMATE_TOLERANCE_PER_LINE: z.coerce
+    .number({ message: 'must be a whole number of minor units' })
+    .int('must be a whole number of minor units')
+    .min(0, 'must be 0 or more')
+    .default(DEFAULT_ESTIMATE_TOLERANCE_PER_LINE),
+  /** Let a repair cover lines (or shipping) that the Buy with Prime refund did not ask for. */
+  REPAIR_ALLOW_ADDITIONS: bool.default(false),
   REPAIR_ATTENTION_AFTER_HOURS: positive.default(24),
   RECHECK_INITIAL_SECONDS: positive.default(60),
   RECHECK_MAX_SECONDS: positive.default(6 * 3600),
@@ -96,7 +125,44 @@ export const configSchema = z.object({
   SANDBOX_STATE_FILE: z.string().min(1).optional(),
 });
 
-export type Config = z.output<typeof configSchema>;
+export type Config = Omit<z.output<typeof configSchema>, 'OPERATOR_KEYS_FILE'> & { OPERATOR_KEYS_FILE: string };
+
+/** Variables that hold secrets: in production each one a process uses must be set, and not to a development default. */
+export const SECRET_VARIABLES = [
+  'WEBHOOK_BASIC_PASSWORD',
+  'WEBHOOK_BEARER_TOKEN',
+  'BWP_API_TOKEN',
+  'REFUND_API_TOKEN',
+  'TEMPORAL_API_KEY',
+] as const;
+export type SecretVariable = (typeof SECRET_VARIABLES)[number];
+
+/**
+ * The secrets each production entry point relies on. The API takes the webhook's credentials and talks only to
+ * Temporal; a worker calls Buy with Prime and the store, never receives the webhook.
+ */
+export const PROCESS_SECRETS = {
+  api: ['WEBHOOK_BASIC_PASSWORD', 'WEBHOOK_BEARER_TOKEN', 'TEMPORAL_API_KEY'],
+  worker: ['BWP_API_TOKEN', 'REFUND_API_TOKEN', 'TEMPORAL_API_KEY'],
+} as const satisfies Record<string, readonly SecretVariable[]>;
+
+/** The shortest secret accepted in production. */
+export const PRODUCTION_SECRET_MIN = 16;
+
+/** The development defaults of the secrets (what a fresh clone runs with): never accepted in production. */
+export const DEVELOPMENT_SECRETS: ReadonlySet<string> = new Set(
+  SECRET_VARIABLES.map((name) => configSchema.shape[name].safeParse(undefined).data).filter(
+    (v): v is string => typeof v === 'string',
+  ),
+);
+
+export interface LoadConfigOptions {
+  /**
+   * The secrets this process relies on (default: all of them). In production each must be set to a value of your own;
+   * any secret that is set is checked too, whatever the process.
+   */
+  uses?: readonly SecretVariable[];
+}
 
 export class ConfigError extends Error {
   constructor(readonly issues: { variable: string; message: string }[]) {
@@ -106,7 +172,7 @@ export class ConfigError extends Error {
 }
 
 /** Parses the environment (by default process.env) into a typed Config, or throws a ConfigError naming each bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfigOptions = {}): Config {
   // Empty strings mean "unset", as in most .env files.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = configSchema.safeParse(cleaned);
@@ -114,7 +180,68 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(parsed.error.issues.map((i) => ({ variable: String(i.path[0] ?? '?'), message: i.message })));
   }
   const config = parsed.data;
-  return { ...config, DATA_DIR: path.resolve(config.DATA_DIR) };
+  const issues = [...webhookAuthIssues(config), ...oidcIssues(config)];
+  if (config.NODE_ENV === 'production') issues.push(...productionSecretIssues(config, cleaned, opts.uses));
+  if (issues.length > 0) throw new ConfigError(issues);
+  const dataDir = path.resolve(config.DATA_DIR);
+  return {
+    ...config,
+    DATA_DIR: dataDir,
+    OPERATOR_KEYS_FILE: path.resolve(config.OPERATOR_KEYS_FILE ?? path.join(dataDir, 'operator-keys.json')),
+  };
+}
+
+type Issue = { variable: string; message: string };
+
+/** One webhook scheme, chosen explicitly: a bearer token set while Basic is in force would be a silent no-op. */
+function webhookAuthIssues(config: z.output<typeof configSchema>): Issue[] {
+  if (config.WEBHOOK_AUTH === 'bearer' && !config.WEBHOOK_BEARER_TOKEN)
+    return [{ variable: 'WEBHOOK_BEARER_TOKEN', message: 'is required when WEBHOOK_AUTH=bearer' }];
+  if (config.WEBHOOK_AUTH === 'basic' && config.WEBHOOK_BEARER_TOKEN)
+    return [
+      { variable: 'WEBHOOK_BEARER_TOKEN', message: 'is set but WEBHOOK_AUTH=basic; set WEBHOOK_AUTH=bearer to use it' },
+    ];
+  return [];
+}
+
+function oidcIssues(config: z.output<typeof configSchema>): Issue[] {
+  if (config.OIDC_ISSUER && !config.OIDC_AUDIENCE)
+    return [
+      { variable: 'OIDC_AUDIENCE', message: 'is required with OIDC_ISSUER (the audience your tokens are issued for)' },
+    ];
+  if (!config.OIDC_ISSUER && (config.OIDC_AUDIENCE || config.OIDC_JWKS_URL))
+    return [{ variable: 'OIDC_ISSUER', message: 'is required when OIDC_AUDIENCE or OIDC_JWKS_URL is set' }];
+  return [];
+}
+
+/** The secrets that matter with this configuration: the webhook's own scheme only; the Temporal API key when set. */
+function applicableSecrets(config: z.output<typeof configSchema>): SecretVariable[] {
+  return SECRET_VARIABLES.filter((name) => {
+    if (name === 'WEBHOOK_BASIC_PASSWORD') return config.WEBHOOK_AUTH === 'basic';
+    if (name === 'WEBHOOK_BEARER_TOKEN') return config.WEBHOOK_AUTH === 'bearer';
+    if (name === 'TEMPORAL_API_KEY') return config.TEMPORAL_API_KEY !== undefined;
+    return true;
+  });
+}
+
+/** In production: no development default and nothing shorter than PRODUCTION_SECRET_MIN, each named. */
+function productionSecretIssues(
+  config: z.output<typeof configSchema>,
+  given: Record<string, unknown>,
+  uses: readonly SecretVariable[] = SECRET_VARIABLES,
+): Issue[] {
+  const issues: Issue[] = [];
+  for (const name of SECRET_VARIABLES) {
+    const checked = name in given || (uses.includes(name) && applicableSecrets(config).includes(name));
+    if (!checked) continue;
+    const value = config[name];
+    if (value === undefined) issues.push({ variable: name, message: 'must be set in production' });
+    else if (DEVELOPMENT_SECRETS.has(value) || !(name in given))
+      issues.push({ variable: name, message: 'is a development default; set a secret of your own in production' });
+    else if (value.length < PRODUCTION_SECRET_MIN)
+      issues.push({ variable: name, message: `must be at least ${PRODUCTION_SECRET_MIN} characters in production` });
+  }
+  return issues;
 }
 
 /** Whether `npm start` runs the simulators: forced on/off, or (auto) when the service is pointed at them. */
@@ -125,6 +252,15 @@ export function sandboxWanted(config: Config): boolean {
     return ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname) && Number(u.port) === port;
   };
   return local(config.BWP_API_URL, config.SANDBOX_BWP_PORT) && local(config.REFUND_API_URL, config.SANDBOX_STORE_PORT);
+}
+
+/**
+ * The config `npm start` runs with when it starts the sandbox: the simulators model per-line `refundAmount`, so it is on
+ * unless BWP_PER_LINE_AMOUNTS says otherwise. Against the real APIs nothing changes.
+ */
+export function withSandboxDefaults(config: Config): Config {
+  if (!sandboxWanted(config)) return config;
+  return { ...config, BWP_PER_LINE_AMOUNTS: config.BWP_PER_LINE_AMOUNTS ?? true };
 }
 
 /** Names of every variable the service reads, for docs and the docs-in-step test. */

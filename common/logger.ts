@@ -14,7 +14,6 @@ export const REDACT_PATHS = [
   '*.apiKey',
   'config.BWP_API_TOKEN',
   'config.REFUND_API_TOKEN',
-  'config.API_OPERATOR_TOKEN',
   'config.WEBHOOK_BASIC_PASSWORD',
   'config.WEBHOOK_BEARER_TOKEN',
   'config.TEMPORAL_API_KEY',

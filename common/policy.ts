@@ -2,7 +2,8 @@ import type { Policy } from '../domain/context';
 import { DEFAULT_MERCHANT_REASONS, DEFAULT_REASON_MAP } from '../domain/reasons';
 import type { Config } from './config';
 
-/** The refund policy the workflows apply, from config: reason map (over the defaults) and appeasement. */
+/** The refund policy the workflows apply, from config: reason map (over the defaults), appeasement, the estimate's
+ * tolerance and what a repair may add (docs/domain.md rules 10, 11, 15, 17). */
 export function policyFromConfig(config: Config): Policy {
   return {
     reasons: {
@@ -11,5 +12,7 @@ export function policyFromConfig(config: Config): Policy {
       merchantReasons: DEFAULT_MERCHANT_REASONS,
     },
     allowAppeasement: config.ALLOW_APPEASEMENT,
+    estimateTolerancePerLine: config.ESTIMATE_TOLERANCE_PER_LINE,
+    allowRepairAdditions: config.REPAIR_ALLOW_ADDITIONS,
   };
 }

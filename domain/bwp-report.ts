@@ -3,7 +3,7 @@ import type { RefundPlan } from './plan';
 import { ALIAS_EXTERNAL_REFUND_ID, type RefundDetails, type RefundStatusReason, type UpdateOrderInput } from './schemas/bwp';
 
 /**
- * The `updateOrder` input that reports a refund back to Buy with Prime. `refundTotal` is cumulative over all updates of
+ * The `updateOrder` input that reports a refund back to Buy with Prime (docs/domain.md, "Reporting to Buy with Prime"). `refundTotal` is cumulative over all updates of
  * the refund; `paymentDetails` carries only this update's amount; the store's refund is recorded as an EXTERNAL_REFUND_ID
  * alias. The refund request reason is never sent (BwP rejects changing it on refunds it requested).
  */
@@ -25,7 +25,9 @@ export function buildRefundedUpdate(args: {
   const delta = parseDecimal(args.refunded.amount, args.refunded.currency);
   const cumulative = add(reportedSoFar(refund, currency), delta);
   const estimate = refund.refundTotal ? fromBwpAmount(refund.refundTotal.totalAmount) : ZERO;
-  const complete = refund.state === 'PENDING' ? cmp(cumulative, estimate) >= 0 : true;
+  // Amazon's total is an estimate: within the plan's tolerance of it, the refund is settled in full (rule 15).
+  const complete =
+    refund.state === 'PENDING' ? cmp(add(cumulative, plan.report.estimateTolerance ?? ZERO), estimate) >= 0 : true;
   return {
     orderId: args.orderId,
     refunds: [

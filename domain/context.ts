@@ -29,8 +29,25 @@ import {
 import { type Problem, problem } from './problems';
 import { type ReasonPolicy } from './reasons';
 
-/** What the merchant allows; built from config (REASON_MAP, DEFAULT_MERCHANT_REASON, ALLOW_APPEASEMENT). */
-export type Policy = { reasons: ReasonPolicy; allowAppeasement: boolean };
+/** Default of `Policy.estimateTolerancePerLine` (ESTIMATE_TOLERANCE_PER_LINE): one minor unit per line. */
+export const DEFAULT_ESTIMATE_TOLERANCE_PER_LINE = 1;
+
+/**
+ * What the merchant allows; built from config (REASON_MAP, DEFAULT_MERCHANT_REASON, ALLOW_APPEASEMENT,
+ * ESTIMATE_TOLERANCE_PER_LINE, REPAIR_ALLOW_ADDITIONS). The last two are optional so that a policy carried by a refund
+ * started before they existed still reads; absent means the default.
+ */
+export type Policy = {
+  reasons: ReasonPolicy;
+  allowAppeasement: boolean;
+  /**
+   * How many minor units per refunded line the plan may differ from Amazon's estimate (`refundTotal`) and still be
+   * the refund Buy with Prime asked for (docs/domain.md rule 15); 0 is strict.
+   */
+  estimateTolerancePerLine?: number;
+  /** Whether a repair may cover lines (or shipping) the Buy with Prime refund did not ask for (rule 17). */
+  allowRepairAdditions?: boolean;
+};
 
 /**
  * Everything the rules look at, read fresh before each decision.
@@ -46,11 +63,19 @@ export const PolicySchema = z.object({
     merchantReasons: z.array(z.string()).readonly(),
   }),
   allowAppeasement: z.boolean(),
+  estimateTolerancePerLine: z.number().int().nonnegative().optional(),
+  allowRepairAdditions: z.boolean().optional(),
 });
+
+/** The policy's tolerance against Amazon's estimate, in minor units per line. */
+export function estimateTolerancePerLine(policy: Policy): number {
+  return policy.estimateTolerancePerLine ?? DEFAULT_ESTIMATE_TOLERANCE_PER_LINE;
+}
 
 /** Refund states whose money has left (or partly left) the merchant. */
 const REFUNDED_STATES: ReadonlySet<string> = new Set(['PARTIAL', 'SUCCESS']);
 
+/** A line of the store's order (GET /orders/:id), its money in minor units of the order's currency. */
 export type StoreLineView = {
   id: string;
   sku?: string;
@@ -58,7 +83,27 @@ export type StoreLineView = {
   preorderId?: string;
   quantity: number;
   refundedQuantity: number;
+  /** What the store refunds for one unit, tax included (docs/domain.md rule 16). */
+  unitPrice: Minor;
+  /** The tax in that price. */
+  unitTax: Minor;
+  /** Tax of the line already refunded, when the store keeps the line's tax bucket; undefined when it does not say. */
+  refundedTax?: Minor;
 };
+
+/**
+ * What the store itself refunds for `n` more units of one of its lines when sent as line items (docs/domain.md rule
+ * 16): each unit at its unit price, tax included, except that a store which keeps the line's tax bucket
+ * (`refundedTax`) refunds no more tax than the bucket has left. Null when `n` units are not left on the line.
+ */
+export function storeValueOfUnits(sl: StoreLineView, n: number): Minor | null {
+  if (!Number.isSafeInteger(n) || n < 0 || n > sl.quantity - sl.refundedQuantity) return null;
+  const full = mulInt(sl.unitPrice, n);
+  if (sl.refundedTax === undefined) return full;
+  const taxLeft = max(ZERO, sub(mulInt(sl.unitTax, sl.quantity), sl.refundedTax));
+  const taxOfUnits = mulInt(sl.unitTax, n);
+  return sub(full, max(ZERO, sub(taxOfUnits, taxLeft)));
+}
 
 /**
  * One BwP line as the rules see it. Money is in minor units of the order's currency. A line's tax and discount are
@@ -91,7 +136,7 @@ export type LineView = {
   /** A lower bound of the money already refunded on this line (the largest among the sources). */
   refundedAmount: Minor;
   remainingAmount: Minor | null;
-  /** Tax of this line already refunded: the refunded units' share, or more when the store says so. */
+  /** Tax of this line already refunded: the refunded units' share, or more when the store or BwP says so. */
   taxRefunded: Minor;
   /** What the next single unit refunds (see valueOfUnits); null when unknown. */
   nextUnitValue: Minor | null;
@@ -108,6 +153,8 @@ export type ShippingView = {
   amount: Minor;
   refunded: boolean;
   remaining: Minor;
+  /** What the store refunds for `shipping: true` (its own shipping charge); undefined when the store was not read. */
+  storeAmount?: Minor;
 };
 
 export type OrderView = {
@@ -137,7 +184,8 @@ function storeLineId(line: LineItem, store: StoreOrder | null | undefined) {
   const byId = store.lineItems.find((l) => l.id === skuAlias);
   if (byId) return { id: byId.id, via: 'SKU' as const };
   const bySku = store.lineItems.filter((l) => l.sku === skuAlias);
-  return bySku.length === 1 ? { id: bySku[0]!.id, via: 'SKU' as const } : { id: skuAlias, via: 'SKU' as const };
+  const [only] = bySku;
+  return only && bySku.length === 1 ? { id: only.id, via: 'SKU' as const } : { id: skuAlias, via: 'SKU' as const };
 }
 
 /** Other refunds of the order whose money has moved. */
@@ -153,12 +201,14 @@ export function storeOrderIdOf(order: BwpOrder): string | undefined {
   return order.aliases.find((a) => a.aliasType === ALIAS_EXTERNAL_ID)?.aliasId;
 }
 
+type Where = { lineItemId?: string; field: string };
+
 /** Reads a BwP amount in the order currency; records a problem and returns undefined when it cannot. */
 export function readAmount(
   a: BwpAmount | null | undefined,
   currency: string,
   problems: Problem[],
-  where: { lineItemId?: string; field: string },
+  where: Where,
 ): Minor | undefined {
   if (a === null || a === undefined) return undefined;
   if (a.currencyCode !== currency) {
@@ -175,20 +225,30 @@ export function readAmount(
   }
 }
 
-function sumAmounts(
-  list: readonly { amount: BwpAmount }[],
-  currency: string,
-  problems: Problem[],
-  where: { lineItemId?: string; field: string },
-): Minor {
+/** Reads a store decimal string in the order currency; records a problem and returns undefined when it cannot. */
+function readStoreAmount(value: string, currency: string, problems: Problem[], where: Where): Minor | undefined {
+  try {
+    return parseDecimal(value, currency);
+  } catch (e) {
+    if (!(e instanceof MoneyError)) throw e;
+    problems.push(problem('INVALID_ORDER_DATA', `${where.field}: ${e.message}.`, where));
+    return undefined;
+  }
+}
+
+function sumAmounts(list: readonly { amount: BwpAmount }[], currency: string, problems: Problem[], where: Where): Minor {
   return sum(
     list.map((x, i) => readAmount(x.amount, currency, problems, { ...where, field: `${where.field}[${i}]` }) ?? ZERO),
   );
 }
 
-/** Money of `m` units counted from the first unit of a line: m × price − discount share + tax share. */
-function principalShare(l: Pick<LineView, 'unitPrice' | 'lineDiscount' | 'orderedQty'>, m: number): Minor {
-  return sub(mulInt(l.unitPrice!, m), prorate(l.lineDiscount, m, l.orderedQty!));
+/** The part of a line that values its units (price, quantity, discounts). */
+type Valued = Pick<LineView, 'unitPrice' | 'lineDiscount' | 'orderedQty'>;
+
+/** Money of `m` units counted from the first unit of a line: m × price − discount share. Zero when unknown. */
+function principalShare(l: Valued, m: number): Minor {
+  if (l.unitPrice === null || l.orderedQty === null || l.orderedQty === 0) return ZERO;
+  return sub(mulInt(l.unitPrice, m), prorate(l.lineDiscount, m, l.orderedQty));
 }
 
 /**
@@ -221,8 +281,6 @@ export function taxRefundedBeyondUnits(l: LineView): Minor {
   if (l.orderedQty === null || l.orderedQty === 0) return l.taxRefunded;
   return max(ZERO, sub(l.taxRefunded, prorate(l.lineTax, Math.min(l.orderedQty, l.refundedQty), l.orderedQty)));
 }
-
-type Draft = { view: Omit<LineView, 'nextUnitValue'>; bwpMoney: Minor; storeTax?: Minor };
 
 function emptyView(order: BwpOrder, currency: string, problems: Problem[]): OrderView {
   const storeOrderId = storeOrderIdOf(order);
@@ -260,109 +318,169 @@ export function describeOrder(ctx: RefundContext): OrderView {
     // Only sums beyond 2^53 minor units get here; such an order cannot be refunded exactly.
     if (!(e instanceof MoneyError)) throw e;
     return emptyView(ctx.order, currency, [
-      problem('INVALID_ORDER_DATA', `The order's amounts are unusable: ${e.message}.`),
+      problem('INVALID_ORDER_DATA', `The order's amounts are unusable: ${e.message}.`, { field: 'order' }),
     ]);
   }
+}
+
+/** A BwP line's own money, read once: what the order-level discount split and the line's view both need. */
+type LineMoney = {
+  line: LineItem;
+  where: { lineItemId: string; field: string };
+  orderedQty: number | null;
+  unitPrice: Minor | null;
+  /** The line's own discounts (without its share of order-level discounts). */
+  ownDiscount: Minor;
+  lineTax: Minor;
+};
+
+function readLineMoney(line: LineItem, index: number, ctx: ReadCtx): LineMoney {
+  const where = { lineItemId: line.id, field: `lineItems[${index}]` };
+  const { currency, problems } = ctx;
+  const raw = storeLineOf(line, ctx.store);
+  return {
+    line,
+    where,
+    orderedQty: line.amount ?? raw?.quantity ?? null,
+    unitPrice:
+      readAmount(line.product.price, currency, problems, { ...where, field: `${where.field}.product.price` }) ?? null,
+    ownDiscount: sumAmounts(line.discounts, currency, problems, { ...where, field: `${where.field}.discounts` }),
+    lineTax: sumAmounts(line.taxes, currency, problems, { ...where, field: `${where.field}.taxes` }),
+  };
+}
+
+type ReadCtx = {
+  currency: string;
+  problems: Problem[];
+  store: StoreOrder | null | undefined;
+  settled: RefundDetails[];
+};
+
+function storeLineOf(line: LineItem, store: StoreOrder | null | undefined) {
+  const mapped = storeLineId(line, store);
+  return store && mapped ? store.lineItems.find((l) => l.id === mapped.id) : undefined;
+}
+
+/** The store's line as the rules see it; undefined when the store was not read, null when the line is not on it. */
+function storeLineView(line: LineItem, ctx: ReadCtx): StoreLineView | null | undefined {
+  if (!ctx.store) return undefined;
+  const raw = storeLineOf(line, ctx.store);
+  if (!raw) return null;
+  const index = ctx.store.lineItems.indexOf(raw);
+  const at = (f: string) => ({ lineItemId: line.id, field: `storeOrder.lineItems[${index}].${f}` });
+  const unitPrice = readStoreAmount(raw.unitPrice, ctx.currency, ctx.problems, at('unitPrice')) ?? ZERO;
+  const unitTax = readStoreAmount(raw.unitTax, ctx.currency, ctx.problems, at('unitTax')) ?? ZERO;
+  const refundedTax =
+    raw.refundedTax === undefined
+      ? undefined
+      : readStoreAmount(raw.refundedTax, ctx.currency, ctx.problems, at('refundedTax'));
+  return {
+    id: raw.id,
+    ...(raw.sku ? { sku: raw.sku } : {}),
+    kind: raw.kind,
+    ...(raw.preorderId ? { preorderId: raw.preorderId } : {}),
+    quantity: raw.quantity,
+    refundedQuantity: raw.refundedQuantity,
+    unitPrice,
+    unitTax,
+    ...(refundedTax !== undefined ? { refundedTax } : {}),
+  };
+}
+
+/** One line's complete view, from its money and its share of the order-level discounts. */
+function lineView(input: LineMoney, orderDiscountShare: Minor, ctx: ReadCtx): LineView {
+  const { line, where, orderedQty, unitPrice, lineTax } = input;
+  const { currency, problems } = ctx;
+  const mapped = storeLineId(line, ctx.store);
+  const storeLine = storeLineView(line, ctx);
+  const sku = line.product.sku ?? line.aliases.find((a) => a.aliasType === ALIAS_SKU)?.aliasId ?? undefined;
+  const title = line.product.title ?? undefined;
+  const lineDiscount = add(input.ownDiscount, orderDiscountShare);
+
+  // What other refunds of the order took from this line: units, and money when BwP gives per-line amounts.
+  let bwpRefundedQty = 0;
+  let bwpMoney = ZERO;
+  for (const r of ctx.settled) {
+    for (const [i, entry] of (r.refundFor?.orderLineItems ?? []).entries()) {
+      if (entry.lineItem.id !== line.id) continue;
+      if (typeof entry.amount === 'number' && entry.amount > 0) bwpRefundedQty += entry.amount;
+      const money = readAmount(entry.refundAmount, currency, problems, {
+        lineItemId: line.id,
+        field: `refunds[${r.id}].refundFor.orderLineItems[${i}].refundAmount`,
+      });
+      if (money !== undefined) bwpMoney = add(bwpMoney, money);
+    }
+  }
+  const refundedAnywhere = Math.max(bwpRefundedQty, storeLine?.refundedQuantity ?? 0);
+  const refundedQty = orderedQty === null ? refundedAnywhere : Math.min(orderedQty, refundedAnywhere);
+  let remainingQty = orderedQty === null ? null : orderedQty - refundedQty;
+  if (remainingQty !== null && storeLine) {
+    // The store is the truth for what is left: units removed there cannot be refunded by line any more.
+    remainingQty = Math.max(0, Math.min(remainingQty, storeLine.quantity - storeLine.refundedQuantity));
+  }
+  const consumedQty = orderedQty === null || remainingQty === null ? refundedQty : orderedQty - remainingQty;
+  const valued: Valued = { unitPrice, lineDiscount, orderedQty };
+
+  let paidTotal: Minor | null = null;
+  let unitDiscount = ZERO;
+  let unitTax = ZERO;
+  let taxRefunded = storeLine?.refundedTax ?? ZERO;
+  let refundedAmount = bwpMoney;
+  let remainingAmount: Minor | null = null;
+  if (unitPrice !== null && orderedQty !== null && orderedQty > 0) {
+    const q = orderedQty;
+    const paid = add(sub(mulInt(unitPrice, q), lineDiscount), lineTax);
+    if (isNegative(paid)) {
+      problems.push(problem('INVALID_ORDER_DATA', `Line ${line.id} has more discount than value.`, where));
+    }
+    paidTotal = max(ZERO, paid);
+    unitDiscount = prorate(lineDiscount, 1, q);
+    unitTax = prorate(lineTax, 1, q);
+    // Tax refunded: the refunded units' share, or what the store's tax bucket says when that is more.
+    taxRefunded = min(lineTax, max(prorate(lineTax, refundedQty, q), storeLine?.refundedTax ?? ZERO));
+    // Each source is a lower bound of what left the line; the largest is the best estimate without double counting.
+    const unitsRefunded = add(principalShare(valued, refundedQty), taxRefunded);
+    refundedAmount = min(paidTotal, max(unitsRefunded, bwpMoney));
+    remainingAmount = max(ZERO, sub(paidTotal, refundedAmount));
+  }
+  const view: LineView = {
+    lineItemId: line.id,
+    ...(mapped ? { storeLineId: mapped.id, storeLineVia: mapped.via } : {}),
+    ...(sku !== undefined ? { sku } : {}),
+    ...(title !== undefined ? { title } : {}),
+    currency,
+    orderedQty,
+    refundedQty,
+    remainingQty,
+    unitPrice,
+    unitDiscount,
+    unitTax,
+    lineDiscount,
+    lineTax,
+    paidTotal,
+    refundedAmount,
+    remainingAmount,
+    taxRefunded,
+    nextUnitValue: null,
+    ...(storeLine !== undefined ? { storeLine } : {}),
+    relinked: !!storeLine?.sku && !!sku && storeLine.sku !== sku,
+    consumedQty,
+  };
+  return { ...view, nextUnitValue: remainingQty !== null && remainingQty > 0 ? valueOfUnits(view, 1) : null };
 }
 
 function buildView(ctx: RefundContext, currency: string): OrderView {
   const { order, refundId } = ctx;
   const store = ctx.storeOrder;
   const problems: Problem[] = [];
-  const settled = settledRefunds(order, refundId);
+  const read: ReadCtx = { currency, problems, store, settled: settledRefunds(order, refundId) };
 
-  const drafts: Draft[] = order.lineItems.map((line, index) => {
-    const where = { lineItemId: line.id, field: `lineItems[${index}]` };
-    const mapped = storeLineId(line, store);
-    const raw = store && mapped ? store.lineItems.find((l) => l.id === mapped.id) : undefined;
-    let storeLine: StoreLineView | null | undefined;
-    if (store) {
-      storeLine = raw
-        ? {
-            id: raw.id,
-            ...(raw.sku ? { sku: raw.sku } : {}),
-            kind: raw.kind,
-            ...(raw.preorderId ? { preorderId: raw.preorderId } : {}),
-            quantity: raw.quantity,
-            refundedQuantity: raw.refundedQuantity,
-          }
-        : null;
-    }
-    const sku = line.product.sku ?? line.aliases.find((a) => a.aliasType === ALIAS_SKU)?.aliasId ?? undefined;
-
-    const orderedQty = line.amount ?? storeLine?.quantity ?? null;
-    let bwpRefundedQty = 0;
-    let bwpMoney = ZERO;
-    for (const r of settled) {
-      for (const [i, entry] of (r.refundFor?.orderLineItems ?? []).entries()) {
-        if (entry.lineItem.id !== line.id) continue;
-        if (typeof entry.amount === 'number' && entry.amount > 0) bwpRefundedQty += entry.amount;
-        const money = readAmount(entry.refundAmount, currency, problems, {
-          lineItemId: line.id,
-          field: `refunds[${r.id}].refundFor.orderLineItems[${i}].refundAmount`,
-        });
-        if (money !== undefined) bwpMoney = add(bwpMoney, money);
-      }
-    }
-    const refundedAnywhere = Math.max(bwpRefundedQty, storeLine?.refundedQuantity ?? 0);
-    const refundedQty = orderedQty === null ? refundedAnywhere : Math.min(orderedQty, refundedAnywhere);
-    let remainingQty = orderedQty === null ? null : orderedQty - refundedQty;
-    if (remainingQty !== null && storeLine) {
-      // The store is the truth for what is left: units removed there cannot be refunded by line any more.
-      remainingQty = Math.max(0, Math.min(remainingQty, storeLine.quantity - storeLine.refundedQuantity));
-    }
-    const consumedQty = orderedQty === null || remainingQty === null ? refundedQty : orderedQty - remainingQty;
-
-    const unitPrice =
-      readAmount(line.product.price, currency, problems, { ...where, field: `${where.field}.product.price` }) ?? null;
-    const lineDiscount = sumAmounts(line.discounts, currency, problems, {
-      ...where,
-      field: `${where.field}.discounts`,
-    });
-    const lineTax = sumAmounts(line.taxes, currency, problems, { ...where, field: `${where.field}.taxes` });
-    let storeTax: Minor | undefined;
-    if (raw?.refundedTax !== undefined && store) {
-      try {
-        storeTax = parseDecimal(raw.refundedTax, currency);
-      } catch (e) {
-        problems.push(
-          problem('INVALID_ORDER_DATA', `Store line ${raw.id} refundedTax: ${(e as Error).message}.`, where),
-        );
-      }
-    }
-    const relinked = !!storeLine?.sku && !!sku && storeLine.sku !== sku;
-    const title = line.product.title ?? undefined;
-    const view: Omit<LineView, 'nextUnitValue'> = {
-      lineItemId: line.id,
-      ...(mapped ? { storeLineId: mapped.id, storeLineVia: mapped.via } : {}),
-      ...(sku !== undefined ? { sku } : {}),
-      ...(title !== undefined ? { title } : {}),
-      currency,
-      orderedQty,
-      refundedQty,
-      remainingQty,
-      unitPrice,
-      unitDiscount: ZERO,
-      unitTax: ZERO,
-      lineDiscount,
-      lineTax,
-      paidTotal: null,
-      refundedAmount: bwpMoney,
-      remainingAmount: null,
-      taxRefunded: storeTax ?? ZERO,
-      ...(storeLine !== undefined ? { storeLine } : {}),
-      relinked,
-      consumedQty,
-    };
-    return { view, bwpMoney, ...(storeTax !== undefined ? { storeTax } : {}) };
-  });
-
-  // Order-level discounts reduce what each line paid, in proportion to the line's value after its own discounts.
+  // Order-level discounts reduce what each line paid, in proportion to the line's value after its own discounts;
+  // the split needs every line's money first, then each line's view is built once, whole.
+  const money = order.lineItems.map((line, index) => readLineMoney(line, index, read));
   const orderDiscount = sumAmounts(order.discounts, currency, problems, { field: 'discounts' });
-  const gross = drafts.map(({ view: v }) =>
-    v.unitPrice === null || v.orderedQty === null
-      ? ZERO
-      : max(ZERO, sub(mulInt(v.unitPrice, v.orderedQty), v.lineDiscount)),
+  const gross = money.map((l) =>
+    l.unitPrice === null || l.orderedQty === null ? ZERO : max(ZERO, sub(mulInt(l.unitPrice, l.orderedQty), l.ownDiscount)),
   );
   const grossTotal = sum(gross);
   if (orderDiscount > grossTotal) {
@@ -371,31 +489,7 @@ function buildView(ctx: RefundContext, currency: string): OrderView {
     );
   }
   const discountShares = allocate(min(orderDiscount, grossTotal), gross, gross);
-
-  const lines: LineView[] = drafts.map(({ view: draft, bwpMoney, storeTax }, i) => {
-    const v: LineView = { ...draft, lineDiscount: add(draft.lineDiscount, discountShares[i]!), nextUnitValue: null };
-    if (v.unitPrice !== null && v.orderedQty !== null && v.orderedQty > 0) {
-      const q = v.orderedQty;
-      const paid = add(sub(mulInt(v.unitPrice, q), v.lineDiscount), v.lineTax);
-      if (isNegative(paid)) {
-        problems.push(
-          problem('INVALID_ORDER_DATA', `Line ${v.lineItemId} has more discount than value.`, {
-            lineItemId: v.lineItemId,
-          }),
-        );
-      }
-      v.paidTotal = max(ZERO, paid);
-      v.unitDiscount = prorate(v.lineDiscount, 1, q);
-      v.unitTax = prorate(v.lineTax, 1, q);
-      v.taxRefunded = min(v.lineTax, max(prorate(v.lineTax, v.refundedQty, q), storeTax ?? ZERO));
-      // Each source is a lower bound of what left the line; the largest is the best estimate without double counting.
-      const unitsRefunded = add(principalShare(v, v.refundedQty), v.taxRefunded);
-      v.refundedAmount = min(v.paidTotal, max(unitsRefunded, bwpMoney));
-      v.remainingAmount = max(ZERO, sub(v.paidTotal, v.refundedAmount));
-    }
-    v.nextUnitValue = v.remainingQty !== null && v.remainingQty > 0 ? valueOfUnits(v, 1) : null;
-    return v;
-  });
+  const lines = money.map((l, i) => lineView(l, discountShares[i] ?? ZERO, read));
 
   // Shipping is one bucket per order: refunded by an earlier BwP refund or on the store, it is gone.
   let shippingAmount = ZERO;
@@ -405,28 +499,29 @@ function buildView(ctx: RefundContext, currency: string): OrderView {
       readAmount(order.shipping.tax, currency, problems, { field: 'shipping.tax' }) ?? ZERO,
     );
   }
-  const shippingRefunded = settled.some((r) => r.refundFor?.shipping === true) || (store?.shipping.refunded ?? false);
+  const shippingRefunded = read.settled.some((r) => r.refundFor?.shipping === true) || (store?.shipping.refunded ?? false);
+  const storeShipping =
+    store && store.currency === currency
+      ? readStoreAmount(store.shipping.amount, currency, problems, { field: 'storeOrder.shipping.amount' })
+      : undefined;
   const shipping: ShippingView = {
     amount: shippingAmount,
     refunded: shippingRefunded,
     remaining: shippingRefunded ? ZERO : shippingAmount,
+    ...(storeShipping !== undefined ? { storeAmount: storeShipping } : {}),
   };
 
   const grandTotal = readAmount(order.totals.grandTotal, currency, problems, { field: 'totals.grandTotal' }) ?? ZERO;
   const fromBwp = sum(
-    settled.map(
+    read.settled.map(
       (r) =>
         readAmount(r.refundTotal?.totalAmount, currency, problems, { field: `refunds[${r.id}].refundTotal` }) ?? ZERO,
     ),
   );
-  let fromStore = ZERO;
-  if (store && store.currency === currency) {
-    try {
-      fromStore = parseDecimal(store.refundedTotal, currency);
-    } catch (e) {
-      problems.push(problem('INVALID_ORDER_DATA', `Store order refundedTotal: ${(e as Error).message}.`));
-    }
-  }
+  const fromStore =
+    store && store.currency === currency
+      ? (readStoreAmount(store.refundedTotal, currency, problems, { field: 'storeOrder.refundedTotal' }) ?? ZERO)
+      : ZERO;
   const fromLines = add(sum(lines.map((l) => l.refundedAmount)), shippingRefunded ? shippingAmount : ZERO);
   const refunded = max(max(fromBwp, fromStore), fromLines);
   const storeOrderId = storeOrderIdOf(order);

@@ -9,11 +9,14 @@ export {
   type OrderView,
   type ShippingView,
   type StoreLineView,
+  DEFAULT_ESTIMATE_TOLERANCE_PER_LINE,
   PolicySchema,
   RefundContextSchema,
   describeOrder,
+  estimateTolerancePerLine,
   findRefund,
   storeOrderIdOf,
+  storeValueOfUnits,
   valueOfUnits,
   taxRefundedBeyondUnits,
 } from './context';
@@ -21,4 +24,5 @@ export { type RefundPlan, type PlanLine, PlanError, buildPlanFromRefund, buildPl
 export { type StoreRefundBody, checkStoreRequest } from './store-request';
 export { type ValidationResult, type PlanOptions, validateRefund, validateRepair } from './validate';
 export { type Suggestion, suggestRepair } from './suggest';
+export { type StoreRefundCheck, checkStoreRefund } from './store-refund';
 export * from './schemas/repair';

@@ -164,6 +164,11 @@ export function formatDecimal(m: Minor, currency: string): string {
   return `${sign}${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
 }
 
+/** The one way money is written for people: "10.00 USD", "1000 JPY", "1.500 KWD" (messages, summaries, logs). */
+export function formatMoney(m: Minor, currency: string): string {
+  return `${formatDecimal(m, currency)} ${currency}`;
+}
+
 /**
  * Rewrites JavaScript's exponent notation ("1e+21", "1.5e-7") as plain decimal digits. The input is the shortest
  * round-trip string of a double, so the decimal it denotes is exactly the value BwP meant to send.

@@ -2,7 +2,8 @@ import { z } from 'zod';
 
 /**
  * Stable codes for everything that keeps a refund from going out as planned. They are shown to operators, stored in
- * search attributes and asserted by tests, so a code is never renamed; add new ones instead.
+ * search attributes and asserted by tests, so a code is never renamed; add new ones instead. docs/domain.md lists each
+ * rule with the code it produces (the rule numbers below are that document's).
  */
 export const ProblemCode = z.enum([
   // The refund and the orders (rules 1, 2)
@@ -41,6 +42,12 @@ export const ProblemCode = z.enum([
   // Pre-orders (rule 13)
   'MIXED_PREORDER_CHECKOUT',
   'MULTIPLE_PREORDERS',
+  // The store's own price of the units differs from the plan, and no appeasement can carry it (rule 16)
+  'STORE_PRICE_MISMATCH',
+  // A repair covering a line (or shipping) the Buy with Prime refund did not ask for (rule 17)
+  'NOT_IN_BWP_REFUND',
+  // The store refunded another amount than the plan (rule 18): flags the refund for attention
+  'REFUND_AMOUNT_MISMATCH',
   // An operator's input that does not parse
   'INVALID_INPUT',
   // Rejections by the store's POST /refund that the workflow maps back
@@ -59,19 +66,19 @@ export const Problem = z.object({
   message: z.string(),
   /** The BwP line item the problem is about. */
   lineItemId: z.string().optional(),
-  /** Where in the input, e.g. "lines[2].amount" or "refundFor.shipping". */
-  field: z.string().optional(),
+  /**
+   * What the problem is about, always given so that a client never guesses it from the code: a field of the operator's
+   * repair ("lines[2].amount", "lines[0].ticked", "total", "shipping"), of the Buy with Prime refund
+   * ("refundFor.orderLineItems[1].amount", "refundTotal"), of the orders ("lineItems[0].product.price",
+   * "storeOrder.lineItems") or of what was sent to the store ("storeRequest").
+   */
+  field: z.string(),
 });
 export type Problem = z.infer<typeof Problem>;
 
-export function problem(
-  code: ProblemCode,
-  message: string,
-  where: { lineItemId?: string; field?: string } = {},
-): Problem {
-  const p: Problem = { code, message };
+export function problem(code: ProblemCode, message: string, where: { lineItemId?: string; field: string }): Problem {
+  const p: Problem = { code, message, field: where.field };
   if (where.lineItemId !== undefined) p.lineItemId = where.lineItemId;
-  if (where.field !== undefined) p.field = where.field;
   return p;
 }
 
@@ -107,6 +114,9 @@ export const PROBLEM_TITLES: Record<ProblemCode, string> = {
   TOTALS_DO_NOT_ADD_UP: 'Per-SKU amounts do not add up',
   MIXED_PREORDER_CHECKOUT: 'Order mixes pre-order and checkout lines',
   MULTIPLE_PREORDERS: 'Order spans several pre-orders',
+  STORE_PRICE_MISMATCH: "Store's price differs from the plan",
+  NOT_IN_BWP_REFUND: 'Not part of the Buy with Prime refund',
+  REFUND_AMOUNT_MISMATCH: 'Store refunded another amount',
   INVALID_INPUT: 'Invalid input',
   INVALID_REFUND_REQUEST: 'Store rejected the refund request',
   IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH: 'Idempotency key reused with another payload',
@@ -140,5 +150,7 @@ export function problemFromStoreRejection(status: number, code: string | undefin
   return problem(
     mapped ?? 'STORE_REJECTED',
     `The store refused the refund (HTTP ${status} ${code ?? 'without a code'})${said}.`,
+    { field: 'storeRequest' },
   );
 }
+

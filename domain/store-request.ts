@@ -11,8 +11,8 @@ export type StoreRefundBody = {
 };
 
 /**
- * Checks a `POST /refund` body against the endpoint's contract (../shared/reference/refund-endpoint.txt) before it is
- * sent: line items XOR appeasement; each element has an id and quantity exactly 1 (N units are N elements); a
+ * Checks a `POST /refund` body against the endpoint's contract (docs/domain.md, "The store's refund endpoint") before
+ * it is sent: line items XOR appeasement; each element has an id and quantity exactly 1 (N units are N elements); a
  * line-item refund is not empty; an appeasement has a positive decimal amount within the currency's precision, in the
  * order's currency. Every plan passes through it, so a planning bug surfaces as a problem, not a 400.
  */
@@ -28,6 +28,7 @@ export function checkStoreRequest(body: StoreRefundBody, orderCurrency: string):
       problem(
         'MIXED_LINES_AND_APPEASEMENT',
         'A refund is either line items (and shipping) or an appeasement, not both.',
+        { field: 'storeRequest' },
       ),
     );
   }
@@ -61,7 +62,9 @@ export function checkStoreRequest(body: StoreRefundBody, orderCurrency: string):
     }
   });
   if ((body.line_items ?? []).length === 0 && body.shipping !== true) {
-    problems.push(problem('EMPTY_REFUND', 'A line-item refund needs at least one line item or shipping.'));
+    problems.push(
+      problem('EMPTY_REFUND', 'A line-item refund needs at least one line item or shipping.', { field: 'line_items' }),
+    );
   }
   return problems;
 }

@@ -1,9 +1,11 @@
 import { type LineView, type RefundContext, taxRefundedBeyondUnits, valueOfUnits } from './context';
-import { type Minor, MoneyError, ZERO, add, allocate, formatDecimal, isPositive, min, sub, sum } from './money';
+import { type Minor, MoneyError, ZERO, add, allocate, formatDecimal, formatMoney, isPositive, min, sub, sum } from './money';
 import { type Problem, type ProblemCode } from './problems';
 import { fallbackReason } from './reasons';
 import { type RepairInput, type RepairLine } from './schemas/repair';
 import { type AskLine, askFromRefund, prepare, validateRepair } from './validate';
+import { estimateTolerance, within } from './validate/ask';
+import { goesAsLineItems } from './validate/mode';
 
 export type Suggestion = { repair: RepairInput; explanation: string[] };
 
@@ -81,7 +83,7 @@ export function draftRepair(raw: RefundContext): Suggestion | undefined {
   const { view, refund, ctx } = prepared.value;
   const asked = askFromRefund(prepared.value, refund);
   const explanation: string[] = [];
-  const money = (m: Minor) => `${formatDecimal(m, view.currency)} ${view.currency}`;
+  const money = (m: Minor) => formatMoney(m, view.currency);
 
   let reason = asked.reason;
   if (reason === undefined) {
@@ -113,7 +115,8 @@ export function draftRepair(raw: RefundContext): Suggestion | undefined {
     picked = spread.lines;
     includeShipping = spread.shipping;
   } else {
-    const fromLines = fromRefundLines(view.lines, askLines, reason, explanation, money, itemsTarget);
+    const tolerance = estimateTolerance(prepared.value, askLines.length);
+    const fromLines = fromRefundLines(view.lines, askLines, reason, explanation, money, itemsTarget, tolerance);
     if (!fromLines) return undefined;
     picked = fromLines;
   }
@@ -131,11 +134,10 @@ export function draftRepair(raw: RefundContext): Suggestion | undefined {
     const amounts = picked.map((p) => p.amount);
     const shares = allocate(orderRoom, amounts, amounts);
     picked = picked
-      .map((p, i) => ({
-        ...p,
-        line: { ...p.line, amount: formatDecimal(shares[i]!, view.currency) },
-        amount: shares[i]!,
-      }))
+      .map((p, i) => {
+        const share = shares[i] ?? ZERO;
+        return { ...p, line: { ...p.line, amount: formatDecimal(share, view.currency) }, amount: share };
+      })
       .filter((p) => isPositive(p.amount));
     explanation.push(`Only ${money(orderRoom)} remains refundable on the order; the amounts are scaled down to it.`);
   }
@@ -168,8 +170,8 @@ function spreadFlat(
   explanation: string[],
   money: (m: Minor) => string,
 ): { lines: Picked[]; shipping: boolean } {
-  const lines = all.filter(refundable);
-  const caps = lines.map((l) => l.remainingAmount!);
+  const lines = all.flatMap((l) => (refundable(l) && l.remainingAmount !== null ? [{ l, cap: l.remainingAmount }] : []));
+  const caps = lines.map((x) => x.cap);
   const room = sum(caps);
   let itemsTarget = target;
   let shipping = false;
@@ -185,8 +187,8 @@ function spreadFlat(
   explanation.push(
     `The flat ${money(itemsTarget)} is spread over ${lines.length} SKU(s) in proportion to what remains on each.`,
   );
-  const picked = lines.flatMap((l, i) => {
-    const share = shares[i]!;
+  const picked = lines.flatMap(({ l }, i) => {
+    const share = shares[i] ?? ZERO;
     if (!isPositive(share)) return [];
     // A share that is exactly the value of every remaining unit refunds those units; otherwise it is money only.
     const units = l.remainingQty ?? 0;
@@ -203,9 +205,10 @@ function fromRefundLines(
   explanation: string[],
   money: (m: Minor) => string,
   itemsTarget: Minor | undefined,
+  tolerance: Minor,
 ): Picked[] | undefined {
   const single = askLines.length === 1;
-  type Draft = { l: LineView; quantity: number; amount: Minor };
+  type Draft = { l: LineView; quantity: number; amount: Minor; remaining: Minor };
   const drafts: Draft[] = [];
   for (const a of askLines) {
     const l = all.find((x) => x.lineItemId === a.lineItemId);
@@ -234,23 +237,26 @@ function fromRefundLines(
       explanation.push(`Line ${label(l)}: its tax was already refunded, so the amount is ${money(units)} without it.`);
       amount = units;
     }
-    if (quantity === 0 && !isPositive(amount)) {
+    // Nothing to refund, or units worth nothing (their discount took all): a zero refund is no refund.
+    if (!isPositive(amount) && !(quantity > 0 && goesAsLineItems(l, quantity, amount))) {
       explanation.push(`Line ${label(l)} has nothing left to refund and is left out.`);
       continue;
     }
-    drafts.push({ l, quantity, amount });
+    drafts.push({ l, quantity, amount, remaining: l.remainingAmount });
   }
   const items = sum(drafts.map((d) => d.amount));
-  if (itemsTarget !== undefined && isPositive(itemsTarget) && itemsTarget < items && drafts.length > 0) {
+  // Within the estimate's tolerance the lines' own values are the refund (docs/domain.md rule 15).
+  const close = itemsTarget !== undefined && within(itemsTarget, items, tolerance);
+  if (itemsTarget !== undefined && !close && isPositive(itemsTarget) && itemsTarget < items && drafts.length > 0) {
     // A lump sum below the lines' value: split it in proportion to each SKU's value, never above it.
     const weights = drafts.map((d) => d.amount);
     const shares = allocate(itemsTarget, weights, weights);
-    drafts.forEach((d, i) => (d.amount = shares[i]!));
+    drafts.forEach((d, i) => (d.amount = shares[i] ?? ZERO));
     explanation.push(`The refund's ${money(itemsTarget)} is split over the SKUs in proportion to their value.`);
-  } else if (itemsTarget !== undefined && itemsTarget > items) {
+  } else if (itemsTarget !== undefined && !close && itemsTarget > items) {
     explanation.push(`The refund asked ${money(itemsTarget)}; the SKUs are worth ${money(items)}, which is suggested.`);
   }
-  return drafts.map((d) => pick(d.l, d.quantity, min(d.amount, d.l.remainingAmount!), reason));
+  return drafts.map((d) => pick(d.l, d.quantity, min(d.amount, d.remaining), reason));
 }
 
 function label(l: LineView): string {
@@ -265,7 +271,7 @@ function pick(l: LineView, quantity: number, amount: Minor, reason: string): Pic
   };
 }
 
-/** Whether the line refunds whole units at their value (so it can go as line items, with shipping). */
+/** Whether the line can go as line items (whole units at their value, priced so by the store), with shipping. */
 function wholeUnits(p: Picked): boolean {
-  return p.line.quantity > 0 && valueOfUnits(p.lv, p.line.quantity) === p.amount;
+  return goesAsLineItems(p.lv, p.line.quantity, p.amount);
 }

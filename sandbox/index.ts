@@ -32,6 +32,8 @@ export interface SandboxOptions {
   /** Keep state in this file (reloaded at start, saved after every change); in memory only without it. */
   stateFile?: string;
   logger?: Logger;
+  /** The store answers in the `{ meta: { success }, data }` envelope (also a fault, changeable at run time). */
+  storeEnvelope?: boolean;
   /** The refund endpoint's per-account rate limit; unlimited without it. */
   storeRatePerSecond?: number;
   storeRateBurst?: number;
@@ -87,6 +89,7 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const bwp = new BwpSimulator({ rateLimit: rate(opts.bwpRatePerSecond, opts.bwpRateBurst), onChange: persist });
   const store = new StoreSimulator({
     rateLimit: rate(opts.storeRatePerSecond, opts.storeRateBurst),
+    envelope: opts.storeEnvelope ?? false,
     onChange: persist,
   });
   if (stateFile) {
@@ -172,7 +175,7 @@ export function sandboxOptionsFromConfig(
     stateFile,
     webhook: {
       url: `http://${config.API_HOST}:${config.API_PORT}/webhooks/bwp`,
-      ...(config.WEBHOOK_BEARER_TOKEN
+      ...(config.WEBHOOK_AUTH === 'bearer' && config.WEBHOOK_BEARER_TOKEN
         ? { bearer: config.WEBHOOK_BEARER_TOKEN }
         : { basicUser: config.WEBHOOK_BASIC_USER, basicPassword: config.WEBHOOK_BASIC_PASSWORD }),
     },

@@ -60,6 +60,7 @@ async function main() {
         targetId: tokens.bp,
         apiVersion: '2024-11-01',
         timeoutMs: 10_000,
+        perLineAmounts: true,
       }),
       refunds: createRefundClient({ url: sandbox.storeUrl, token: tokens.refund, timeoutMs: 10_000 }),
       policy: {

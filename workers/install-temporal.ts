@@ -8,7 +8,7 @@ import { findTemporalCli } from './temporal-server';
  * tool (`npm run cluster`), building what is absent with go install into the per-user cache, and prints their paths.
  */
 async function main() {
-  const config = loadConfig();
+  const config = loadConfig(process.env, { uses: [] });
   const log = createLogger({ level: 'info', name: 'install-temporal' });
   const cli = await findTemporalCli({ cliPath: config.TEMPORAL_CLI, log });
   log.info({ cli }, 'Temporal CLI ready');

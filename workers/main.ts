@@ -1,6 +1,6 @@
 import { NativeConnection } from '@temporalio/worker';
 import { createClientsFromConfig } from '../activities/clients';
-import { loadConfig } from '../common/config';
+import { loadConfig, PROCESS_SECRETS } from '../common/config';
 import { createLogger } from '../common/logger';
 import { temporalConnectionOptions } from '../common/temporal';
 import { policyFromConfig } from '../common/policy';
@@ -12,7 +12,7 @@ import { createRefundWorkers, runWorkers, shutdownWorkers } from './worker';
  * refund and submission task queues (WORKER_ROLES=refunds,submissions to split them). SIGINT/SIGTERM drain and stop.
  */
 async function main() {
-  const config = loadConfig();
+  const config = loadConfig(process.env, { uses: PROCESS_SECRETS.worker });
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'worker' });
   installRuntime(logger, { metricsBindAddress: `0.0.0.0:${config.METRICS_PORT}` });
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));

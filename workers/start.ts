@@ -1,11 +1,13 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type http from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createClientsFromConfig } from '../activities/clients';
 import { createApp } from '../api/app';
-import { loadConfig, sandboxWanted } from '../common/config';
+import { loadConfig, sandboxWanted, withSandboxDefaults } from '../common/config';
 import { createLogger } from '../common/logger';
+import { newOperatorKey, writeKeysFile } from '../common/operator-keys';
 import { policyFromConfig } from '../common/policy';
 import { temporalConnectionOptions } from '../common/temporal';
 import { createSandbox, sandboxOptionsFromConfig } from '../sandbox';
@@ -20,7 +22,8 @@ import { createRefundWorkers, runWorkers, shutdownWorkers } from './worker';
  * again resumes every unfinished refund from the database.
  */
 async function main() {
-  const config = loadConfig();
+  // With the sandbox running, the settings it models are on unless said otherwise (per-line amounts).
+  const config = withSandboxDefaults(loadConfig());
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'refund-orchestrator' });
   installRuntime(logger, { metricsBindAddress: `127.0.0.1:${config.METRICS_PORT}` });
 
@@ -68,6 +71,16 @@ async function main() {
   const connection = await Connection.connect(temporalConnectionOptions(config, address));
   stops.push(() => connection.close());
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  // A fresh clone has no operator keys yet: in development, one admin key is made and shown once, so the repair page
+  // can be used at once (`npm run operator-key` makes the others).
+  if (config.NODE_ENV === 'development' && !fs.existsSync(config.OPERATOR_KEYS_FILE)) {
+    const { key, entry } = newOperatorKey('developer', 'admin');
+    writeKeysFile(config.OPERATOR_KEYS_FILE, { version: 1, keys: [entry] });
+    logger.info(
+      { file: config.OPERATOR_KEYS_FILE, name: entry.name, role: entry.role, key },
+      'no operator keys yet: made an admin key for the repair page (shown once; npm run operator-key manages keys)',
+    );
+  }
   const app = createApp({ client, config, logger, policy: policyFromConfig(config) });
   const httpServer: http.Server = await new Promise((resolve) => {
     const s = app.listen(config.API_PORT, config.API_HOST, () => resolve(s));

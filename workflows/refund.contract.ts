@@ -22,9 +22,15 @@ export function submitTaskQueue(refundTaskQueue: string): string {
   return `${refundTaskQueue}-submissions`;
 }
 
-/** One workflow per BwP refund: the same refund never runs twice at once. */
+/**
+ * One workflow per BwP refund: the same refund never runs twice at once. `:` separates the parts, so each id has its
+ * `:` and `%` (and nothing else) percent-encoded: no two (order, refund) pairs share an id (`a:b`/`c` and `a`/`b:c`
+ * used to), and every id without those two characters maps exactly as before, so refunds already running under
+ * `refund:<order>:<refund>` are still found by later events.
+ */
 export function refundWorkflowId(orderId: string, refundId: string): string {
-  return `refund:${orderId}:${refundId}`;
+  const part = (id: string) => id.replace(/[%:]/g, (c) => (c === '%' ? '%25' : '%3A'));
+  return `refund:${part(orderId)}:${part(refundId)}`;
 }
 
 /** The idempotency key of POST /refund: one per refund and plan revision, reused on every retry of that revision. */
@@ -156,8 +162,15 @@ export interface RefundWorkflowState {
   audit: AuditEntry[];
   /** True while `attention` is set: the NeedsAttention search attribute. */
   needsAttention: boolean;
-  /** Why a person should look: parked too long, the 409 alarm, or BwP refusing our report after money moved. */
-  attention?: { reason: 'PARKED_TOO_LONG' | 'IDEMPOTENCY_ALARM' | 'REPORT_REJECTED'; since: string; detail?: string };
+  /**
+   * Why a person should look: parked too long, the 409 alarm, BwP refusing our report after money moved, or the store
+   * refunding another amount than the plan (kept after the refund finishes, so that it stays findable).
+   */
+  attention?: {
+    reason: 'PARKED_TOO_LONG' | 'IDEMPOTENCY_ALARM' | 'REPORT_REJECTED' | 'REFUND_AMOUNT_MISMATCH';
+    since: string;
+    detail?: string;
+  };
   parkedSince?: string;
   /** Total refunded on the store for this refund so far, decimal string. */
   refunded?: { amount: string; currency: string };

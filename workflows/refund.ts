@@ -21,6 +21,7 @@ import { formatDecimal } from '../domain/money';
 import type { Policy } from '../domain/context';
 import { STORE_REJECTION_PROBLEMS, type Problem } from '../domain/problems';
 import type { RefundPlan } from '../domain/plan';
+import { checkStoreRefund } from '../domain/store-refund';
 import { suggestRepair } from '../domain/suggest';
 import { validateRefund, validateRepair } from '../domain/validate';
 import type { RefundDetails, UpdateOrderInput } from '../domain/schemas/bwp';
@@ -146,7 +147,11 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     if (!waitingForOperator()) return { problems: [notWaitingProblem(state.status)] };
     const vctx = validationContext();
     if (!vctx)
-      return { problems: [{ code: 'UNKNOWN_ORDER', message: 'The order could not be read yet; try again shortly.' }] };
+      return {
+        problems: [
+          { code: 'UNKNOWN_ORDER', message: 'The order could not be read yet; try again shortly.', field: 'order' },
+        ],
+      };
     return validateRepair(vctx, msg.input);
   };
 
@@ -249,7 +254,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     // A plan going out (an operator acted, or nothing was wrong) or the end settles what needed attention, except a
     // rejected report, which stays flagged until the refund finishes.
     if (
-      TERMINAL_STATUSES.includes(status) ||
+      (TERMINAL_STATUSES.includes(status) && state.attention?.reason !== 'REFUND_AMOUNT_MISMATCH') ||
       (status === RefundStatus.SUBMITTING && state.attention?.reason !== 'REPORT_REJECTED')
     ) {
       state.attention = undefined;
@@ -315,7 +320,11 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
         : validateRefund(vctx)
       : {
           problems: [
-            { code: 'UNKNOWN_ORDER', message: `Buy with Prime has no order ${state.orderId}.` } satisfies Problem,
+            {
+              code: 'UNKNOWN_ORDER',
+              message: `Buy with Prime has no order ${state.orderId}.`,
+              field: 'order',
+            } satisfies Problem,
           ],
         };
     state.problems = [...extraProblems, ...verdict.problems];
@@ -416,6 +425,15 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
         refunded: answer.refunded,
       });
       state.refunded = answer.refunded;
+      // docs/domain.md rule 18: what the store refunded is checked against the plan; a mismatch is reported as it is.
+      if (patched('store-refund-check')) {
+        const check = checkStoreRefund(plan, answer.refunded);
+        if (!check.matches) {
+          state.plan = { ...plan, report: check.report };
+          flagAttention('REFUND_AMOUNT_MISMATCH', check.problem.message);
+          log.error('the store refunded another amount than the plan', { refundId: state.refundId, key });
+        }
+      }
       return 'report';
     }
     state.attempts.push({
@@ -431,6 +449,7 @@ export async function refundWorkflow(input: RefundWorkflowInput): Promise<Refund
     const problem: Problem = {
       code: STORE_REJECTION_PROBLEMS[answer.code] ?? 'STORE_REJECTED',
       message: `The store rejected the refund (${answer.code}): ${answer.message}`,
+      field: 'storeRequest',
     };
     const next = await fetchAndPlan([problem]);
     if (answer.kind === 'alarm' && next === 'park') {
@@ -599,6 +618,7 @@ function notWaitingProblem(status: RefundStatus): Problem {
   return {
     code: 'REFUND_NOT_PENDING',
     message: `The refund is ${status}, not waiting for an operator; nothing was changed.`,
+    field: 'status',
   };
 }
 

@@ -14,9 +14,9 @@ export interface BwpClientOptions {
   apiVersion: string;
   timeoutMs: number;
   /**
-   * Read and report a money amount per refunded line (`refundAmount`). The sandbox models it; Buy with Prime's
-   * published schema has no such field, so set false (BWP_PER_LINE_AMOUNTS=false) against the real API: the per-SKU
-   * split then stays in our plan and audit trail, and BwP receives quantities, the total and the delta only.
+   * Read and report a money amount per refunded line (`refundAmount`). Off by default: Buy with Prime's published
+   * schema has no such field, so the per-SKU split stays in our plan and audit trail, and BwP receives quantities, the
+   * total and the delta only. The sandbox models the field (BWP_PER_LINE_AMOUNTS=true, on by itself under npm start).
    */
   perLineAmounts?: boolean;
   logger?: Logger;
@@ -89,7 +89,7 @@ export function createBwpClient(options: BwpClientOptions): BwpClient {
   if (!options.targetId) throw new TypeError('createBwpClient: targetId is required');
   if (!options.apiVersion) throw new TypeError('createBwpClient: apiVersion is required');
   const { url, timeoutMs } = options;
-  const perLineAmounts = options.perLineAmounts ?? true;
+  const perLineAmounts = options.perLineAmounts ?? false;
   const orderQuery = perLineAmounts ? ORDER_QUERY : WITHOUT_LINE_AMOUNTS(ORDER_QUERY);
   const updateMutation = perLineAmounts ? UPDATE_ORDER_MUTATION : WITHOUT_LINE_AMOUNTS(UPDATE_ORDER_MUTATION);
   const logger = options.logger?.child({ client: 'bwp' });

@@ -30,7 +30,7 @@ export function createClientsFromConfig(config: Config, logger: Logger): Clients
       targetId: config.BWP_TARGET_ID,
       apiVersion: config.BWP_API_VERSION,
       timeoutMs: config.BWP_TIMEOUT_MS,
-      perLineAmounts: config.BWP_PER_LINE_AMOUNTS,
+      perLineAmounts: config.BWP_PER_LINE_AMOUNTS ?? false,
       logger,
     }),
     refunds: createRefundClient({

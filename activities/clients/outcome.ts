@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { BwpGraphqlError, BwpOrder, BwpValidationReason } from '../../domain/schemas/bwp';
-import { RefundErrorBody, RefundSuccess, StoreOrder } from '../../domain/schemas/store';
+import { RefundErrorBody, RefundSuccess, StoreEnvelope, StoreOrder } from '../../domain/schemas/store';
 
 /**
  * The one place where an HTTP answer (or the lack of one) from Buy with Prime or the store's refund endpoint becomes a
  * decision. Everything here is pure so the whole table is unit-tested without a network; the clients only do I/O and
  * hand status, headers and body text to these functions.
  *
- * The rule that shapes every choice below (DOMAIN.md, "Money moves exactly once"): an answer may be called `rejected`
+ * The rule that shapes every choice below (docs/domain.md, "Money moves exactly once"): an answer may be called `rejected`
  * only when it proves that nothing happened, because a rejection lets the workflow move on to a new idempotency key.
  * Anything that leaves doubt is `unknown`, which the workflow retries with the same key until a definitive answer.
  * One exception is deliberate: 409 IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH is `rejected` although whether money moved under
@@ -81,12 +81,13 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
 // ---------------------------------------------------------------------------------------------------------------------
 
 /**
- * Classifies an answer of `POST /refund` (DOMAIN.md, "What each POST /refund answer means"):
+ * Classifies an answer of `POST /refund` (docs/domain.md, "What each answer of POST /refund means"), bare or in the
+ * `{ meta: { success }, data }` envelope:
  *
  * | answer                                              | outcome                                                  |
  * |-----------------------------------------------------|----------------------------------------------------------|
- * | 2xx with a RefundSuccess body                       | success                                                  |
- * | 2xx with any other body                             | unknown (the refund may be applied; we cannot read it)   |
+ * | 2xx with a RefundSuccess body (or envelope data)    | success                                                  |
+ * | 2xx with any other body, or meta.success false      | unknown (the refund may be applied; we cannot read it)   |
  * | 3xx                                                 | unknown (a server may apply, then redirect to the result)|
  * | 400 / 404 with `{error:{code}}`                     | rejected with that code                                  |
  * | 401 / 403                                           | rejected UNAUTHORIZED                                    |
@@ -131,7 +132,16 @@ function classifyStoreResponse<T>(
   what: string,
   now: number,
 ): Outcome<T> {
-  if (status >= 200 && status < 300) return parseBody(bodyText, successSchema, what, status);
+  if (status >= 200 && status < 300) {
+    const json = tryJson(bodyText);
+    const envelope = StoreEnvelope.safeParse(json);
+    if (!envelope.success) return parseBody(bodyText, successSchema, what, status);
+    // A 2xx that says it did not succeed cannot be read either way: the refund may or may not be applied.
+    if (!envelope.data.meta.success) {
+      return unknown(`${what} answered ${status} with meta.success false: ${describeBody(bodyText)}`, status);
+    }
+    return parseValue(envelope.data.data, successSchema, what, status);
+  }
 
   const error = readStoreError(bodyText);
   const message = error?.message ?? (error?.code || describeBody(bodyText));
@@ -160,14 +170,26 @@ function classifyStoreResponse<T>(
   return unknown(`${what} answered ${status}: ${message}`, status);
 }
 
+/**
+ * The error code and message of a store answer: the bare `{ error: { code, message } }`, or the same inside the
+ * envelope. The platform documents only the envelope's common format, not where an error's code sits, so `data.error`,
+ * `data` itself and an `error` beside `meta` are all read; the HTTP status decides what the answer means either way.
+ */
 function readStoreError(bodyText: string): { code: string; message?: string } | undefined {
   const json = tryJson(bodyText);
   if (json === undefined) return undefined;
-  const parsed = RefundErrorBody.safeParse(json);
-  if (!parsed.success) return undefined;
-  const { code, message } = parsed.data.error;
-  // Undocumented codes are kept too: they are still the server's words, and the status decides what they mean.
-  return { code: code.trim(), message: message || undefined };
+  const envelope = StoreEnvelope.safeParse(json);
+  const candidates: unknown[] = envelope.success
+    ? [envelope.data.data, { error: envelope.data.data }, json]
+    : [json];
+  for (const candidate of candidates) {
+    const parsed = RefundErrorBody.safeParse(candidate);
+    if (!parsed.success) continue;
+    const { code, message } = parsed.data.error;
+    // Undocumented codes are kept too: they are still the server's words, and the status decides what they mean.
+    return { code: code.trim(), message: message || undefined };
+  }
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------------------------

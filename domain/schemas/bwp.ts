@@ -166,59 +166,121 @@ export const BwpGraphqlError = z.object({
   extensions: z.object({ code: z.string(), reason: z.string().optional() }).partial().optional(),
 });
 
-// ---- REFUND_REQUESTED event ----
+// ---- events (webhook body, EventBridge envelope, the thin 2023 envelope) ----
 
-const RESOURCE_RE = /^businessProduct\/([^/]+)\/order\/([^/]+)\/refund\/([^/]+)$/;
+/**
+ * Order and refund ids as they appear in an event's resources: 1 to 128 characters that may stand in a URI path
+ * segment (RFC 3986 `pchar`: letters, digits and `-._~!$&'()*+,;=:@%`). 128 keeps the workflow id under Temporal's
+ * 1,000-byte limit even with every character percent-encoded.
+ */
+export const BWP_ID_MAX = 128;
+const BWP_ID_RE = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%]+$/;
+export function bwpIdProblem(id: string): string | undefined {
+  if (id.length === 0) return 'is empty';
+  if (id.length > BWP_ID_MAX) return `is ${id.length} characters long; at most ${BWP_ID_MAX} are allowed`;
+  if (!BWP_ID_RE.test(id)) return "may contain only letters, digits and -._~!$&'()*+,;=:@%";
+  return undefined;
+}
+/** The same rule as a plain schema (so an OpenAPI document carries the pattern and the length). */
+export const BwpId = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(BWP_ID_MAX, `must be at most ${BWP_ID_MAX} characters`)
+  .regex(BWP_ID_RE, "may contain only letters, digits and -._~!$&'()*+,;=:@%");
+
+/**
+ * `businessProduct/<bp>/order/<orderId>/refund/<refundId>`, plain or behind an ARN-style prefix
+ * (`arn:…:businessProduct/…`), as EventBridge resources often are.
+ */
+const RESOURCE_RE = /^(?:arn:[^/]*:)?businessProduct\/([^/]+)\/order\/([^/]+)\/refund\/([^/]+)$/;
 
 export const RefundResource = z
   .string()
+  .max(1024, 'must be at most 1024 characters')
   .regex(RESOURCE_RE, 'must look like businessProduct/<bp>/order/<orderId>/refund/<refundId>')
+  .superRefine((s, ctx) => {
+    const m = RESOURCE_RE.exec(s);
+    if (!m) return;
+    const orderProblem = bwpIdProblem(m[2]!);
+    const refundProblem = bwpIdProblem(m[3]!);
+    if (orderProblem) ctx.addIssue({ code: 'custom', message: `the order id ${orderProblem}` });
+    if (refundProblem) ctx.addIssue({ code: 'custom', message: `the refund id ${refundProblem}` });
+  })
   .transform((s) => {
     const m = RESOURCE_RE.exec(s)!;
-    return { businessProductId: m[1]!, orderId: m[2]!, refundId: m[3]! };
+    return { resource: s, businessProductId: m[1]!, orderId: m[2]!, refundId: m[3]! };
   });
 export type RefundResource = z.output<typeof RefundResource>;
 
+/** `data.order` of a REFUND_REQUESTED webhook body (informative only: the workflow reads the order itself). */
+const RefundRequestedData = z
+  .object({
+    order: z
+      .object({
+        id: z.string(),
+        aliases: z.array(z.object({ aliasId: z.string(), aliasType: z.string() })).optional(),
+        refunds: z.object({ details: z.array(z.looseObject({ id: z.string(), state: z.string().optional() })) }).optional(),
+      })
+      .loose()
+      .optional(),
+  })
+  .loose()
+  .optional();
+
+/** Every webhook body (apiVersion 2024-11-01) has these; `resources` is read by event type. */
+export const BwpWebhookEvent = z.object({
+  idempotencyKey: z.string().min(1).max(512).optional(),
+  eventDescriptor: z.string().min(1, 'must name the event type').max(200),
+  resources: z.array(z.string()).max(500, 'must name at most 500 resources').optional(),
+  eventId: z.string().min(1).max(512),
+  apiVersion: z.string().max(100).optional(),
+  subscriptionId: z.string().max(512).optional(),
+  eventTime: z.string().max(100).optional(),
+  /** Differs by event type (REFUND_COMPLETED's documented sample even nests `refunds` the other way round). */
+  data: z.unknown().optional(),
+});
+export type BwpWebhookEvent = z.output<typeof BwpWebhookEvent>;
+
 /** The webhook body of a REFUND_REQUESTED event (apiVersion 2024-11-01). */
-export const RefundRequestedEvent = z.object({
-  idempotencyKey: z.string().min(1).optional(),
+export const RefundRequestedEvent = BwpWebhookEvent.extend({
   eventDescriptor: z.literal('REFUND_REQUESTED'),
-  resources: z.array(RefundResource).min(1, 'must name at least one refund'),
-  eventId: z.string().min(1),
-  apiVersion: z.string().optional(),
-  subscriptionId: z.string().optional(),
-  eventTime: z.string().optional(),
-  data: z
-    .object({
-      order: z
-        .object({
-          id: z.string(),
-          aliases: z.array(z.object({ aliasId: z.string(), aliasType: z.string() })).optional(),
-          refunds: z.object({ details: z.array(z.looseObject({ id: z.string(), state: z.string().optional() })) }).optional(),
-        })
-        .loose()
-        .optional(),
-    })
-    .loose()
-    .optional(),
+  resources: z.array(RefundResource).min(1, 'must name at least one refund').max(500),
+  data: RefundRequestedData,
 });
 export type RefundRequestedEvent = z.output<typeof RefundRequestedEvent>;
 
-/** The same body wrapped in the AWS EventBridge envelope. */
-export const EventBridgeEnvelope = z.object({
-  version: z.string().optional(),
-  id: z.string(),
-  'detail-type': z.string(),
-  source: z.string(),
-  account: z.string().optional(),
-  time: z.string().optional(),
-  region: z.string().optional(),
-  resources: z.array(z.string()).optional(),
-  detail: RefundRequestedEvent,
+/**
+ * The AWS EventBridge envelope. `detail` is either the webhook body (current schema) or `{}` (the 2023 schema: the
+ * refunds are only in `resources`, the details come from the `order` query).
+ */
+export const EventBridgeEvent = z.object({
+  version: z.string().max(100).optional(),
+  id: z.string().min(1).max(512),
+  'detail-type': z.string().min(1, 'must name the event type').max(200),
+  source: z.string().max(512),
+  account: z.string().max(100).optional(),
+  time: z.string().max(100).optional(),
+  region: z.string().max(100).optional(),
+  resources: z.array(z.string()).max(500, 'must name at most 500 resources').optional(),
+  detail: z.looseObject({}),
+});
+export type EventBridgeEvent = z.output<typeof EventBridgeEvent>;
+
+/** The envelope around a REFUND_REQUESTED webhook body. */
+export const EventBridgeEnvelope = EventBridgeEvent.extend({ detail: RefundRequestedEvent });
+
+/** The thin 2023 form: `detail: {}`, the refunds only in `resources`. */
+export const ThinEventBridgeEnvelope = EventBridgeEvent.extend({
+  detail: z.object({}).strict(),
+  resources: z.array(RefundResource).min(1, 'must name at least one refund').max(500),
 });
 
-/** Accepts either form and yields the webhook body. */
+/** Accepts either rich form and yields the webhook body. */
 export const InboundRefundEvent = z.union([
   RefundRequestedEvent,
   EventBridgeEnvelope.transform((e) => e.detail),
 ]);
+
+/** Events that concern a refund and name it in `resources`: the first starts it, the others re-check a running one. */
+export const REFUND_EVENT_TYPES = ['REFUND_REQUESTED', 'REFUND_COMPLETED'] as const;
+export type RefundEventType = (typeof REFUND_EVENT_TYPES)[number];

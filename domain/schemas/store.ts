@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 /**
- * The merchant's store (e.g. a Shopify order refunded through the `POST /refund` endpoint of
- * ../shared/reference/refund-endpoint.txt). Decimal money is a string here, as the endpoint sends it.
+ * The merchant's store (e.g. a Shopify order refunded through the store platform's `POST /refund` endpoint, described
+ * in docs/domain.md). Decimal money is a string here, as the endpoint sends it.
  */
 
 export const DecimalString = z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal string such as "10.00"');
@@ -41,7 +41,14 @@ export const RefundErrorCode = z.enum([
 ]);
 export type RefundErrorCode = z.infer<typeof RefundErrorCode>;
 
-/** POST /refund error body: `{ error: { code, message } }`. */
+/**
+ * The store platform's common answer format: `{ meta: { success }, data }` (Purple Dot's private API answers every call
+ * so). The client accepts it and the bare body alike; see docs/domain.md, "The store's refund endpoint".
+ */
+export const StoreEnvelope = z.object({ meta: z.object({ success: z.boolean() }), data: z.unknown() });
+export type StoreEnvelope = z.infer<typeof StoreEnvelope>;
+
+/** POST /refund error body: `{ error: { code, message } }` (inside `data` in the envelope). */
 export const RefundErrorBody = z.object({
   error: z.object({ code: z.string(), message: z.string().optional() }),
 });

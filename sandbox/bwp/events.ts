@@ -5,8 +5,9 @@ import { AdminRequestError } from '../admin';
 import { BwpRequestError, type BwpSimulator } from './simulator';
 
 /**
- * REFUND_REQUESTED deliveries to the service's webhook, shaped like ../shared/reference/bwp-get-refund-details.txt, in
- * the plain webhook form or wrapped in an EventBridge envelope, with the redeliveries and reorderings real delivery has.
+ * REFUND_REQUESTED deliveries to the service's webhook, shaped like Buy with Prime's documented example (docs/domain.md,
+ * "One refund, end to end", step 1), in the plain webhook form or wrapped in an EventBridge envelope, with the
+ * redeliveries and reorderings real delivery has.
  */
 
 export interface WebhookTarget {

@@ -16,7 +16,7 @@ import { type RequestRecord } from '../http';
  * update it applied, and the faults a test can switch on. Plain in-process state; bwp/server.ts puts HTTP in front.
  */
 
-/** Refund state moves BwP accepts in updateOrder (DOMAIN.md, step 6). REJECTED is final. */
+/** Refund state moves BwP accepts in updateOrder (docs/domain.md, "Reporting to Buy with Prime"). REJECTED is final. */
 export const ALLOWED_REFUND_MOVES: Readonly<Record<RefundState, readonly RefundState[]>> = {
   PENDING: ['PENDING', 'PARTIAL', 'FAILURE', 'SUCCESS'],
   FAILURE: ['PARTIAL', 'FAILURE', 'SUCCESS'],

@@ -7,7 +7,8 @@ import { StoreFaultsPatch, type StoreSimulator } from './simulator';
 
 /**
  * HTTP in front of the store simulator: `POST /refund` and `GET /orders/:id` behind `X-Access-Token`, the account's
- * rate limit on refunds, the faults (including commit-then-fail), and `/admin`.
+ * rate limit on refunds, the faults (including commit-then-fail), and `/admin`. Answers are bare JSON bodies, or the
+ * same bodies in the platform's `{ meta: { success }, data }` envelope when the `envelope` fault (or option) is on.
  */
 
 export interface StoreServerDeps {
@@ -25,13 +26,16 @@ export interface StoreApp {
   dispose(): void;
 }
 
-function fail(res: express.Response, status: number, code: string, message: string): void {
-  res.status(status).json({ error: { code, message } });
+/** Sends an API answer: the body as is, or wrapped in the envelope (`success` is false for every error). */
+function answer(sim: StoreSimulator, res: express.Response, status: number, body: unknown): void {
+  res.status(status).json(sim.faults().envelope ? { meta: { success: status < 400 }, data: body } : body);
 }
 
 export function createStoreApp(deps: StoreServerDeps): StoreApp {
   const { sim, logger } = deps;
   const random = deps.random ?? Math.random;
+  const fail = (res: express.Response, status: number, code: string, message: string) =>
+    answer(sim, res, status, { error: { code, message } });
   const held = new Set<NodeJS.Timeout>();
   const takeToken = accountLimiter();
 
@@ -56,10 +60,8 @@ export function createStoreApp(deps: StoreServerDeps): StoreApp {
       ? { ok: false as const, retryAfterSeconds: faults.retryAfterSeconds }
       : takeToken(faults.rateLimit);
     if (!throttled.ok) {
-      res
-        .status(429)
-        .set('Retry-After', String(throttled.retryAfterSeconds))
-        .json({ error: { code: 'RATE_LIMITED', message: 'Too many refund requests for this account' } });
+      res.set('Retry-After', String(throttled.retryAfterSeconds));
+      fail(res, 429, 'RATE_LIMITED', 'Too many refund requests for this account');
       return;
     }
     if (faults.errorRate > 0 && random() < faults.errorRate) {
@@ -70,12 +72,12 @@ export function createStoreApp(deps: StoreServerDeps): StoreApp {
   };
 
   const refund: express.RequestHandler = (req, res) => {
-    const answer = sim.refund(req.body);
-    const log = { status: answer.status, applied: answer.applied, replayed: answer.replayed };
-    const fault = answer.applied ? sim.consumeCommitThenFail() : null;
+    const result = sim.refund(req.body);
+    const log = { status: result.status, applied: result.applied, replayed: result.replayed };
+    const fault = result.applied ? sim.consumeCommitThenFail() : null;
     if (!fault) {
       logger.debug(log, 'store sandbox: refund answered');
-      res.status(answer.status).json(answer.body);
+      answer(sim, res, result.status, result.body);
       return;
     }
     logger.info({ ...log, fault: fault.mode }, 'store sandbox: refund applied, answering with a failure');
@@ -110,7 +112,7 @@ export function createStoreApp(deps: StoreServerDeps): StoreApp {
       fail(res, 404, 'UNKNOWN_ORDER', `Order ${id} was not found`);
       return;
     }
-    res.json(order);
+    answer(sim, res, 200, order);
   });
 
   const admin = adminRouter(deps.seeder);

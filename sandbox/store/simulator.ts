@@ -5,9 +5,11 @@ import { formatMinor, parseMinor } from '../money';
 import { type RateLimit } from '../rate-limit';
 
 /**
- * The merchant's store behind `POST /refund` (../shared/reference/refund-endpoint.txt): orders, the refund rules with
- * their documented answers, idempotency by (id, order), and a ledger of every refund that moved money.
- * Plain in-process state; store/server.ts puts HTTP, auth, rate limits and faults in front.
+ * The merchant's store behind `POST /refund` (docs/domain.md, "The store's refund endpoint"): orders, the refund rules
+ * with their documented answers, idempotency by (id, order), and a ledger of every refund that moved money. It prices
+ * line items itself: each unit at its unit price, tax included, taking no more tax than the line's tax bucket has left
+ * when the order keeps one (`refundedTax`), so a tax is never refunded twice. Plain in-process state; store/server.ts
+ * puts HTTP, auth, rate limits and faults in front.
  */
 
 export type CommitThenFailMode = 'timeout' | '502' | 'reset';
@@ -30,6 +32,8 @@ export interface StoreFaults {
   paymentFailure: number;
   /** Token bucket of the account; null means unlimited. */
   rateLimit: RateLimit | null;
+  /** Answer in the platform's `{ meta: { success }, data }` envelope instead of the bare body. */
+  envelope: boolean;
 }
 
 export const StoreFaultsPatch = z
@@ -48,6 +52,7 @@ export const StoreFaultsPatch = z
       .strict(),
     paymentFailure: z.number().int().nonnegative(),
     rateLimit: z.object({ perSecond: z.number().positive(), burst: z.number().int().positive().optional() }).nullable(),
+    envelope: z.boolean(),
   })
   .partial()
   .strict();
@@ -63,8 +68,8 @@ export interface StoreLedgerEntry {
   /** The request body as received. */
   request: Record<string, unknown>;
   refunded: { amount: string; currency: string };
-  /** One element per refunded unit, with the money it refunded. */
-  lineItems: { id: string; amount: string }[];
+  /** One element per refunded unit, with the money it refunded and the tax in it. */
+  lineItems: { id: string; amount: string; tax?: string }[];
   shipping: { refunded: boolean; amount: string | null };
 }
 
@@ -91,7 +96,7 @@ const StoreLedgerEntrySchema = z.object({
   mode: z.enum(['line_items', 'appeasement']),
   request: z.record(z.string(), z.unknown()),
   refunded: z.object({ amount: z.string(), currency: z.string() }),
-  lineItems: z.array(z.object({ id: z.string(), amount: z.string() })),
+  lineItems: z.array(z.object({ id: z.string(), amount: z.string(), tax: z.string().optional() })),
   shipping: z.object({ refunded: z.boolean(), amount: z.string().nullable() }),
 });
 
@@ -103,7 +108,7 @@ export const StoreSnapshot = z.object({
 });
 export type StoreSnapshot = z.infer<typeof StoreSnapshot>;
 
-function defaultFaults(rateLimit: RateLimit | null): StoreFaults {
+function defaultFaults(rateLimit: RateLimit | null, envelope: boolean): StoreFaults {
   return {
     latencyMs: 0,
     errorRate: 0,
@@ -112,11 +117,18 @@ function defaultFaults(rateLimit: RateLimit | null): StoreFaults {
     commitThenFail: { count: 0, mode: '502', holdMs: 30_000 },
     paymentFailure: 0,
     rateLimit,
+    envelope,
   };
 }
 
 function reject(status: number, code: RefundErrorCode, message: string): RefundAnswer {
   return { status, body: { error: { code, message } }, applied: false, replayed: false };
+}
+
+/** Tax still refundable on a line that keeps its tax bucket (`refundedTax`); Infinity when it keeps none. */
+function lineTaxLeft(line: StoreOrder['lineItems'][number], minor: (amount: string) => number): number {
+  if (line.refundedTax === undefined) return Infinity;
+  return Math.max(0, line.quantity * minor(line.unitTax) - minor(line.refundedTax));
 }
 
 function countBy(ids: string[]): Map<string, number> {
@@ -157,8 +169,16 @@ export class StoreSimulator {
   private requestLog: RequestRecord[] = [];
   private currentFaults: StoreFaults;
 
-  constructor(private readonly opts: { rateLimit?: RateLimit | null; onChange?: () => void; now?: () => Date } = {}) {
-    this.currentFaults = defaultFaults(opts.rateLimit ?? null);
+  constructor(
+    private readonly opts: {
+      rateLimit?: RateLimit | null;
+      /** Answer in the `{ meta, data }` envelope from the start. */
+      envelope?: boolean;
+      onChange?: () => void;
+      now?: () => Date;
+    } = {},
+  ) {
+    this.currentFaults = defaultFaults(opts.rateLimit ?? null, opts.envelope ?? false);
   }
 
   // ---- orders ----
@@ -231,7 +251,7 @@ export class StoreSimulator {
     const currency = order.currency;
     const minor = (amount: string) => parseMinor(amount, currency) ?? 0;
     let amount: number;
-    const elements: { id: string; amount: string }[] = [];
+    const elements: { id: string; amount: string; tax?: string }[] = [];
     let shipping: StoreLedgerEntry['shipping'] = { refunded: false, amount: null };
 
     if (plan.mode === 'appeasement') {
@@ -271,10 +291,16 @@ export class StoreSimulator {
         return reject(400, 'NOT_ENOUGH_ITEMS_LEFT_TO_REFUND', `Not enough items left to refund: ${detail}`);
       }
       amount = 0;
+      // Each unit at its price, tax included; a line that keeps its tax bucket gives no more tax than it has left.
+      const taxLeft = new Map(order.lineItems.map((l) => [l.id, lineTaxLeft(l, minor)]));
       for (const lid of plan.lineIds) {
         const line = order.lineItems.find((l) => l.id === lid)!;
-        amount += minor(line.unitPrice);
-        elements.push({ id: lid, amount: formatMinor(minor(line.unitPrice), currency) });
+        const left = taxLeft.get(lid) ?? Infinity;
+        const tax = Math.min(minor(line.unitTax), left);
+        taxLeft.set(lid, left - tax);
+        const unit = minor(line.unitPrice) - minor(line.unitTax) + tax;
+        amount += unit;
+        elements.push({ id: lid, amount: formatMinor(unit, currency), tax: formatMinor(tax, currency) });
       }
       if (plan.shipping) {
         amount += minor(order.shipping.amount);
@@ -292,10 +318,10 @@ export class StoreSimulator {
       for (const [lid, count] of countBy(plan.lineIds)) {
         const line = order.lineItems.find((l) => l.id === lid)!;
         line.refundedQuantity += count;
-        // A refunded unit takes its tax with it; keep the line's tax bucket true when the order reports one.
-        const taxed = line as { refundedTax?: string };
-        if (taxed.refundedTax !== undefined) {
-          taxed.refundedTax = formatMinor(minor(taxed.refundedTax) + count * minor(line.unitTax), currency);
+        // A refunded unit takes the tax it refunded with it; keep the line's tax bucket true when the order has one.
+        if (line.refundedTax !== undefined) {
+          const taxed = elements.filter((e) => e.id === lid).reduce((sum, e) => sum + minor(e.tax ?? '0'), 0);
+          line.refundedTax = formatMinor(minor(line.refundedTax) + taxed, currency);
         }
       }
       if (plan.shipping) order.shipping.refunded = true;
@@ -418,7 +444,7 @@ export class StoreSimulator {
     this.results.clear();
     this.entries = [];
     this.requestLog.length = 0;
-    this.currentFaults = defaultFaults(this.opts.rateLimit ?? null);
+    this.currentFaults = defaultFaults(this.opts.rateLimit ?? null, this.opts.envelope ?? false);
     this.changed();
   }
 

@@ -1,6 +1,10 @@
-import { createApp } from '../../api/app';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createApp, type AppDeps } from '../../api/app';
 import { loadConfig, type Config } from '../../common/config';
 import { createLogger } from '../../common/logger';
+import { newOperatorKey, writeKeysFile, type Role } from '../../common/operator-keys';
 import { buildRefundRequestedEvent } from '../../sandbox/bwp/events';
 import { loadFixture, uniqueFixture, type Fixture } from '../../sandbox';
 import { listen, type Listening } from '../../sandbox/http';
@@ -13,8 +17,23 @@ import { uniqueId } from '../helpers/temporal';
  * sandbox of both external systems.
  */
 
-export const OPERATOR_TOKEN = 'test-operator-token-0123456789';
 export const WEBHOOK = { user: 'bwp-test', password: 'webhook-password-1', bearer: 'webhook-bearer-token-0123456789' };
+
+/** The people of the tests: one key each, by role (the audit trail records these names). */
+export const OPERATORS: Record<Role, string> = { viewer: 'Vera Viewer', operator: 'Ada Operator', admin: 'Root Admin' };
+
+/** A fresh keys file with one key per role; answers the file and the keys (shown once, as the CLI does). */
+export function writeTestKeys(dir = fs.mkdtempSync(path.join(os.tmpdir(), 'operator-keys-'))) {
+  const file = path.join(dir, 'operator-keys.json');
+  const keys = {} as Record<Role, string>;
+  const entries = (Object.entries(OPERATORS) as [Role, string][]).map(([role, name]) => {
+    const made = newOperatorKey(name, role);
+    keys[role] = made.key;
+    return made.entry;
+  });
+  writeKeysFile(file, { version: 1, keys: entries });
+  return { file, keys };
+}
 
 export interface ApiHarness extends Harness {
   config: Config;
@@ -26,23 +45,32 @@ export interface ApiHarness extends Harness {
   eventFor(fixture: Fixture): ReturnType<typeof buildRefundRequestedEvent>;
   /** POSTs an event to the webhook with the configured Basic credentials. */
   postEvent(body: unknown, init?: { headers?: Record<string, string>; raw?: string }): Promise<Response>;
-  /** An operator request (bearer token; X-Operator on mutations unless overridden). */
+  /** An operator request with the key of `as` (default: the operator role), and an Idempotency-Key on mutations. */
   operator(
     path: string,
-    init?: { method?: string; body?: unknown; headers?: Record<string, string>; raw?: string },
+    init?: { method?: string; body?: unknown; headers?: Record<string, string>; raw?: string; as?: Role },
   ): Promise<Response>;
+  /** The keys file and each role's key. */
+  keysFile: string;
+  keys: Record<Role, string>;
+  /** The config the harness runs with, with `env` over it. */
+  configWith(env: Record<string, string>): Config;
+  /** Another app on the same Temporal server, workers and sandbox (other config); closed with the harness. */
+  serve(config: Config, deps?: Partial<AppDeps>): Promise<string>;
 }
 
-export async function createApiHarness(opts: { bodyLimit?: string } = {}): Promise<ApiHarness> {
+export async function createApiHarness(
+  opts: { bodyLimit?: string; env?: Record<string, string> } = {},
+): Promise<ApiHarness> {
   const base = await createHarness({ policy: TEST_POLICY });
-  const config = loadConfig({
+  const { file: keysFile, keys } = writeTestKeys();
+  const baseEnv: Record<string, string> = {
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     TEMPORAL_TASK_QUEUE: base.taskQueue,
-    API_OPERATOR_TOKEN: OPERATOR_TOKEN,
+    OPERATOR_KEYS_FILE: keysFile,
     WEBHOOK_BASIC_USER: WEBHOOK.user,
     WEBHOOK_BASIC_PASSWORD: WEBHOOK.password,
-    WEBHOOK_BEARER_TOKEN: WEBHOOK.bearer,
     BWP_API_URL: base.sandbox.bwpUrl,
     BWP_API_TOKEN: TOKENS.bwp,
     BWP_TARGET_ID: TOKENS.businessProductId,
@@ -50,7 +78,10 @@ export async function createApiHarness(opts: { bodyLimit?: string } = {}): Promi
     REFUND_API_TOKEN: TOKENS.refund,
     RECHECK_INITIAL_SECONDS: '30',
     SANDBOX_ENABLED: 'false',
-  });
+    ...opts.env,
+  };
+  const configWith = (env: Record<string, string>) => loadConfig({ ...baseEnv, ...env });
+  const config = configWith({});
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'api-test', pretty: false });
   const app = createApp({
     client: base.client,
@@ -62,12 +93,25 @@ export async function createApiHarness(opts: { bodyLimit?: string } = {}): Promi
   const http = await listen(app, '127.0.0.1', 0);
   const url = `http://127.0.0.1:${http.port}`;
   const basic = `Basic ${Buffer.from(`${WEBHOOK.user}:${WEBHOOK.password}`).toString('base64')}`;
+  const others: Listening[] = [];
 
   return {
     ...base,
     config,
     url,
     http,
+    keysFile,
+    keys,
+    configWith,
+    async serve(other, deps = {}) {
+      const server = await listen(
+        createApp({ client: base.client, config: other, logger, policy: TEST_POLICY, ...deps }),
+        '127.0.0.1',
+        0,
+      );
+      others.push(server);
+      return `http://127.0.0.1:${server.port}`;
+    },
     async seed(name, mutate) {
       const fixture = uniqueFixture(loadFixture(name), { businessProductId: TOKENS.businessProductId });
       mutate?.(fixture);
@@ -89,8 +133,8 @@ export async function createApiHarness(opts: { bodyLimit?: string } = {}): Promi
       return fetch(`${url}${path}`, {
         method,
         headers: {
-          Authorization: `Bearer ${OPERATOR_TOKEN}`,
-          ...(method === 'GET' ? {} : { 'X-Operator': 'Ada Operator', 'Idempotency-Key': uniqueId('req') }),
+          Authorization: `Bearer ${keys[init.as ?? 'operator']}`,
+          ...(method === 'GET' ? {} : { 'Idempotency-Key': uniqueId('req') }),
           ...(init.body !== undefined || init.raw !== undefined ? { 'Content-Type': 'application/json' } : {}),
           ...init.headers,
         },
@@ -98,6 +142,7 @@ export async function createApiHarness(opts: { bodyLimit?: string } = {}): Promi
       });
     },
     async close() {
+      for (const other of others) await other.close();
       await http.close();
       await base.close();
     },

@@ -8,13 +8,16 @@ import pino from 'pino';
 import { createApp } from '../../api/app';
 import { loadConfig } from '../../common/config';
 import { REDACT_PATHS } from '../../common/logger';
+import { toHttpProblem } from '../../api/temporal-errors';
 import { listen, type Listening } from '../../sandbox/http';
 import { createTestEnv } from '../helpers/temporal';
-import { OPERATOR_TOKEN, problemOf } from './api-harness';
+import { problemOf, writeTestKeys } from './api-harness';
 
 /** Health, the OpenAPI document and its page, the static repair page, logging: the app without workers. */
 
-const config = loadConfig({ NODE_ENV: 'test', API_OPERATOR_TOKEN: OPERATOR_TOKEN, SANDBOX_ENABLED: 'false' });
+const { file: keysFile, keys } = writeTestKeys();
+const OPERATOR_KEY = keys.operator;
+const config = loadConfig({ NODE_ENV: 'test', OPERATOR_KEYS_FILE: keysFile, SANDBOX_ENABLED: 'false' });
 
 function memoryLogger() {
   const lines: Record<string, unknown>[] = [];
@@ -83,9 +86,13 @@ describe('health, docs and the repair page', () => {
       const started = Date.now();
       const res = await fetch(`http://127.0.0.1:${server.port}/readyz`);
       assert.equal(res.status, 503);
-      const body = (await res.json()) as { status: string; temporal: { reachable: boolean } };
+      const text = await res.text();
+      const body = JSON.parse(text) as { status: string; temporal: { reachable: boolean } };
       assert.equal(body.status, 'unavailable');
       assert.equal(body.temporal.reachable, false);
+      // Why is logged, never told to an unauthenticated caller (no address, no error text).
+      assert.deepEqual(Object.keys(body.temporal).sort(), ['namespace', 'reachable']);
+      assert.doesNotMatch(text, /127\.0\.0\.1|:1\b|error|ECONNREFUSED/i);
       assert.ok(Date.now() - started < 5_000, 'answers within the readiness timeout');
       // Liveness does not depend on Temporal.
       assert.equal((await fetch(`http://127.0.0.1:${server.port}/healthz`)).status, 200);
@@ -101,7 +108,7 @@ describe('health, docs and the repair page', () => {
       client: new Client({ connection }),
       config: loadConfig({
         NODE_ENV: 'test',
-        API_OPERATOR_TOKEN: OPERATOR_TOKEN,
+        OPERATOR_KEYS_FILE: keysFile,
         WEBHOOK_BASIC_PASSWORD: 'webhook-password-1',
       }),
       logger: pino({ level: 'silent' }),
@@ -113,7 +120,7 @@ describe('health, docs and the repair page', () => {
       const event = {
         eventDescriptor: 'REFUND_REQUESTED',
         eventId: 'evt-1',
-        resources: ['businessProduct/bp/order/o-1/refund/r-1'],
+        resources: ['businessProduct/sandbox-business-product/order/o-1/refund/r-1'],
       };
       const webhook = await fetch(`${base}/webhooks/bwp`, {
         method: 'POST',
@@ -126,7 +133,7 @@ describe('health, docs and the repair page', () => {
       assert.equal(webhook.status, 503);
       assert.equal((await problemOf(webhook)).type, '/problems/unavailable');
       assert.ok(webhook.headers.get('retry-after'));
-      const list = await fetch(`${base}/refunds`, { headers: { Authorization: `Bearer ${OPERATOR_TOKEN}` } });
+      const list = await fetch(`${base}/refunds`, { headers: { Authorization: `Bearer ${OPERATOR_KEY}` } });
       assert.equal(list.status, 503);
       assert.equal((await problemOf(list)).type, '/problems/unavailable');
     } finally {
@@ -180,6 +187,53 @@ describe('health, docs and the repair page', () => {
     assert.match(js.headers.get('content-type') ?? '', /javascript/);
   });
 
+  it('a path that is not valid percent-encoding (GET /refunds/%E0%A4%A) answers 400 naming the path, not 500', async () => {
+    for (const path of ['/refunds/%E0%A4%A', '/refunds/%E0%A4%A/repair', '/refunds/%ZZ', '/refunds/%']) {
+      const res = await fetch(`${url}${path}`, { headers: { Authorization: `Bearer ${OPERATOR_KEY}` } });
+      assert.equal(res.status, 400, path);
+      const problem = await problemOf(res);
+      assert.equal(problem.type, '/problems/invalid-request');
+      assert.equal(problem.errors?.[0]?.field, 'path');
+    }
+    // Unauthenticated, it is still refused first for want of credentials.
+    assert.equal((await fetch(`${url}/refunds/%E0%A4%A`)).status, 401);
+  });
+
+  it('JSON answers carry Cache-Control: no-store (successes and problems alike); the page’s files are cacheable', async () => {
+    for (const path of ['/healthz', '/readyz', '/openapi.json', '/nowhere', '/refunds']) {
+      const res = await fetch(`${url}${path}`);
+      assert.equal(res.headers.get('cache-control'), 'no-store', path);
+    }
+    const me = await fetch(`${url}/me`, { headers: { Authorization: `Bearer ${OPERATOR_KEY}` } });
+    assert.equal(me.status, 200);
+    assert.equal(me.headers.get('cache-control'), 'no-store');
+    assert.match((await fetch(`${url}/console/app.js`)).headers.get('cache-control') ?? '', /max-age=300/);
+  });
+
+  it('Temporal refusing a value the client chose (INVALID_ARGUMENT) is a 400 naming the field; RESOURCE_EXHAUSTED a 503', async () => {
+    // Real answers of the server: a workflow id over its limit, an update id over its limit.
+    const long = 'x'.repeat(1200);
+    const startErr = await env.client.workflow
+      .start('refundWorkflow', { workflowId: long, taskQueue: 'q' })
+      .catch((e: unknown) => e);
+    const started = toHttpProblem(startErr, long, { field: 'body.orderId' });
+    assert.equal(started?.status, 400);
+    assert.equal(started?.extras.errors?.[0]?.field, 'body.orderId');
+    const updateErr = await env.client.workflow
+      .getHandle('refund:o:r')
+      .executeUpdate('repairUpdate', { updateId: 'k'.repeat(2000), args: [] })
+      .catch((e: unknown) => e);
+    const updated = toHttpProblem(updateErr, 'refund:o:r');
+    assert.equal(updated?.status, 400);
+    assert.equal(updated?.extras.errors?.[0]?.field, 'header.idempotency-key');
+    assert.match(updated?.detail ?? '', /UpdateId length exceeds limit/);
+    // The server throttling us (gRPC 8), as the client reports it.
+    const exhausted = Object.assign(new Error('namespace rate limit exceeded'), { code: 8 });
+    const busy = toHttpProblem(new Error('call failed', { cause: exhausted }), 'refund:o:r');
+    assert.equal(busy?.status, 503);
+    assert.equal(busy?.extras.headers?.['Retry-After'], '5');
+  });
+
   it('an unknown route answers a 404 problem, not an HTML page', async () => {
     const res = await fetch(`${url}/nowhere`);
     assert.equal(res.status, 404);
@@ -188,10 +242,10 @@ describe('health, docs and the repair page', () => {
   });
 
   it('logs each request with pino-http, the credentials redacted', async () => {
-    await fetch(`${url}/refunds?limit=1`, { headers: { Authorization: `Bearer ${OPERATOR_TOKEN}` } });
+    await fetch(`${url}/refunds?limit=1`, { headers: { Authorization: `Bearer ${OPERATOR_KEY}` } });
     const line = logs.lines.find((l) => (l.req as { url?: string } | undefined)?.url === '/refunds?limit=1');
     assert.ok(line, 'a log line for the request');
     assert.equal((line.req as { headers: { authorization: string } }).headers.authorization, '[redacted]');
-    assert.ok(!JSON.stringify(logs.lines).includes(OPERATOR_TOKEN), 'the token never reaches the log');
+    assert.ok(!JSON.stringify(logs.lines).includes(OPERATOR_KEY), 'the token never reaches the log');
   });
 });

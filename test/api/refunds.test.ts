@@ -4,7 +4,7 @@ import type { RepairInput } from '../../domain/schemas/repair';
 import { refundWorkflowId, RefundStatus, type RefundWorkflowState } from '../../workflows/refund.contract';
 import { waitForState } from '../helpers/harness';
 import { uniqueId } from '../helpers/temporal';
-import { createApiHarness, eventually, OPERATOR_TOKEN, problemOf, refundPath, type ApiHarness } from './api-harness';
+import { createApiHarness, eventually, OPERATORS, problemOf, refundPath, type ApiHarness } from './api-harness';
 
 interface RefundRow {
   workflowId: string;
@@ -20,11 +20,16 @@ interface Page {
   refunds: RefundRow[];
   nextCursor?: string;
 }
-type Detail = RefundWorkflowState & { workflowId: string; execution: { status: string } };
+type Detail = Omit<RefundWorkflowState, 'plan'> & { workflowId: string; execution: { status: string } };
+/** A plan as the API answers it: amounts are decimal strings. */
+interface PlanAnswer {
+  plan: { mode: string; report: { currency: string; total: string; lines: { amount: string }[] } };
+}
 interface RepairFormJson {
   status: string;
   waitingForRepair: boolean;
   currency: string;
+  exponent: number;
   requested: { total: string | null; reason: string | null };
   lines: {
     lineItemId: string;
@@ -88,8 +93,8 @@ describe('operator API', () => {
       }
     });
 
-    it('with a wrong token, it answers 401 and says the token is not valid', async () => {
-      const res = await fetch(`${api.url}/refunds`, { headers: { Authorization: `Bearer ${OPERATOR_TOKEN}x` } });
+    it('with a wrong key, it answers 401 and says the key is not valid', async () => {
+      const res = await fetch(`${api.url}/refunds`, { headers: { Authorization: `Bearer ${api.keys.operator}x` } });
       const problem = await problemOf(res);
       assert.equal(problem.status, 401);
       assert.match(problem.detail, /not valid/);
@@ -180,7 +185,7 @@ describe('operator API', () => {
       for (const f of ['query.status.0', 'query.limit', 'query.needsAttention', 'query.orderId'])
         assert.ok(fields.has(f), `${f} in ${[...fields].join()}`);
       const unknown = await problemOf(await api.operator('/refunds?colour=red'));
-      assert.ok(unknown.errors?.some((e) => e.field === 'query' && /colour/.test(e.message)));
+      assert.ok(unknown.errors?.some((e) => e.field === 'query.colour' && /not a known field/.test(e.message)));
     });
 
     it('answers 400 for a cursor it did not give out', async () => {
@@ -220,6 +225,11 @@ describe('operator API', () => {
       const form = await json<RepairFormJson>(await api.operator(refundPath(workflowId, '/repair')));
       assert.equal(form.waitingForRepair, true);
       assert.equal(form.currency, 'USD');
+      assert.equal(
+        form.exponent,
+        2,
+        "the currency's decimal places, so a client adds amounts without a table of its own",
+      );
       assert.equal(form.requested.total, '10.00');
       assert.deepEqual(
         form.lines.map((l) => [l.sku, l.ordered, l.refunded, l.remaining, l.remainingAmount]),
@@ -246,33 +256,73 @@ describe('operator API', () => {
         await api.operator(refundPath(workflowId, '/repair/check'), { body: bad }),
       );
       assert.equal(badCheck.ok, false);
+      // Every problem names the field it is about, so the page never guesses it from the code.
+      assert.deepEqual(
+        badCheck.problems.filter((p) => p.code === 'REASON_UNKNOWN').map((p) => p.field),
+        ['lines[0].reason'],
+      );
+      assert.ok(
+        badCheck.problems.every((p) => typeof p.field === 'string' && p.field !== ''),
+        JSON.stringify(badCheck),
+      );
       const codes = badCheck.problems.map((p) => p.code);
       assert.ok(codes.includes('REASON_UNKNOWN'), codes.join());
       assert.ok(
         codes.includes('AMOUNT_EXCEEDS_LINE_REMAINING') || codes.includes('TOTALS_DO_NOT_ADD_UP'),
         codes.join(),
       );
-      const good = await json<{ ok: boolean; problems: unknown[]; plan?: { mode: string } }>(
+      const good = await json<{ ok: boolean; problems: unknown[]; plan?: PlanAnswer['plan'] }>(
         await api.operator(refundPath(workflowId, '/repair/check'), { body: form.suggestion!.repair }),
       );
       assert.deepEqual(good.problems, []);
       assert.equal(good.ok, true);
-      assert.ok(good.plan);
+      assert.equal(good.plan?.report.total, '10.00');
     });
   });
 
   describe('POST /refunds/:id/repair', () => {
-    it('when X-Operator is missing, it answers 400 naming the header and changes nothing', async () => {
+    it('when a field is misspelt (totl for total), it answers 400 naming that key and changes nothing', async () => {
       const { workflowId } = await parked();
-      const res = await api.operator(refundPath(workflowId, '/repair'), {
-        body: { acceptSuggestion: true },
-        headers: { 'X-Operator': '' },
-      });
-      const problem = await problemOf(res);
-      assert.equal(problem.status, 400);
-      assert.equal(problem.errors?.[0]?.field, 'header.x-operator');
+      const form = await json<RepairFormJson>(await api.operator(refundPath(workflowId, '/repair')));
+      const { total, ...rest } = form.suggestion!.repair;
+      for (const path of ['/repair', '/repair/check']) {
+        const problem = await problemOf(
+          await api.operator(refundPath(workflowId, path), { body: { ...rest, totl: total } }),
+        );
+        assert.equal(problem.status, 400, path);
+        assert.deepEqual(
+          problem.errors?.map((e) => [e.field, e.message]),
+          [['body.totl', 'is not a known field']],
+        );
+      }
+      const lineTypo = await problemOf(
+        await api.operator(refundPath(workflowId, '/repair'), {
+          body: { ...form.suggestion!.repair, lines: [{ ...form.suggestion!.repair.lines[0], amout: '1.00' }] },
+        }),
+      );
+      assert.ok(
+        lineTypo.errors?.some((e) => e.field === 'body.lines.0.amout'),
+        JSON.stringify(lineTypo.errors),
+      );
       const detail = await json<Detail>(await api.operator(refundPath(workflowId)));
       assert.equal(detail.status, RefundStatus.AWAITING_REPAIR);
+    });
+
+    it('caps decimal strings: a 1,000-digit amount is a 400 naming the field, not work for the server', async () => {
+      const { workflowId } = await parked();
+      const problem = await problemOf(
+        await api.operator(refundPath(workflowId, '/repair'), {
+          body: {
+            lines: [
+              { lineItemId: 'bwp-line-socks', ticked: true, quantity: 0, reason: 'Other', amount: '9'.repeat(1000) },
+            ],
+            total: '1'.repeat(30),
+          },
+        }),
+      );
+      assert.equal(problem.status, 400);
+      const fields = new Set(problem.errors?.map((e) => e.field));
+      assert.ok(fields.has('body.lines.0.amount') && fields.has('body.total'), [...fields].join());
     });
 
     it('when the body does not parse as a repair, it answers 400 naming each field', async () => {
@@ -321,21 +371,28 @@ describe('operator API', () => {
 
     it('accepting the suggestion as is answers 200 with the plan, completes the refund, and records the operator', async () => {
       const { workflowId } = await parked();
+      // An X-Operator header, which anyone could set, changes nothing: the audit names the key's owner.
       const res = await api.operator(refundPath(workflowId, '/repair'), {
         body: { acceptSuggestion: true },
-        headers: { 'X-Operator': 'Grace Operator', 'Idempotency-Key': 'accept-1' },
+        headers: { 'X-Operator': 'Someone Else', 'Idempotency-Key': `accept-${workflowId}` },
       });
-      const accepted = await json<{ plan: { report: { total: number; lines: unknown[] } }; revision: number }>(res);
+      const accepted = await json<PlanAnswer & { revision: number }>(res);
       assert.equal(accepted.revision, 1);
-      assert.equal(accepted.plan.report.total, 1000);
+      // Amounts cross the API as decimal strings, as everywhere else on it.
+      assert.equal(accepted.plan.report.total, '10.00');
       assert.equal(accepted.plan.report.lines.length, 3);
+      assert.ok(
+        accepted.plan.report.lines.every((l) => /^\d+\.\d{2}$/.test(l.amount)),
+        JSON.stringify(accepted.plan),
+      );
       const result = await api.client.workflow.getHandle(workflowId).result();
       assert.equal(result.status, RefundStatus.REFUNDED);
-      const detail = await json<Detail>(await api.operator(refundPath(workflowId)));
+      const detail = await json<Detail & PlanAnswer>(await api.operator(refundPath(workflowId)));
       assert.equal(detail.execution.status, 'COMPLETED');
+      assert.equal(detail.plan.report.total, '10.00', 'the state’s plan too');
       assert.deepEqual(
         detail.audit.map((a) => [a.operator, a.action, a.accepted]),
-        [['Grace Operator', 'repair', true]],
+        [[OPERATORS.operator, 'repair', true]],
       );
       // Now it is not waiting any more: 409.
       const again = await api.operator(refundPath(workflowId, '/repair'), { body: { acceptSuggestion: true } });
@@ -373,13 +430,13 @@ describe('operator API', () => {
       const { workflowId } = await parked();
       const res = await api.operator(refundPath(workflowId, '/decline'), {
         body: { statusReason: 'FRAUDULENT_RETURN_ATTEMPT', note: 'seen before' },
-        headers: { 'X-Operator': 'Lin Operator' },
+        as: 'admin',
       });
       const body = await json<{ finished: boolean; state: Detail }>(res);
       assert.equal(body.finished, true);
       assert.equal(body.state.status, RefundStatus.DECLINED);
       assert.equal(body.state.result?.statusReason, 'FRAUDULENT_RETURN_ATTEMPT');
-      assert.deepEqual(body.state.audit.at(-1)?.operator, 'Lin Operator');
+      assert.deepEqual(body.state.audit.at(-1)?.operator, OPERATORS.admin);
       const again = await api.operator(refundPath(workflowId, '/decline'), { body: { statusReason: 'OTHERS' } });
       assert.equal(again.status, 409);
     });
@@ -403,14 +460,15 @@ describe('operator API', () => {
       assert.equal(body.state.status, RefundStatus.RESOLVED_ELSEWHERE);
     });
 
-    it('cancel works without a body and ends CANCELLED', async () => {
+    it('cancel (admins only) works without a body and ends CANCELLED', async () => {
       const { workflowId } = await parked();
       const res = await fetch(`${api.url}${refundPath(workflowId, '/cancel')}`, {
         method: 'POST',
-        headers: { Authorization: `Bearer ${OPERATOR_TOKEN}`, 'X-Operator': 'Ada Operator' },
+        headers: { Authorization: `Bearer ${api.keys.admin}` },
       });
       const body = await json<{ state: Detail }>(res);
       assert.equal(body.state.status, RefundStatus.CANCELLED);
+      assert.equal(body.state.audit.at(-1)?.operator, OPERATORS.admin);
     });
   });
 });

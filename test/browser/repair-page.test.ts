@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { refundWorkflowId, RefundStatus } from '../../workflows/refund.contract';
 import { waitForState } from '../helpers/harness';
-import { createApiHarness, OPERATOR_TOKEN, type ApiHarness } from '../api/api-harness';
+import type { Role } from '../../common/operator-keys';
+import { createApiHarness, OPERATORS, type ApiHarness } from '../api/api-harness';
+import { formatDecimal, minor } from '../../domain/money';
+import { inCurrency } from '../helpers/currency';
 
 /**
  * The operator's path in a real browser (Debian's Chromium, headless): a flat $10 goodwill refund on a three-SKU order
@@ -27,6 +30,8 @@ describe('repair page', () => {
   let browser: Browser;
   let page: Page;
   let pageErrors: string[] = [];
+  /** A test that sends a bad key on purpose expects the browser to report the 401s. */
+  let expect401 = false;
 
   before(async () => {
     api = await createApiHarness();
@@ -42,14 +47,17 @@ describe('repair page', () => {
     });
   });
   beforeEach(async () => {
-    // A fresh tab per test: sessionStorage (the operator token) starts empty.
+    // A fresh tab per test: sessionStorage (the operator's key) starts empty.
     await page?.close();
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     // The page's own errors fail the test.
     pageErrors = [];
+    expect401 = false;
     page.on('pageerror', (err) => pageErrors.push(err.message));
     page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(msg.text());
+      if (msg.type() !== 'error') return;
+      if (expect401 && /status of 401/.test(msg.text())) return;
+      pageErrors.push(msg.text());
     });
   });
   afterEach(() => {
@@ -60,13 +68,12 @@ describe('repair page', () => {
     await api?.close();
   });
 
-  /** Opens the page and signs in: name and token typed once, kept in this tab's sessionStorage. */
-  async function signIn(hash = '') {
+  /** Opens the page and signs in with the role's own key (typed once, kept in this tab's sessionStorage). */
+  async function signIn(hash = '', as: Role = 'operator') {
     await page.goto(`${api.url}/console/${hash}`);
-    await page.getByLabel('Your name').fill('Ada Operator');
-    await page.getByLabel('Operator token').fill(OPERATOR_TOKEN);
+    await page.getByLabel('API key').fill(api.keys[as]);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByText('Signed in as Ada Operator').waitFor();
+    await page.getByText(`Signed in as ${OPERATORS[as]} (${as})`).waitFor();
   }
 
   /** Always to artifacts/ (ignored); to the README's docs/ only with UPDATE_SCREENSHOTS=1, so test runs leave git clean. */
@@ -166,6 +173,71 @@ describe('repair page', () => {
     assert.deepEqual(moved[0]!.refunded, { amount: '10.00', currency: 'USD' });
   });
 
+  // Amounts come from the API as decimal strings with the currency's decimal places: no table in the page.
+  for (const { currency, flat, split, sum, bad } of [
+    {
+      currency: 'JPY',
+      flat: '1000',
+      split: { 'SOCKS-TRAIL-M': '200', 'BOTTLE-500': '300', 'HEADLAMP-300': '500' },
+      sum: '1000',
+      bad: '2.00',
+    },
+    {
+      currency: 'IQD',
+      flat: '1.000',
+      split: { 'SOCKS-TRAIL-M': '0.200', 'BOTTLE-500': '0.300', 'HEADLAMP-300': '0.500' },
+      sum: '1.000',
+      bad: '0.2001',
+    },
+  ]) {
+    it(`an operator repairs a flat ${flat} ${currency} refund, every amount in ${currency}'s own decimal places`, async () => {
+      const fixture = await api.seed('flat-goodwill-10-usd', (f) => inCurrency(f, currency));
+      assert.equal((await api.postEvent(api.eventFor(fixture))).status, 202);
+      const workflowId = refundWorkflowId(fixture.bwpOrder.id, fixture.refundId);
+      await waitForState(api.client.workflow.getHandle(workflowId), (s) => s.status === RefundStatus.AWAITING_REPAIR);
+      await signIn();
+      const row = page.getByRole('row').filter({ hasText: fixture.bwpOrder.id });
+      await row.waitFor();
+      assert.match(await row.innerText(), new RegExp(`${flat.replace('.', '\\.')} ${currency}`));
+      await row.getByRole('link', { name: `Repair refund ${fixture.refundId}` }).click();
+
+      const check = page.getByRole('region', { name: 'Check of this repair' });
+      await check.getByText(`No problems: ready to refund ${flat} ${currency}`).waitFor();
+      const money = (units: string) => `${formatDecimal(minor(Number(units)), currency)} ${currency}`;
+      assert.match(
+        await page.getByRole('row').filter({ hasText: 'SOCKS-TRAIL-M' }).innerText(),
+        new RegExp(money('1296')),
+      );
+
+      // An amount finer than the currency allows is refused by the server, on that very input.
+      const amount = (sku: string) => page.getByLabel(`Amount for ${sku} in ${currency}`);
+      await amount('SOCKS-TRAIL-M').fill(bad);
+      await check.getByText(/problems? to fix/).waitFor();
+      assert.match(await check.innerText(), /INVALID_AMOUNT/);
+      assert.equal(await amount('SOCKS-TRAIL-M').getAttribute('aria-invalid'), 'true');
+      assert.equal(await amount('BOTTLE-500').getAttribute('aria-invalid'), null);
+
+      for (const [sku, value] of Object.entries(split)) await amount(sku).fill(value);
+      await page.getByLabel('Reason for BOTTLE-500').selectOption('CustomerReturn');
+      await check.getByText(`No problems: ready to refund ${sum} ${currency}`).waitFor();
+      assert.equal(await page.locator('#sum').textContent(), `${sum} ${currency}`);
+      await page.getByRole('button', { name: 'Confirm' }).click();
+      await page
+        .getByRole('status')
+        .getByText(new RegExp(`is REFUNDED; ${sum.replace('.', '\\.')} ${currency} refunded`))
+        .waitFor({ timeout: 30_000 });
+      await page
+        .getByRole('region', { name: 'Outcome' })
+        .getByRole('row', { name: `BOTTLE-500 0 CustomerReturn ${split['BOTTLE-500']} ${currency}` })
+        .waitFor();
+      const moved = api.sandbox.state.store.ledger().filter((e) => e.key.order === fixture.storeOrder.id);
+      assert.deepEqual(
+        moved.map((e) => e.refunded),
+        [{ amount: sum, currency }],
+      );
+    });
+  }
+
   it('is usable from the keyboard alone: every control has a label and focus reaches Confirm', async () => {
     const fixture = await api.seed('flat-goodwill-10-usd');
     await api.postEvent(api.eventFor(fixture));
@@ -193,5 +265,74 @@ describe('repair page', () => {
       .getByRole('status')
       .getByText(/is DECLINED/)
       .waitFor({ timeout: 30_000 });
+  });
+
+  it('refuses a wrong key at sign-in and signs out when the key is revoked', async () => {
+    expect401 = true;
+    await page.goto(`${api.url}/console/`);
+    await page.getByLabel('API key').fill('rok_000000000000_not-a-key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/Not signed in: .*not valid/)
+      .waitFor();
+    assert.equal(await page.evaluate("sessionStorage.getItem('refund-console.token')"), null);
+    // A key that stops working (removed from the keys file) sends the operator back to the sign-in form.
+    await signIn();
+    await page.evaluate("sessionStorage.setItem('refund-console.token', 'rok_000000000000_revoked')");
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/not accepted.*Sign in again/)
+      .waitFor();
+    await page.getByLabel('API key').waitFor();
+  });
+
+  it('a viewer can look and check but not confirm, decline or start refunds', async () => {
+    const fixture = await api.seed('flat-goodwill-10-usd');
+    await api.postEvent(api.eventFor(fixture));
+    const workflowId = refundWorkflowId(fixture.bwpOrder.id, fixture.refundId);
+    await waitForState(api.client.workflow.getHandle(workflowId), (s) => s.status === RefundStatus.AWAITING_REPAIR);
+    await signIn('', 'viewer');
+    assert.equal(await page.getByRole('button', { name: 'Start refund' }).isVisible(), false);
+    await page.goto(`${api.url}/console/#/refund/${encodeURIComponent(workflowId)}`);
+    await page.getByRole('region', { name: 'Check of this repair' }).getByText('No problems').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Confirm' }).isDisabled(), true);
+    assert.equal(await page.getByRole('button', { name: 'Decline refund' }).isDisabled(), true);
+    await page.getByText(/Your role \(viewer\) can check a repair but not send it/).waitFor();
+    await api.client.workflow.getHandle(workflowId).terminate('test cleanup');
+  });
+
+  it('starts a refund whose event was lost, and exports the list as CSV', async () => {
+    const fixture = await api.seed('flat-goodwill-10-usd');
+    await signIn();
+    await page.getByLabel('Order id').fill(fixture.bwpOrder.id);
+    await page.getByLabel('Refund id').fill(fixture.refundId);
+    await page.getByRole('button', { name: 'Start refund' }).click();
+    await page
+      .getByRole('status')
+      .getByText(`Refund ${fixture.refundId} of order ${fixture.bwpOrder.id} started.`)
+      .waitFor();
+    // The page opens the new refund; once its workflow has read the order it is parked for repair, as an event's is.
+    const workflowId = refundWorkflowId(fixture.bwpOrder.id, fixture.refundId);
+    await waitForState(api.client.workflow.getHandle(workflowId), (s) => s.status === RefundStatus.AWAITING_REPAIR);
+    const description = await api.client.workflow.getHandle(workflowId).describe();
+    assert.match((await description.staticDetails()) ?? '', /Started by operator Ada Operator/);
+
+    await page.goto(`${api.url}/console/#/`);
+    await page.getByRole('row').filter({ hasText: fixture.bwpOrder.id }).waitFor();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    assert.match(download.suggestedFilename(), /^refunds-\d{4}-\d{2}-\d{2}\.csv$/);
+    const csv = readFileSync(await download.path(), 'utf8');
+    assert.match(csv.split('\r\n')[0]!, /^workflow_id,order_id,refund_id,/);
+    assert.ok(csv.includes(workflowId), 'the parked refund is in the export');
+    await page
+      .getByRole('status')
+      .getByText(/Exported \d+ refunds to refunds-/)
+      .waitFor();
+    await api.client.workflow.getHandle(workflowId).terminate('test cleanup');
   });
 });

@@ -92,6 +92,7 @@ void describe('BwP client over real HTTP', () => {
       targetId: TARGET,
       apiVersion: VERSION,
       timeoutMs: TIMEOUT_MS,
+      perLineAmounts: true,
     });
   });
   after(() => stub.close());
@@ -285,3 +286,76 @@ function zodTree(type: z.ZodType): Tree {
   }
   return {};
 }
+
+void describe('BwP client: per-line amounts (BWP_PER_LINE_AMOUNTS)', () => {
+  /** Buy with Prime's published schema: the sandbox's, without the per-line `refundAmount` it adds. */
+  const realSchema = buildSchema(
+    sdl.replace(/^\s*"[^"\n]*"\n\s*refundAmount: Amount\n/m, '\n').replace(/^\s*refundAmount: AmountInput\n/m, ''),
+  );
+  const lineUpdate: UpdateOrderInput = {
+    ...update,
+    refunds: update.refunds.map((r) => ({
+      ...r,
+      refundFor: {
+        orderLineItems: [{ lineItemId: 'li-1', amount: 1, refundAmount: { amount: 13.5, currencyCode: 'USD' } }],
+      },
+    })),
+  };
+
+  void it('the published schema has no per-line refundAmount (what the default is for)', () => {
+    assert.ok(validate(schema, parse(ORDER_QUERY)).length === 0, 'the sandbox schema has it');
+    assert.ok(validate(realSchema, parse(ORDER_QUERY)).length > 0, 'the published one does not');
+  });
+
+  void it('by default the client asks and reports only what the published schema has', async () => {
+    const stub = await startStub(async (req) => {
+      const { query, variables } = JSON.parse(req.body) as { query: string; variables: Record<string, unknown> };
+      const errors = validate(realSchema, parse(query));
+      if (errors.length > 0) return { status: 400, body: { errors: errors.map((e) => ({ message: e.message })) } };
+      return executeForReal({ ...req, body: JSON.stringify({ query, variables }) });
+    });
+    try {
+      const client = createBwpClient({
+        url: `${stub.url}/graphql`,
+        token: TOKEN,
+        targetId: TARGET,
+        apiVersion: VERSION,
+        timeoutMs: TIMEOUT_MS,
+      });
+      const read = await client.getOrder(bwpOrder.id);
+      assert.equal(read.kind, 'success', JSON.stringify(read));
+      const reported = await client.updateOrder(lineUpdate);
+      assert.equal(reported.kind, 'success', JSON.stringify(reported));
+      const sent = JSON.parse(stub.requests[1]?.body ?? '{}') as { variables: { input: UpdateOrderInput } };
+      assert.deepEqual(sent.variables.input.refunds[0]?.refundFor?.orderLineItems, [{ lineItemId: 'li-1', amount: 1 }]);
+    } finally {
+      await stub.close();
+    }
+  });
+
+  void it('with per-line amounts on, the same reads fail against the published schema', async () => {
+    const stub = await startStub((req) => {
+      const { query } = JSON.parse(req.body) as { query: string };
+      const errors = validate(realSchema, parse(query));
+      return {
+        status: 400,
+        body: {
+          errors: errors.map((e) => ({ message: e.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })),
+        },
+      };
+    });
+    try {
+      const client = createBwpClient({
+        url: `${stub.url}/graphql`,
+        token: TOKEN,
+        targetId: TARGET,
+        apiVersion: VERSION,
+        timeoutMs: TIMEOUT_MS,
+        perLineAmounts: true,
+      });
+      assert.equal((await client.getOrder(bwpOrder.id)).kind, 'rejected');
+    } finally {
+      await stub.close();
+    }
+  });
+});

@@ -21,6 +21,16 @@ const noHeaders = new Headers();
 const json = (v: unknown) => JSON.stringify(v);
 const storeError = (code: string, message = `${code} happened`) => json({ error: { code, message } });
 
+/** A JSON answer in the `{ meta: { success }, data }` envelope; undefined for an answer that is not JSON. */
+function enveloped(status: number, body: string): string | undefined {
+  if (body.trim() === '') return undefined;
+  try {
+    return json({ meta: { success: status < 400 }, data: JSON.parse(body) as unknown });
+  } catch {
+    return undefined;
+  }
+}
+
 /** Asserts the fields a caller acts on, ignoring the wording of messages unless a test asks for it. */
 function assertOutcome(actual: Outcome<unknown>, expected: Record<string, unknown>): void {
   const picked = Object.fromEntries(Object.keys(expected).map((k) => [k, (actual as Record<string, unknown>)[k]]));
@@ -170,6 +180,34 @@ void describe('classifyRefundResponse (POST /refund)', () => {
     void it(`classifies ${name} as ${label(expected)}`, () =>
       assertOutcome(classifyRefundResponse(status, headers, body, NOW), expected));
   }
+  // The same answers in the store platform's { meta: { success }, data } envelope mean the same.
+  for (const [name, status, headers, body, expected] of cases) {
+    const wrapped = enveloped(status, body);
+    if (wrapped === undefined) continue;
+    void it(`classifies ${name} in the envelope as ${label(expected)}`, () =>
+      assertOutcome(classifyRefundResponse(status, headers, wrapped, NOW), expected));
+  }
+
+  void it('reads an error code wherever the envelope puts it: data.error, data, or beside meta', () => {
+    const forms = [
+      { meta: { success: false }, data: { error: { code: 'INVALID_LINE_ITEMS', message: 'm' } } },
+      { meta: { success: false }, data: { code: 'INVALID_LINE_ITEMS', message: 'm' } },
+      { meta: { success: false }, data: null, error: { code: 'INVALID_LINE_ITEMS', message: 'm' } },
+    ];
+    for (const form of forms) {
+      assertOutcome(classifyRefundResponse(400, noHeaders, json(form), NOW), {
+        kind: 'rejected',
+        code: 'INVALID_LINE_ITEMS',
+        message: 'm',
+      });
+    }
+  });
+
+  void it('calls a 2xx envelope that says success false unknown: the refund may or may not be applied', () =>
+    assertOutcome(
+      classifyRefundResponse(201, noHeaders, json({ meta: { success: false }, data: refundSuccess }), NOW),
+      { kind: 'unknown', status: 201 },
+    ));
 
   void it('names the mismatching field when a 2xx body has the wrong shape', () => {
     const outcome = classifyRefundResponse(200, noHeaders, json({ id: 'k', order: 'o' }), NOW);
@@ -206,6 +244,12 @@ void describe('classifyStoreOrderResponse (GET /orders/:id)', () => {
     }));
   void it('treats a broken 200 as unknown', () =>
     assertOutcome(classifyStoreOrderResponse(200, noHeaders, '{"id":', NOW), { kind: 'unknown', status: 200 }));
+  void it('reads the order and the 404 UNKNOWN_ORDER in the envelope too', () => {
+    const read = classifyStoreOrderResponse(200, noHeaders, json({ meta: { success: true }, data: storeOrder }), NOW);
+    assert.equal(read.kind === 'success' && read.value?.id, storeOrder.id);
+    const missing = { meta: { success: false }, data: { error: { code: 'UNKNOWN_ORDER', message: 'no' } } };
+    assert.deepEqual(classifyStoreOrderResponse(404, noHeaders, json(missing), NOW), { kind: 'success', value: null });
+  });
 });
 
 void describe('classifyBwpResponse (GraphQL)', () => {

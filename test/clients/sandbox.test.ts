@@ -54,6 +54,7 @@ void describe('clients against the sandbox', () => {
       targetId: BP,
       apiVersion: '2024-11-01',
       timeoutMs: TIMEOUT_MS,
+      perLineAmounts: true,
     });
     refunds = createRefundClient({ url: sandbox.storeUrl, token: REFUND_TOKEN, timeoutMs: TIMEOUT_MS });
   });
@@ -152,144 +153,154 @@ void describe('clients against the sandbox', () => {
     });
   });
 
-  void describe('store refund endpoint', () => {
-    void it('refunds once, and a resend with the same key returns the same result without moving money again', async () => {
-      const f = await seeded();
-      const first = await refunds.submitRefund(oneMug(f));
-      assert.deepEqual(first, {
-        kind: 'success',
-        value: { id: `${f.refundId}:rev-1`, order: f.storeOrder.id, refunded: { amount: '13.50', currency: 'USD' } },
+  // The store answers bare bodies or the platform's { meta: { success }, data } envelope: the client reads both alike.
+  for (const envelope of [false, true]) {
+    void describe(`store refund endpoint (${envelope ? 'answers in the { meta, data } envelope' : 'bare answers'})`, () => {
+      before(() => {
+        sandbox.state.store.setFaults({ envelope });
       });
-      assert.deepEqual(await refunds.submitRefund(oneMug(f)), first);
-      assert.equal(ledgerFor(f).length, 1);
-    });
+      after(() => {
+        sandbox.state.store.setFaults({ envelope: false });
+      });
 
-    void it('reads the store order, and null for an unknown one', async () => {
-      const f = await seeded();
-      const outcome = await refunds.getStoreOrder(f.storeOrder.id);
-      assert.equal(outcome.kind === 'success' && outcome.value?.lineItems[0]?.quantity, 2);
-      assert.deepEqual(await refunds.getStoreOrder('no-such-order'), { kind: 'success', value: null });
-    });
-
-    const rejections: [string, (f: Fixture) => RefundRequest, string][] = [
-      [
-        'a line not on the order',
-        (f) => ({ ...oneMug(f), line_items: [{ id: 'nope', quantity: 1 }] }),
-        'UNKNOWN_LINE_ITEMS',
-      ],
-      [
-        'a quantity of 2',
-        (f) => ({ ...oneMug(f), line_items: [{ id: 'store-line-1', quantity: 2 }] }),
-        'INVALID_LINE_ITEMS',
-      ],
-      ['an unknown order', (f) => ({ ...oneMug(f), order: `${f.storeOrder.id}-missing` }), 'UNKNOWN_ORDER'],
-      [
-        'lines mixed with an appeasement',
-        (f) => ({ ...oneMug(f), amount: '1.00', currency: 'USD' }),
-        'INVALID_REFUND_REQUEST',
-      ],
-      [
-        'an appeasement in another currency',
-        (f) => ({ id: 'k', order: f.storeOrder.id, amount: '1.00', currency: 'EUR' }),
-        'CURRENCY_MISMATCH',
-      ],
-      [
-        'more units than are left',
-        (f) => ({ ...oneMug(f), line_items: [1, 2, 3].map(() => ({ id: 'store-line-1', quantity: 1 })) }),
-        'NOT_ENOUGH_ITEMS_LEFT_TO_REFUND',
-      ],
-    ];
-    for (const [name, request, code] of rejections) {
-      void it(`rejects ${name} with ${code}, and nothing moves`, async () => {
+      void it('refunds once, and a resend with the same key returns the same result without moving money again', async () => {
         const f = await seeded();
-        const outcome = await refunds.submitRefund(request(f));
-        assert.equal(kindOf(outcome), `rejected ${code}`);
+        const first = await refunds.submitRefund(oneMug(f));
+        assert.deepEqual(first, {
+          kind: 'success',
+          value: { id: `${f.refundId}:rev-1`, order: f.storeOrder.id, refunded: { amount: '13.50', currency: 'USD' } },
+        });
+        assert.deepEqual(await refunds.submitRefund(oneMug(f)), first);
+        assert.equal(ledgerFor(f).length, 1);
+      });
+
+      void it('reads the store order, and null for an unknown one', async () => {
+        const f = await seeded();
+        const outcome = await refunds.getStoreOrder(f.storeOrder.id);
+        assert.equal(outcome.kind === 'success' && outcome.value?.lineItems[0]?.quantity, 2);
+        assert.deepEqual(await refunds.getStoreOrder('no-such-order'), { kind: 'success', value: null });
+      });
+
+      const rejections: [string, (f: Fixture) => RefundRequest, string][] = [
+        [
+          'a line not on the order',
+          (f) => ({ ...oneMug(f), line_items: [{ id: 'nope', quantity: 1 }] }),
+          'UNKNOWN_LINE_ITEMS',
+        ],
+        [
+          'a quantity of 2',
+          (f) => ({ ...oneMug(f), line_items: [{ id: 'store-line-1', quantity: 2 }] }),
+          'INVALID_LINE_ITEMS',
+        ],
+        ['an unknown order', (f) => ({ ...oneMug(f), order: `${f.storeOrder.id}-missing` }), 'UNKNOWN_ORDER'],
+        [
+          'lines mixed with an appeasement',
+          (f) => ({ ...oneMug(f), amount: '1.00', currency: 'USD' }),
+          'INVALID_REFUND_REQUEST',
+        ],
+        [
+          'an appeasement in another currency',
+          (f) => ({ id: 'k', order: f.storeOrder.id, amount: '1.00', currency: 'EUR' }),
+          'CURRENCY_MISMATCH',
+        ],
+        [
+          'more units than are left',
+          (f) => ({ ...oneMug(f), line_items: [1, 2, 3].map(() => ({ id: 'store-line-1', quantity: 1 })) }),
+          'NOT_ENOUGH_ITEMS_LEFT_TO_REFUND',
+        ],
+      ];
+      for (const [name, request, code] of rejections) {
+        void it(`rejects ${name} with ${code}, and nothing moves`, async () => {
+          const f = await seeded();
+          const outcome = await refunds.submitRefund(request(f));
+          assert.equal(kindOf(outcome), `rejected ${code}`);
+          assert.equal(ledgerFor(f).length, 0);
+        });
+      }
+
+      void it('rejects shipping refunded twice with SHIPPING_ALREADY_REFUNDED', async () => {
+        const f = await seeded();
+        assert.equal(
+          (await refunds.submitRefund({ id: 'ship-1', order: f.storeOrder.id, shipping: true })).kind,
+          'success',
+        );
+        const again = await refunds.submitRefund({ id: 'ship-2', order: f.storeOrder.id, shipping: true });
+        assert.equal(kindOf(again), 'rejected SHIPPING_ALREADY_REFUNDED');
+        assert.equal(ledgerFor(f).length, 1);
+      });
+
+      void it('reports a reused key with another payload as the 409 alarm', async () => {
+        const f = await seeded();
+        await refunds.submitRefund(oneMug(f));
+        const outcome = await refunds.submitRefund({ ...oneMug(f), shipping: true });
+        assert.equal(kindOf(outcome), 'rejected IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH');
+        assert.equal(outcome.kind === 'rejected' && outcome.status, 409);
+        assert.equal(ledgerFor(f).length, 1);
+      });
+
+      void it('reports a failed payment as REFUND_FAILED worth retrying with the same key, which then succeeds', async () => {
+        const f = await seeded();
+        sandbox.state.store.setFaults({ paymentFailure: 1 });
+        const failed = await refunds.submitRefund(oneMug(f));
+        assert.deepEqual(kindOf(failed), 'rejected REFUND_FAILED');
+        assert.equal(failed.kind === 'rejected' && failed.retryable, true);
         assert.equal(ledgerFor(f).length, 0);
+        assert.equal((await refunds.submitRefund(oneMug(f))).kind, 'success');
       });
-    }
 
-    void it('rejects shipping refunded twice with SHIPPING_ALREADY_REFUNDED', async () => {
-      const f = await seeded();
-      assert.equal(
-        (await refunds.submitRefund({ id: 'ship-1', order: f.storeOrder.id, shipping: true })).kind,
-        'success',
-      );
-      const again = await refunds.submitRefund({ id: 'ship-2', order: f.storeOrder.id, shipping: true });
-      assert.equal(kindOf(again), 'rejected SHIPPING_ALREADY_REFUNDED');
-      assert.equal(ledgerFor(f).length, 1);
-    });
-
-    void it('reports a reused key with another payload as the 409 alarm', async () => {
-      const f = await seeded();
-      await refunds.submitRefund(oneMug(f));
-      const outcome = await refunds.submitRefund({ ...oneMug(f), shipping: true });
-      assert.equal(kindOf(outcome), 'rejected IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH');
-      assert.equal(outcome.kind === 'rejected' && outcome.status, 409);
-      assert.equal(ledgerFor(f).length, 1);
-    });
-
-    void it('reports a failed payment as REFUND_FAILED worth retrying with the same key, which then succeeds', async () => {
-      const f = await seeded();
-      sandbox.state.store.setFaults({ paymentFailure: 1 });
-      const failed = await refunds.submitRefund(oneMug(f));
-      assert.deepEqual(kindOf(failed), 'rejected REFUND_FAILED');
-      assert.equal(failed.kind === 'rejected' && failed.retryable, true);
-      assert.equal(ledgerFor(f).length, 0);
-      assert.equal((await refunds.submitRefund(oneMug(f))).kind, 'success');
-    });
-
-    void it('rejects mixed checkout/pre-order orders (500) and multi-pre-order orders (501)', async () => {
-      const line = storeOrder.lineItems[0]!;
-      const mixed = await seeded((f) => {
-        f.storeOrder.lineItems.push({ ...line, id: 'pre-1', kind: 'preorder', preorderId: 'po-1' });
+      void it('rejects mixed checkout/pre-order orders (500) and multi-pre-order orders (501)', async () => {
+        const line = storeOrder.lineItems[0]!;
+        const mixed = await seeded((f) => {
+          f.storeOrder.lineItems.push({ ...line, id: 'pre-1', kind: 'preorder', preorderId: 'po-1' });
+        });
+        assert.equal(kindOf(await refunds.submitRefund(oneMug(mixed))), 'rejected REFUND_FAILED');
+        const multi = await seeded((f) => {
+          f.storeOrder.lineItems = [
+            { ...line, kind: 'preorder', preorderId: 'po-1' },
+            { ...line, id: 'pre-2', kind: 'preorder', preorderId: 'po-2' },
+          ];
+        });
+        assert.equal(kindOf(await refunds.submitRefund(oneMug(multi))), 'rejected MULTIPLE_PREORDERS_NOT_SUPPORTED');
       });
-      assert.equal(kindOf(await refunds.submitRefund(oneMug(mixed))), 'rejected REFUND_FAILED');
-      const multi = await seeded((f) => {
-        f.storeOrder.lineItems = [
-          { ...line, kind: 'preorder', preorderId: 'po-1' },
-          { ...line, id: 'pre-2', kind: 'preorder', preorderId: 'po-2' },
-        ];
-      });
-      assert.equal(kindOf(await refunds.submitRefund(oneMug(multi))), 'rejected MULTIPLE_PREORDERS_NOT_SUPPORTED');
-    });
 
-    void it('reports a throttle burst as throttled for its Retry-After, then goes through', async () => {
-      const f = await seeded();
-      sandbox.state.store.setFaults({ throttleBurst: 1, retryAfterSeconds: 2 });
-      const outcome = await refunds.submitRefund(oneMug(f));
-      assert.equal(outcome.kind === 'throttled' && outcome.retryAfterMs, 2_000);
-      assert.equal((await refunds.submitRefund(oneMug(f))).kind, 'success');
-    });
-
-    void it('calls a slow answer past the timeout unknown', async () => {
-      const f = await seeded();
-      sandbox.state.store.setFaults({ latencyMs: TIMEOUT_MS * 3 });
-      const outcome = await refunds.submitRefund(oneMug(f));
-      assert.equal(outcome.kind, 'unknown');
-      assert.match(outcome.kind === 'unknown' ? outcome.message : '', /timed out/);
-    });
-
-    void it('calls an injected 503 unknown', async () => {
-      const f = await seeded();
-      sandbox.state.store.setFaults({ errorRate: 1 });
-      assert.equal(kindOf(await refunds.submitRefund(oneMug(f))), 'unknown');
-    });
-
-    for (const mode of ['502', 'reset', 'timeout'] as const) {
-      void it(`commit-then-fail (${mode}): unknown although money moved; the same key then confirms it, once`, async () => {
+      void it('reports a throttle burst as throttled for its Retry-After, then goes through', async () => {
         const f = await seeded();
-        sandbox.state.store.setFaults({ commitThenFail: { count: 1, mode, holdMs: TIMEOUT_MS * 3 } });
-        assert.equal((await refunds.submitRefund(oneMug(f))).kind, 'unknown');
-        assert.equal(ledgerFor(f).length, 1, 'the refund was applied behind the failure');
-        const retried = await refunds.submitRefund(oneMug(f));
-        assert.equal(retried.kind === 'success' && retried.value.refunded.amount, '13.50');
-        assert.equal(ledgerFor(f).length, 1, 'the retry with the same key moved no more money');
+        sandbox.state.store.setFaults({ throttleBurst: 1, retryAfterSeconds: 2 });
+        const outcome = await refunds.submitRefund(oneMug(f));
+        assert.equal(outcome.kind === 'throttled' && outcome.retryAfterMs, 2_000);
+        assert.equal((await refunds.submitRefund(oneMug(f))).kind, 'success');
       });
-    }
 
-    void it('reports a wrong access token as rejected UNAUTHORIZED', async () => {
-      const client = createRefundClient({ url: sandbox.storeUrl, token: 'wrong', timeoutMs: TIMEOUT_MS });
-      assert.equal(kindOf(await client.getStoreOrder('x')), 'rejected UNAUTHORIZED');
+      void it('calls a slow answer past the timeout unknown', async () => {
+        const f = await seeded();
+        sandbox.state.store.setFaults({ latencyMs: TIMEOUT_MS * 3 });
+        const outcome = await refunds.submitRefund(oneMug(f));
+        assert.equal(outcome.kind, 'unknown');
+        assert.match(outcome.kind === 'unknown' ? outcome.message : '', /timed out/);
+      });
+
+      void it('calls an injected 503 unknown', async () => {
+        const f = await seeded();
+        sandbox.state.store.setFaults({ errorRate: 1 });
+        assert.equal(kindOf(await refunds.submitRefund(oneMug(f))), 'unknown');
+      });
+
+      for (const mode of ['502', 'reset', 'timeout'] as const) {
+        void it(`commit-then-fail (${mode}): unknown although money moved; the same key then confirms it, once`, async () => {
+          const f = await seeded();
+          sandbox.state.store.setFaults({ commitThenFail: { count: 1, mode, holdMs: TIMEOUT_MS * 3 } });
+          assert.equal((await refunds.submitRefund(oneMug(f))).kind, 'unknown');
+          assert.equal(ledgerFor(f).length, 1, 'the refund was applied behind the failure');
+          const retried = await refunds.submitRefund(oneMug(f));
+          assert.equal(retried.kind === 'success' && retried.value.refunded.amount, '13.50');
+          assert.equal(ledgerFor(f).length, 1, 'the retry with the same key moved no more money');
+        });
+      }
+
+      void it('reports a wrong access token as rejected UNAUTHORIZED', async () => {
+        const client = createRefundClient({ url: sandbox.storeUrl, token: 'wrong', timeoutMs: TIMEOUT_MS });
+        assert.equal(kindOf(await client.getStoreOrder('x')), 'rejected UNAUTHORIZED');
+      });
     });
-  });
+  }
 });

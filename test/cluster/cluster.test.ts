@@ -14,7 +14,7 @@ import { RefundStatus, SA, stateQuery, type RefundResult } from '../../workflows
 import { sleep } from '../scale/built-services';
 import { until } from '../helpers/processes';
 import { workflowBundle } from '../helpers/temporal';
-import { refundPath, resultWithin, startServiceOnCluster, type ServiceOnCluster } from './service-on-cluster';
+import { OPERATOR, refundPath, resultWithin, startServiceOnCluster, type ServiceOnCluster } from './service-on-cluster';
 
 /**
  * The service on Temporal's production server (v1.29.1: PostgreSQL persistence and SQL visibility, 4 history shards,
@@ -467,7 +467,7 @@ describe('the service on a Temporal cluster (PostgreSQL, four server processes)'
     );
     for (const r of results.slice(0, 3)) assert.equal(r.refunded?.amount, '10.00');
     const state = await s.client.workflow.getHandle(parked[0]!.workflowId).query(stateQuery);
-    assert.equal(state.audit.at(-1)?.operator, 'Cluster Operator');
+    assert.equal(state.audit.at(-1)?.operator, OPERATOR);
     table.push({
       fault: 'SIGKILL both workers (4 parked)',
       at: `${Math.round((before - parkedAt) / 1000)} s after they were flagged NeedsAttention`,

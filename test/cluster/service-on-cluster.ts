@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { createLogger } from '../../common/logger';
+import { newOperatorKey, writeKeysFile } from '../../common/operator-keys';
 import { createSandbox, loadFixture, uniqueFixture, type Fixture, type Sandbox } from '../../sandbox';
 import { buildRefundRequestedEvent } from '../../sandbox/bwp/events';
 import { findTemporalServer, startCluster, type Cluster } from '../../workers/temporal-cluster';
@@ -17,9 +18,15 @@ import { ENTRY, ensureBuilt, killAll, startService, waitForHttp, type ServicePro
  * worker processes (`node dist/…`), configured only through their environment.
  */
 
-export const TOKENS = { bwp: 'cluster-bwp-token', refund: 'cluster-refund-token', bp: 'cluster-business-product' };
+// Production mode: every secret at least 16 characters and none a development default.
+export const TOKENS = {
+  bwp: 'cluster-bwp-token-0123456789',
+  refund: 'cluster-refund-token-0123456789',
+  bp: 'cluster-business-product',
+};
 export const WEBHOOK = { user: 'bwp-cluster', password: 'cluster-webhook-password' };
-export const OPERATOR_TOKEN = 'cluster-operator-token-0123456789';
+/** The operator the API knows by their key (OPERATOR_KEYS_FILE): the name in every audit entry. */
+export const OPERATOR = 'Cluster Operator';
 
 export interface Worker {
   process: ServiceProcess;
@@ -39,7 +46,7 @@ export interface ServiceOnCluster {
   startWorker(name: string): Promise<Worker>;
   /** Seeds fresh copies of fixtures and posts their REFUND_REQUESTED events to the API's webhook, as BwP would. */
   request(names: string[]): Promise<{ fixture: Fixture; workflowId: string; handle: WorkflowHandle }[]>;
-  /** An operator request to the API (bearer token, X-Operator). */
+  /** A request to the API as OPERATOR (their key as bearer token). */
   operator(route: string, init?: { method?: string; body?: unknown }): Promise<Response>;
   close(): Promise<void>;
 }
@@ -74,6 +81,9 @@ export async function startServiceOnCluster(opts: {
   try {
     sandbox = await createSandbox({ bwpToken: TOKENS.bwp, refundToken: TOKENS.refund, businessProductId: TOKENS.bp });
     const apiPort = await freePort();
+    const operator = newOperatorKey(OPERATOR, 'operator');
+    const keysFile = path.join(dataDir, 'operator-keys.json');
+    writeKeysFile(keysFile, { version: 1, keys: [operator.entry] });
     const config: Record<string, string> = {
       NODE_ENV: 'production',
       LOG_LEVEL: 'info',
@@ -92,7 +102,7 @@ export async function startServiceOnCluster(opts: {
       REPAIR_ATTENTION_AFTER_HOURS: '0.001',
       WEBHOOK_BASIC_USER: WEBHOOK.user,
       WEBHOOK_BASIC_PASSWORD: WEBHOOK.password,
-      API_OPERATOR_TOKEN: OPERATOR_TOKEN,
+      OPERATOR_KEYS_FILE: keysFile,
       API_HOST: '127.0.0.1',
       API_PORT: String(apiPort),
       SANDBOX_ENABLED: 'false',
@@ -152,8 +162,7 @@ export async function startServiceOnCluster(opts: {
         return fetch(`${apiUrl}${route}`, {
           method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
           headers: {
-            authorization: `Bearer ${OPERATOR_TOKEN}`,
-            'x-operator': 'Cluster Operator',
+            authorization: `Bearer ${operator.key}`,
             ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
           },
           ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),

@@ -4,8 +4,19 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import pino from 'pino';
-import { CONFIG_VARIABLES, ConfigError, loadConfig, sandboxWanted } from '../../common/config';
+import {
+  CONFIG_VARIABLES,
+  ConfigError,
+  DEVELOPMENT_SECRETS,
+  loadConfig,
+  PROCESS_SECRETS,
+  sandboxWanted,
+  SECRET_VARIABLES,
+  withSandboxDefaults,
+} from '../../common/config';
+import { policyFromConfig } from '../../common/policy';
 import { REDACT_PATHS } from '../../common/logger';
+import { spawnEntry } from '../helpers/processes';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -35,6 +46,37 @@ describe('config', () => {
     assert.throws(() => loadConfig({ ALLOW_APPEASEMENT: 'nope' }), /ALLOW_APPEASEMENT: must be true or false/);
   });
 
+  it('per-line BwP amounts are off unless configured; npm start running the sandbox turns them on for itself', () => {
+    const real = {
+      BWP_API_URL: 'https://api.buywithprime.amazon.com/graphql',
+      REFUND_API_URL: 'https://store.example.com',
+    };
+    assert.equal(loadConfig(real).BWP_PER_LINE_AMOUNTS, undefined, 'unset');
+    assert.equal(withSandboxDefaults(loadConfig(real)).BWP_PER_LINE_AMOUNTS, undefined, 'no sandbox, nothing changes');
+    assert.equal(withSandboxDefaults(loadConfig({})).BWP_PER_LINE_AMOUNTS, true, 'the sandbox models them');
+    assert.equal(withSandboxDefaults(loadConfig({ BWP_PER_LINE_AMOUNTS: 'false' })).BWP_PER_LINE_AMOUNTS, false);
+    assert.equal(loadConfig({ ...real, BWP_PER_LINE_AMOUNTS: 'true' }).BWP_PER_LINE_AMOUNTS, true);
+    assert.throws(
+      () => loadConfig({ BWP_PER_LINE_AMOUNTS: 'sometimes' }),
+      /BWP_PER_LINE_AMOUNTS: must be true or false/,
+    );
+  });
+
+  it('the estimate tolerance and repair additions reach the policy, with their defaults', () => {
+    const defaults = policyFromConfig(loadConfig({}));
+    assert.deepEqual([defaults.estimateTolerancePerLine, defaults.allowRepairAdditions], [1, false]);
+    const set = policyFromConfig(loadConfig({ ESTIMATE_TOLERANCE_PER_LINE: '0', REPAIR_ALLOW_ADDITIONS: 'true' }));
+    assert.deepEqual([set.estimateTolerancePerLine, set.allowRepairAdditions], [0, true]);
+    assert.throws(
+      () => loadConfig({ ESTIMATE_TOLERANCE_PER_LINE: '0.5' }),
+      /ESTIMATE_TOLERANCE_PER_LINE: must be a whole/,
+    );
+    assert.throws(
+      () => loadConfig({ ESTIMATE_TOLERANCE_PER_LINE: '-1' }),
+      /ESTIMATE_TOLERANCE_PER_LINE: must be 0 or more/,
+    );
+  });
+
   it('REASON_MAP must be a JSON object of strings', () => {
     assert.deepEqual(loadConfig({ REASON_MAP: '{"OTHERS":"Other"}' }).REASON_MAP, { OTHERS: 'Other' });
     assert.throws(() => loadConfig({ REASON_MAP: '[1]' }), /REASON_MAP: must be a JSON object/);
@@ -57,6 +99,136 @@ describe('config', () => {
     }
     for (const [, name] of example.matchAll(/^([A-Z_]+)=/gm))
       assert.ok(CONFIG_VARIABLES.includes(name as never), `${name} is read`);
+  });
+});
+
+/** Secrets of production quality for every secret variable. */
+const REAL_SECRETS = {
+  WEBHOOK_BASIC_PASSWORD: 'a-real-webhook-password-1',
+  BWP_API_TOKEN: 'a-real-bwp-token-0123456789',
+  REFUND_API_TOKEN: 'a-real-store-token-0123456789',
+};
+
+const variablesOf = (fn: () => unknown): string[] => {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues.map((i) => i.variable).sort();
+    throw err;
+  }
+  return [];
+};
+
+describe('config in production', () => {
+  it('refuses every development default secret, naming each variable', () => {
+    assert.throws(
+      () => loadConfig({ NODE_ENV: 'production' }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.deepEqual(err.issues.map((i) => i.variable).sort(), [
+          'BWP_API_TOKEN',
+          'REFUND_API_TOKEN',
+          'WEBHOOK_BASIC_PASSWORD',
+        ]);
+        assert.match(err.message, /WEBHOOK_BASIC_PASSWORD: is a development default/);
+        return true;
+      },
+    );
+    // Set explicitly to a default value is refused just the same.
+    for (const value of DEVELOPMENT_SECRETS)
+      assert.ok(
+        variablesOf(() => loadConfig({ NODE_ENV: 'production', ...REAL_SECRETS, BWP_API_TOKEN: value })).includes(
+          'BWP_API_TOKEN',
+        ),
+        value,
+      );
+    assert.doesNotThrow(() => loadConfig({ NODE_ENV: 'production', ...REAL_SECRETS }));
+    // Development and tests keep their defaults.
+    assert.doesNotThrow(() => loadConfig({ NODE_ENV: 'development' }));
+  });
+
+  it('refuses any secret shorter than 16 characters, naming the variable', () => {
+    for (const name of SECRET_VARIABLES) {
+      const env: Record<string, string> = { NODE_ENV: 'production', ...REAL_SECRETS, [name]: 'fifteen-chars!!' };
+      if (name === 'WEBHOOK_BEARER_TOKEN') Object.assign(env, { WEBHOOK_AUTH: 'bearer' });
+      const named = variablesOf(() => loadConfig(env));
+      assert.ok(named.includes(name), `${name}: ${named.join()}`);
+    }
+    assert.throws(
+      () => loadConfig({ NODE_ENV: 'production', ...REAL_SECRETS, REFUND_API_TOKEN: 'fifteen-chars!!' }),
+      /REFUND_API_TOKEN: must be at least 16 characters in production/,
+    );
+  });
+
+  it('asks each process only for the secrets it uses, but checks any secret that is set', () => {
+    const worker = { uses: PROCESS_SECRETS.worker };
+    assert.doesNotThrow(() =>
+      loadConfig(
+        {
+          NODE_ENV: 'production',
+          BWP_API_TOKEN: REAL_SECRETS.BWP_API_TOKEN,
+          REFUND_API_TOKEN: REAL_SECRETS.REFUND_API_TOKEN,
+        },
+        worker,
+      ),
+    );
+    assert.deepEqual(
+      variablesOf(() =>
+        loadConfig({ NODE_ENV: 'production', ...REAL_SECRETS, WEBHOOK_BASIC_PASSWORD: 'dev-webhook-secret' }, worker),
+      ),
+      ['WEBHOOK_BASIC_PASSWORD'],
+    );
+  });
+
+  it('chooses the webhook scheme explicitly: bearer needs its token, and a token under basic is refused', () => {
+    assert.deepEqual(
+      variablesOf(() => loadConfig({ WEBHOOK_AUTH: 'bearer' })),
+      ['WEBHOOK_BEARER_TOKEN'],
+    );
+    assert.throws(
+      () => loadConfig({ WEBHOOK_BEARER_TOKEN: 'a-bearer-token-0123456789' }),
+      /WEBHOOK_BEARER_TOKEN: is set but WEBHOOK_AUTH=basic/,
+    );
+    const bearer = loadConfig({ WEBHOOK_AUTH: 'bearer', WEBHOOK_BEARER_TOKEN: 'a-bearer-token-0123456789' });
+    assert.equal(bearer.WEBHOOK_AUTH, 'bearer');
+    // In production with bearer, the Basic password's default no longer matters; the token does.
+    assert.doesNotThrow(() =>
+      loadConfig({
+        NODE_ENV: 'production',
+        ...REAL_SECRETS,
+        WEBHOOK_BASIC_PASSWORD: '',
+        WEBHOOK_AUTH: 'bearer',
+        WEBHOOK_BEARER_TOKEN: 'a-bearer-token-0123456789',
+      }),
+    );
+    assert.throws(() => loadConfig({ WEBHOOK_AUTH: 'both' }), /WEBHOOK_AUTH: must be basic or bearer/);
+  });
+
+  it('needs an audience with an OIDC issuer', () => {
+    assert.deepEqual(
+      variablesOf(() => loadConfig({ OIDC_ISSUER: 'https://id.example.com' })),
+      ['OIDC_AUDIENCE'],
+    );
+    assert.deepEqual(
+      variablesOf(() => loadConfig({ OIDC_AUDIENCE: 'x' })),
+      ['OIDC_ISSUER'],
+    );
+  });
+
+  it('the API and the worker processes refuse to start in production with the default secrets, naming them', async () => {
+    const run = async (entry: string) => {
+      const child = spawnEntry(entry, { NODE_ENV: 'production', TEMPORAL_ADDRESS: '127.0.0.1:1' });
+      return { code: await child.exited, output: child.output() };
+    };
+    const api = await run('api/main.ts');
+    assert.equal(api.code, 1, api.output);
+    assert.match(api.output, /WEBHOOK_BASIC_PASSWORD: is a development default/);
+    assert.doesNotMatch(api.output, /BWP_API_TOKEN/, 'the API never calls Buy with Prime');
+    const worker = await run('workers/main.ts');
+    assert.equal(worker.code, 1, worker.output);
+    assert.match(worker.output, /BWP_API_TOKEN: is a development default/);
+    assert.match(worker.output, /REFUND_API_TOKEN: is a development default/);
+    assert.doesNotMatch(worker.output, /WEBHOOK/);
   });
 });
 

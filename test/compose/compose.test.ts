@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Connection } from '@temporalio/client';
 import { parse } from 'yaml';
-import { CONFIG_VARIABLES, configSchema, loadConfig } from '../../common/config';
+import { CONFIG_VARIABLES, configSchema, loadConfig, PROCESS_SECRETS, SECRET_VARIABLES } from '../../common/config';
 import { createLogger } from '../../common/logger';
 import {
   DEFAULT_PORT_BASE,
@@ -75,8 +75,24 @@ function interpolate(value: string, env: Record<string, string> = {}): string {
   );
 }
 
-/** A service's environment as its process would see it. */
-function envOf(name: string, env: Record<string, string> = {}): Record<string, string> {
+/** What an operator puts in .env beside the compose file: the secrets, which have no default (`${X:?}`). */
+const SECRETS: Record<string, string> = {
+  BWP_API_TOKEN: 'bwp-token-from-the-token-endpoint',
+  REFUND_API_TOKEN: 'the-stores-access-token-0123',
+  WEBHOOK_BASIC_PASSWORD: 'a-long-webhook-password-1',
+  POSTGRES_PASSWORD: 'a-long-postgres-password-1',
+  OPERATOR_KEYS_DIR: '/srv/refund-orchestrator/keys',
+};
+
+/** A service's config as its entry point loads it (the secrets it relies on; the sandbox checks them all). */
+function configOf(name: string, extra: Record<string, string> = {}) {
+  const uses = name === 'api' ? PROCESS_SECRETS.api : name === 'worker' ? PROCESS_SECRETS.worker : undefined;
+  return loadConfig(envOf(name, extra), uses ? { uses } : {});
+}
+
+/** A service's environment as its process would see it (with the operator's secrets set, unless told otherwise). */
+function envOf(name: string, extra: Record<string, string> = {}, base = SECRETS): Record<string, string> {
+  const env = { ...base, ...extra };
   const raw = services[name]?.environment ?? {};
   assert.ok(!Array.isArray(raw), `${name}: write environment as a map (NAME: value) so it can be checked`);
   return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, interpolate(v === null ? '' : String(v), env)]));
@@ -174,12 +190,12 @@ describe('docker-compose.yml', () => {
           assert.equal(m[1], key, `${name}: ${key} takes its value from \${${m[1]}}`);
         }
       }
-      assert.doesNotThrow(() => loadConfig(envOf(name)), `${name}: its environment does not parse`);
+      assert.doesNotThrow(() => configOf(name), `${name}: its environment does not parse`);
     }
     // Values that must line up across services.
-    const worker = loadConfig(envOf('worker'));
-    const api = loadConfig(envOf('api'));
-    const sandbox = loadConfig(envOf('sandbox'));
+    const worker = configOf('worker');
+    const api = configOf('api');
+    const sandbox = configOf('sandbox');
     assert.equal(worker.TEMPORAL_ADDRESS, 'temporal:7233');
     assert.equal(api.TEMPORAL_ADDRESS, worker.TEMPORAL_ADDRESS);
     assert.equal(api.TEMPORAL_TASK_QUEUE, worker.TEMPORAL_TASK_QUEUE, "the API starts workflows on the workers' queue");
@@ -200,17 +216,57 @@ describe('docker-compose.yml', () => {
     assert.match(JSON.stringify(services.api?.healthcheck?.test), new RegExp(`:${api.API_PORT}/readyz`));
   });
 
-  it('lets operators override app settings from the shell or .env, and needs nothing set to start', () => {
-    for (const name of APP_SERVICES) assert.doesNotThrow(() => envOf(name), name);
-    const custom = loadConfig(
-      envOf('worker', { REFUND_RATE_LIMIT_PER_SECOND: '7.5', BWP_API_URL: 'https://api.example.com/graphql' }),
+  it('refuses to start without each secret, naming it; nothing else must be set', () => {
+    for (const secret of Object.keys(SECRETS)) {
+      const { [secret]: _left, ...rest } = SECRETS;
+      assert.throws(
+        () => {
+          for (const name of Object.keys(services)) {
+            envOf(name, {}, rest);
+            for (const volume of services[name]?.volumes ?? []) interpolate(volume, rest);
+          }
+        },
+        new RegExp(`${secret} is required`),
+        secret,
+      );
+    }
+    // Every secret the app reads has no default in compose: set by the operator, or (the optional one) left unset.
+    for (const name of APP_SERVICES) {
+      for (const [key, value] of Object.entries(services[name]?.environment ?? {})) {
+        if (!(SECRET_VARIABLES as readonly string[]).includes(key)) continue;
+        assert.match(String(value), new RegExp(`^\\$\\{${key}:(\\?|-\\})`), `${name}: ${key} = ${String(value)}`);
+      }
+    }
+    // In production mode, as each entry point loads it (api/main.ts, workers/main.ts), the secrets pass.
+    assert.doesNotThrow(() => configOf('api'));
+    assert.doesNotThrow(() => configOf('worker'));
+    assert.equal(envOf('api').NODE_ENV, 'production');
+  });
+
+  it("publishes Temporal's gRPC port and Web UI on 127.0.0.1 only (they have no authentication of their own)", () => {
+    for (const name of ['temporal', 'temporal-ui']) {
+      const ports = (services[name] as { ports?: string[] }).ports ?? [];
+      assert.ok(ports.length > 0, `${name} publishes a port`);
+      for (const port of ports) assert.match(interpolate(port), /^127\.0\.0\.1:\d+:\d+$/, `${name}: ${port}`);
+    }
+    // The API reads its operators' keys from a mounted folder (a file replaced on the host is seen at once).
+    const keysFile = envOf('api').OPERATOR_KEYS_FILE!;
+    const mount = (services.api?.volumes ?? []).map((v) => interpolate(v, SECRETS).split(':'));
+    assert.ok(
+      mount.some(([, target, mode]) => target === path.dirname(keysFile) && mode === 'ro'),
+      JSON.stringify(mount),
     );
+  });
+
+  it('lets operators override app settings from the shell or .env', () => {
+    for (const name of APP_SERVICES) assert.doesNotThrow(() => envOf(name), name);
+    const custom = configOf('worker', {
+      REFUND_RATE_LIMIT_PER_SECOND: '7.5',
+      BWP_API_URL: 'https://api.example.com/graphql',
+    });
     assert.equal(custom.REFUND_RATE_LIMIT_PER_SECOND, 7.5);
     assert.equal(custom.BWP_API_URL, 'https://api.example.com/graphql');
-    assert.throws(
-      () => loadConfig(envOf('worker', { REFUND_RATE_LIMIT_PER_SECOND: 'fast' })),
-      /REFUND_RATE_LIMIT_PER_SECOND/,
-    );
+    assert.throws(() => configOf('worker', { REFUND_RATE_LIMIT_PER_SECOND: 'fast' }), /REFUND_RATE_LIMIT_PER_SECOND/);
   });
 
   it('orders start-up with depends_on conditions on services that exist and can meet them', () => {
@@ -287,7 +343,7 @@ describe('docker-compose.yml', () => {
       string,
       { value: unknown; constraints?: { taskQueueName?: string } }[]
     >;
-    const queue = submitTaskQueue(loadConfig(envOf('worker')).TEMPORAL_TASK_QUEUE);
+    const queue = submitTaskQueue(configOf('worker').TEMPORAL_TASK_QUEUE);
     for (const key of ['matching.numTaskqueueReadPartitions', 'matching.numTaskqueueWritePartitions']) {
       assert.deepEqual(
         dyn[key]?.find((v) => v.constraints?.taskQueueName === queue)?.value,
@@ -415,7 +471,7 @@ describe('the Temporal server: compose and `npm run cluster` from one source', (
       assert.equal(local.services[svc]?.rpc.bindOnIP, '127.0.0.1', `the cluster's ${svc} binds loopback only`);
     }
     // The workers and API of compose reach the frontend where the template puts it.
-    assert.equal(`temporal:${composed.services.frontend?.rpc.grpcPort}`, loadConfig(envOf('worker')).TEMPORAL_ADDRESS);
+    assert.equal(`temporal:${composed.services.frontend?.rpc.grpcPort}`, configOf('worker').TEMPORAL_ADDRESS);
     assert.equal(composed.dynamicConfigClient.filepath, envOf('temporal').DYNAMIC_CONFIG_FILE_PATH);
     assert.equal(local.dynamicConfigClient.filepath, DYNAMIC_CONFIG_FILE);
     // The password reaches both stores (render-config masks it; an empty one would render as '').

@@ -22,7 +22,12 @@ import {
  * configured only through the environment, process a refund end to end and stop cleanly on SIGTERM.
  */
 
-const TOKENS = { bwp: 'dist-bwp-token', refund: 'dist-refund-token', bp: 'dist-business-product' };
+// Production mode refuses secrets shorter than 16 characters.
+const TOKENS = {
+  bwp: 'dist-bwp-token-0123456789',
+  refund: 'dist-refund-token-0123456789',
+  bp: 'dist-business-product',
+};
 const WEBHOOK = { user: 'bwp-dist', password: 'dist-webhook-password' };
 
 describe('the production build (npm run build, then node dist/…)', () => {

@@ -19,7 +19,12 @@ void describe('describeOrder: the per-line view every rule reads', () => {
     assert.deepEqual([l1!.paidTotal, l1!.remainingAmount, l1!.nextUnitValue], [m(43.18), m(43.18), m(21.59)]);
     assert.deepEqual([l2!.unitDiscount, l2!.paidTotal], [m(5), m(22)]);
     assert.equal(l3!.nextUnitValue, m(10.8));
-    assert.deepEqual(view.shipping, { amount: m(5), refunded: false, remaining: m(5) });
+    assert.deepEqual(view.shipping, { amount: m(5), refunded: false, remaining: m(5), storeAmount: m(5) });
+    // The store's own view of a line: what it refunds per unit, tax included.
+    assert.deepEqual(
+      [l1!.storeLine?.unitPrice, l1!.storeLine?.unitTax, l1!.storeLine?.refundedTax],
+      [m(21.59), m(1.6), undefined],
+    );
     assert.deepEqual([view.grandTotal, view.refunded, view.remaining], [m(102.58), m(0), m(102.58)]);
     assert.deepEqual(view.problems, []);
   });
@@ -41,7 +46,12 @@ void describe('describeOrder: the per-line view every rule reads', () => {
 
   void test('shipping refunded by an earlier BwP refund or on the store leaves nothing to refund', () => {
     const earlier = context({ refunds: [{}, { id: 'refund-0', state: 'SUCCESS', shipping: true, total: 5 }] });
-    assert.deepEqual(describeOrder(earlier).shipping, { amount: m(5), refunded: true, remaining: m(0) });
+    assert.deepEqual(describeOrder(earlier).shipping, {
+      amount: m(5),
+      refunded: true,
+      remaining: m(0),
+      storeAmount: m(5),
+    });
     const onStore = context({ store: { shippingRefunded: true } });
     assert.equal(describeOrder(onStore).shipping.refunded, true);
   });

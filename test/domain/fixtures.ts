@@ -3,7 +3,18 @@
  * return parsed BwP / store objects (schema defaults applied), so tests see what the activities hand the workflow.
  */
 import { type Policy, type RefundContext } from '../../domain/context';
-import { type Minor, ZERO, add, formatDecimal, fromBwpAmount, mulInt, sub, sum, toBwpAmount } from '../../domain/money';
+import {
+  type Minor,
+  ZERO,
+  add,
+  formatDecimal,
+  fromBwpAmount,
+  mulInt,
+  prorate,
+  sub,
+  sum,
+  toBwpAmount,
+} from '../../domain/money';
 import { DEFAULT_MERCHANT_REASONS, DEFAULT_REASON_MAP } from '../../domain/reasons';
 import { type RepairInput } from '../../domain/schemas/repair';
 import {
@@ -144,6 +155,9 @@ export type StoreLineSpec = {
   quantity?: number;
   refundedQuantity?: number;
   refundedTax?: string;
+  /** The store's own unit price (tax included) and its tax, when they are not BwP's. */
+  unitPrice?: string;
+  unitTax?: string;
   kind?: 'checkout' | 'preorder';
   preorderId?: string | null;
 };
@@ -155,8 +169,19 @@ export type StoreSpec = {
   removed?: string[];
   lines?: Record<string, StoreLineSpec>;
   shippingRefunded?: boolean;
+  /** The store's own shipping charge, when it is not BwP's. */
+  shippingAmount?: string;
   refundedTotal?: string;
 };
+
+/** One unit as the store prices it: price − its discount share + its tax share (floor shares, as BwP's valuation). */
+function storeUnitPrice(l: LineSpec, currency: string): Minor {
+  const qty = l.qty ?? 1;
+  return add(
+    sub(m(l.price ?? 0, currency), prorate(m(l.discount ?? 0, currency), 1, qty)),
+    prorate(m(l.tax ?? 0, currency), 1, qty),
+  );
+}
 
 /** The store's view of the same order (every line present, nothing refunded) unless told otherwise. */
 export function storeOrder(order: BwpOrder, spec: StoreSpec = {}, lines: readonly LineSpec[] = THREE_SKUS): StoreOrder {
@@ -173,16 +198,20 @@ export function storeOrder(order: BwpOrder, spec: StoreSpec = {}, lines: readonl
           sku: s.sku === undefined ? l.sku : s.sku,
           quantity: s.quantity ?? l.qty ?? 1,
           refundedQuantity: s.refundedQuantity ?? 0,
-          unitPrice: l.price === null ? '0' : formatDecimal(m(l.price, currency), currency),
+          // The store prices a unit itself, tax included: its share of the line's discount and tax (rounded down).
+          unitPrice: s.unitPrice ?? (l.price === null ? '0' : formatDecimal(storeUnitPrice(l, currency), currency)),
+          unitTax: s.unitTax ?? formatDecimal(prorate(m(l.tax ?? 0, currency), 1, l.qty ?? 1), currency),
           ...(s.refundedTax !== undefined ? { refundedTax: s.refundedTax } : {}),
           kind: s.kind ?? 'checkout',
           ...(s.preorderId !== undefined ? { preorderId: s.preorderId } : {}),
         };
       }),
     shipping: {
-      amount: order.shipping
-        ? formatDecimal(fromBwpAmount(order.shipping.amount), currency)
-        : formatDecimal(ZERO, currency),
+      amount:
+        spec.shippingAmount ??
+        (order.shipping
+          ? formatDecimal(fromBwpAmount(order.shipping.amount), currency)
+          : formatDecimal(ZERO, currency)),
       refunded: spec.shippingRefunded ?? false,
     },
     refundedTotal: spec.refundedTotal ?? formatDecimal(ZERO, currency),
@@ -200,6 +229,10 @@ export function policy(
       ...overrides.reasons,
     },
     allowAppeasement: overrides.allowAppeasement ?? true,
+    ...(overrides.estimateTolerancePerLine !== undefined
+      ? { estimateTolerancePerLine: overrides.estimateTolerancePerLine }
+      : {}),
+    ...(overrides.allowRepairAdditions !== undefined ? { allowRepairAdditions: overrides.allowRepairAdditions } : {}),
   };
 }
 

@@ -191,6 +191,42 @@ void describe('properties', () => {
     );
   });
 
+  void test('property: every problem names its field; a repair line’s problem names the part of the line', () => {
+    fc.assert(
+      fc.property(
+        orderArb,
+        fc.array(
+          fc.record({
+            index: fc.nat({ max: 4 }),
+            qty: fc.integer({ min: -1, max: 4 }),
+            cents: fc.nat({ max: 30_000 }),
+          }),
+          {
+            maxLength: 4,
+          },
+        ),
+        fc.boolean(),
+        (c, picks, shipping) => {
+          const ctx = buildContext(c);
+          for (const p of validateRefund(ctx).problems) assert.ok(p.field.length > 0, JSON.stringify(p));
+          const lines = picks.map((p) => ({
+            lineItemId: `L${p.index + 1}`,
+            ticked: true,
+            quantity: p.qty,
+            reason: p.cents % 3 === 0 ? '' : 'CustomerReturn',
+            amount: formatDecimal(minor(p.cents), 'USD'),
+          }));
+          for (const p of validateRepair(ctx, repair(lines, { shipping })).problems) {
+            assert.ok(p.field.length > 0, JSON.stringify(p));
+            if (p.field.startsWith('lines['))
+              assert.match(p.field, /^lines\[\d+\]\.(ticked|quantity|reason|amount)$/, JSON.stringify(p));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   void test('property: validateRefund never throws on arbitrary JSON; it returns problems', () => {
     fc.assert(
       fc.property(fc.anything(), (anything) => {

@@ -59,6 +59,10 @@ export async function createHarness(
     policy?: Policy;
     address?: string;
     readStoreOrder?: boolean;
+    /** BWP_PER_LINE_AMOUNTS of the workers' BwP client; true unless a test says otherwise. */
+    perLineAmounts?: boolean;
+    /** Answer the store's API in the `{ meta, data }` envelope. */
+    storeEnvelope?: boolean;
   } = {},
 ): Promise<Harness> {
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'warn', pretty: false });
@@ -69,6 +73,7 @@ export async function createHarness(
     refundToken: TOKENS.refund,
     businessProductId: TOKENS.businessProductId,
     logger,
+    storeEnvelope: opts.storeEnvelope ?? false,
   });
   const taskQueue = uniqueId('refunds');
   const deps = {
@@ -78,6 +83,8 @@ export async function createHarness(
       targetId: TOKENS.businessProductId,
       apiVersion: '2024-11-01',
       timeoutMs: 3000,
+      // The sandbox models per-line amounts (off by default, as the real BwP API lacks them).
+      perLineAmounts: opts.perLineAmounts ?? true,
     }),
     refunds: createRefundClient({ url: sandbox.storeUrl, token: TOKENS.refund, timeoutMs: 2000 }),
     policy: opts.policy ?? TEST_POLICY,

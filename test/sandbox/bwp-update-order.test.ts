@@ -332,7 +332,7 @@ void describe('BwP simulator: updateOrder errors (HTTP 200, data.updateOrder nul
 
 void describe('BwP simulator: refund state transitions', () => {
   const STATES = ['PENDING', 'PARTIAL', 'SUCCESS', 'FAILURE', 'REJECTED'] as const;
-  // DOMAIN.md step 6, written out here rather than imported so the test checks the simulator against the documentation.
+  // docs/domain.md, "Reporting to Buy with Prime", written out here rather than imported so the test checks the simulator against the documentation.
   const ALLOWED = new Set([
     'PENDING>PENDING',
     'PENDING>PARTIAL',

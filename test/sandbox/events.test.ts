@@ -61,8 +61,9 @@ void describe('BwP simulator: REFUND_REQUESTED events to the webhook', () => {
 
     assert.equal(received.length, 1);
     const event = RefundRequestedEvent.parse(received[0]!.body);
+    const resource = `businessProduct/${BUSINESS_PRODUCT}/order/${f.bwpOrder.id}/refund/${f.refundId}`;
     assert.deepEqual(event.resources, [
-      { businessProductId: BUSINESS_PRODUCT, orderId: f.bwpOrder.id, refundId: f.refundId },
+      { resource, businessProductId: BUSINESS_PRODUCT, orderId: f.bwpOrder.id, refundId: f.refundId },
     ]);
     assert.equal(event.eventDescriptor, 'REFUND_REQUESTED');
     assert.equal(event.apiVersion, '2024-11-01');
@@ -156,6 +157,7 @@ void describe('BwP simulator: REFUND_REQUESTED events to the webhook', () => {
     const envelope = EventBridgeEnvelope.parse(received[0]!.body);
     assert.equal(envelope['detail-type'], 'REFUND_REQUESTED');
     assert.deepEqual(envelope.detail.resources[0], {
+      resource: `businessProduct/${BUSINESS_PRODUCT}/order/${f.bwpOrder.id}/refund/${f.refundId}`,
       businessProductId: BUSINESS_PRODUCT,
       orderId: f.bwpOrder.id,
       refundId: f.refundId,

@@ -225,3 +225,50 @@ void describe('store simulator: admin', () => {
     }
   });
 });
+
+void describe('store simulator: the { meta, data } envelope', () => {
+  void it('answers every API call in the envelope when started with storeEnvelope, success and errors alike', async () => {
+    const wrapped = await startSandbox({ storeEnvelope: true });
+    try {
+      const f = await seedScenario(wrapped, 'healthy-single-sku');
+      const id = key();
+      const ok = await postRefund(wrapped, { id, order: f.storeOrder.id, line_items: [el('shop-line-socks')] });
+      assert.equal(ok.status, 201);
+      assert.deepEqual(ok.body, {
+        meta: { success: true },
+        data: { id, order: f.storeOrder.id, refunded: { amount: '12.96', currency: 'USD' } },
+      });
+      const rejected = await postRefund(wrapped, {
+        id: key(),
+        order: f.storeOrder.id,
+        line_items: [el('shop-line-socks')],
+      });
+      assert.equal(rejected.status, 400);
+      assert.equal(rejected.body.meta.success, false);
+      assert.equal(rejected.body.data.error.code, 'NOT_ENOUGH_ITEMS_LEFT_TO_REFUND');
+      const read = await getStoreOrder(wrapped, f.storeOrder.id);
+      assert.deepEqual([read.status, read.body.meta, read.body.data.id], [200, { success: true }, f.storeOrder.id]);
+      const missing = await getStoreOrder(wrapped, 'no-such-order');
+      assert.deepEqual(
+        [missing.status, missing.body.meta.success, missing.body.data.error.code],
+        [404, false, 'UNKNOWN_ORDER'],
+      );
+    } finally {
+      await wrapped.close();
+    }
+  });
+
+  void it('switches between the bare body and the envelope at run time through /admin/faults', async () => {
+    const f = await seedScenario(sandbox, 'healthy-single-sku');
+    assert.equal((await adminPost(sandbox.storeAdminUrl, '/faults', { envelope: true })).status, 200);
+    try {
+      const read = await getStoreOrder(sandbox, f.storeOrder.id);
+      assert.deepEqual(read.body.meta, { success: true });
+    } finally {
+      await adminPost(sandbox.storeAdminUrl, '/faults', { envelope: false });
+    }
+    const bare = await getStoreOrder(sandbox, f.storeOrder.id);
+    assert.equal(bare.body.meta, undefined);
+    assert.equal(bare.body.id, f.storeOrder.id);
+  });
+});

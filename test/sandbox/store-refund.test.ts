@@ -94,9 +94,9 @@ void describe('store simulator: POST /refund successes', () => {
     assert.equal(entry!.mode, 'line_items');
     assert.deepEqual(entry!.refunded, { amount: '50.22', currency: 'USD' });
     assert.deepEqual(entry!.lineItems, [
-      { id: 'shop-line-socks', amount: '12.96' },
-      { id: 'shop-line-socks', amount: '12.96' },
-      { id: 'shop-line-bottle', amount: '24.30' },
+      { id: 'shop-line-socks', amount: '12.96', tax: '0.96' },
+      { id: 'shop-line-socks', amount: '12.96', tax: '0.96' },
+      { id: 'shop-line-bottle', amount: '24.30', tax: '1.80' },
     ]);
     assert.deepEqual(entry!.shipping, { refunded: false, amount: null });
     assert.ok(!Number.isNaN(Date.parse(entry!.at)));
@@ -142,15 +142,49 @@ void describe('store simulator: POST /refund successes', () => {
     assert.equal(res.status, 201);
   });
 
-  void it('takes the refunded tax with a refunded unit when the order reports its tax bucket', async () => {
+  void it('never refunds a tax twice: a unit whose tax was refunded already refunds its price without it', async () => {
+    // The socks' 1.92 tax (0.96 a unit) went back earlier; each unit is 12.96 with its tax, 12.00 without.
     const f = await seedScenario(sandbox, 'tax-already-refunded');
-    const res = await postRefund(sandbox, { id: key(), order: f.storeOrder.id, line_items: [el('shop-line-socks')] });
+    assert.equal(f.storeOrder.lineItems[0]?.refundedTax, '1.92');
+    const res = await postRefund(sandbox, {
+      id: key(),
+      order: f.storeOrder.id,
+      line_items: [el('shop-line-socks'), el('shop-line-socks')],
+    });
     assert.equal(res.status, 201);
+    assert.deepEqual(res.body.refunded, { amount: '24.00', currency: 'USD' });
     const order = await storeOrderOf(sandbox, f.storeOrder.id);
-    assert.equal(order.refundedTotal, '14.88');
-    // The tax bucket is checked only when the shared StoreOrder schema carries it (refundedTax is optional there).
-    const taxed = (line: unknown) => (line as { refundedTax?: string } | undefined)?.refundedTax;
-    if (taxed(f.storeOrder.lineItems[0]) !== undefined) assert.equal(taxed(order.lineItems[0]), '2.88');
+    assert.equal(order.refundedTotal, '25.92', 'the tax earlier, the units now: what the line was paid');
+    assert.equal(order.lineItems[0]?.refundedQuantity, 2);
+    assert.equal(order.lineItems[0]?.refundedTax, '1.92', 'the line never refunds more tax than it had');
+    assert.deepEqual(ledgerOf(f.storeOrder.id)[0]?.lineItems, [
+      { id: 'shop-line-socks', amount: '12.00', tax: '0.00' },
+      { id: 'shop-line-socks', amount: '12.00', tax: '0.00' },
+    ]);
+  });
+
+  void it('takes a unit’s tax from what the tax bucket has left, and counts it there', async () => {
+    const f = await seedScenario(sandbox, 'healthy-partial-qty');
+    const socks = f.storeOrder.lineItems.find((l) => l.id === 'shop-line-socks');
+    assert.ok(socks);
+    // A store that keeps the bucket, with one unit's tax (0.96) of the socks' 2.88 refunded on its own earlier.
+    await sandbox.seed({
+      ...f,
+      storeOrder: {
+        ...f.storeOrder,
+        lineItems: f.storeOrder.lineItems.map((l) => (l.id === socks.id ? { ...l, refundedTax: '0.96' } : l)),
+      },
+    });
+    const res = await postRefund(sandbox, {
+      id: key(),
+      order: f.storeOrder.id,
+      line_items: [el(socks.id), el(socks.id), el(socks.id)],
+    });
+    assert.equal(res.status, 201);
+    // Two units with their tax, the third without: the bucket had 1.92 left.
+    assert.deepEqual(res.body.refunded, { amount: '37.92', currency: 'USD' });
+    const order = await storeOrderOf(sandbox, f.storeOrder.id);
+    assert.equal(order.lineItems.find((l) => l.id === socks.id)?.refundedTax, '2.88');
   });
 });
 

@@ -26,7 +26,12 @@ import {
  * all of them; SIGTERM drains a submission in flight before the process exits.
  */
 
-const TOKENS = { bwp: 'scale-bwp-token', refund: 'scale-refund-token', bp: 'scale-business-product' };
+// Production mode refuses secrets shorter than 16 characters.
+const TOKENS = {
+  bwp: 'scale-bwp-token-0123456789',
+  refund: 'scale-refund-token-0123456789',
+  bp: 'scale-business-product',
+};
 const WEBHOOK = { user: 'bwp-scale', password: 'scale-webhook-password' };
 const RATE = 2;
 /** Allowance for dispatch-to-arrival delay (both processes and the sandbox share 2 cores with the server). */

@@ -1,0 +1,116 @@
+// @ts-check
+// The shapes the repair page reads from the API (api/schemas.ts is their source of truth). Types only: nothing runs.
+
+/**
+ * @typedef {object} Problem
+ * @property {string} code A stable problem code (docs/domain.md).
+ * @property {string} message
+ * @property {string} field What the problem is about: "lines[2].amount", "total", "shipping", "refundTotal", …
+ * @property {string} [lineItemId]
+ */
+
+/**
+ * @typedef {object} RepairLine
+ * @property {string} lineItemId
+ * @property {boolean} ticked
+ * @property {number} quantity
+ * @property {string} reason
+ * @property {string} amount
+ */
+
+/**
+ * @typedef {object} Repair
+ * @property {RepairLine[]} lines
+ * @property {boolean} [shipping]
+ * @property {string} [mode]
+ * @property {string} [total]
+ * @property {string} [note]
+ */
+
+/**
+ * @typedef {object} FormLine
+ * @property {string} lineItemId
+ * @property {string} [sku]
+ * @property {string} [title]
+ * @property {number | null} ordered
+ * @property {number} refunded
+ * @property {number | null} remaining
+ * @property {string | null} paid
+ * @property {string} refundedAmount
+ * @property {string | null} remainingAmount
+ * @property {{ quantity: number | null, amount: string | null }} [requested]
+ */
+
+/**
+ * @typedef {object} RepairForm
+ * @property {string} workflowId
+ * @property {string} status
+ * @property {boolean} waitingForRepair
+ * @property {string} orderId
+ * @property {string} refundId
+ * @property {string} [storeOrderId]
+ * @property {string} currency
+ * @property {number} exponent Decimal places of the currency (USD 2, JPY 0, KWD 3).
+ * @property {{ total: string | null, reason: string | null, state: string | null }} requested
+ * @property {FormLine[]} lines
+ * @property {{ amount: string, refunded: boolean, remaining: string }} shipping
+ * @property {{ total: string, refunded: string, remaining: string }} order
+ * @property {string[]} merchantReasons
+ * @property {string} [defaultReason]
+ * @property {string[]} statusReasons
+ * @property {Problem[]} problems
+ * @property {{ repair: Repair, explanation: string[] }} [suggestion]
+ */
+
+/**
+ * @typedef {object} PlanLine
+ * @property {string} lineItemId
+ * @property {string} [sku]
+ * @property {number} quantity
+ * @property {string} reason
+ * @property {string} amount A decimal string in the plan's currency.
+ */
+
+/**
+ * @typedef {object} Plan
+ * @property {number} revision
+ * @property {'line-items' | 'appeasement'} mode
+ * @property {{ currency: string, total: string, shipping: boolean, lines: PlanLine[] }} report
+ */
+
+/**
+ * @typedef {object} Money
+ * @property {string} amount
+ * @property {string} currency
+ */
+
+/**
+ * @typedef {object} RefundDetail
+ * @property {string} orderId
+ * @property {string} refundId
+ * @property {string} status
+ * @property {Plan} [plan]
+ * @property {Money} [refunded]
+ * @property {{ statusReason?: string }} [result]
+ * @property {{ at: string, operator: string, action: string, accepted: boolean }[]} [audit]
+ */
+
+/**
+ * @typedef {object} RefundRow
+ * @property {string} workflowId
+ * @property {string} orderId
+ * @property {string} refundId
+ * @property {string} [startTime]
+ * @property {string[]} problemCodes
+ * @property {boolean} needsAttention
+ * @property {{ requested?: Money, problems: Problem[], parkedSince?: string }} [summary]
+ */
+
+/**
+ * @typedef {object} RepairCheck
+ * @property {boolean} ok
+ * @property {Problem[]} problems
+ * @property {Plan} [plan]
+ */
+
+export {};

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { fromBwpAmount, parseDecimal, sum, type Minor } from '../../domain/money';
+import type { BwpLedgerEntry } from '../../sandbox';
+import { RefundStatus, repairUpdate, SA } from '../../workflows/refund.contract';
+import { createHarness, waitForState, type Harness } from '../helpers/harness';
+
+/**
+ * What the store refunds, end to end on a real Temporal server, real workers and the sandbox over HTTP: line items go
+ * out only where the store's own price is the plan's (docs/domain.md rule 16), and whatever the store answers is what
+ * Buy with Prime is told, with a report whose total is the sum of its lines (rule 18). The scenario is the connector's
+ * "tax already refunded": the socks' 1.92 tax went back earlier, and Buy with Prime asks both units with their tax.
+ */
+
+let storeRead: Harness;
+let blind: Harness;
+before(async () => {
+  // Two sets of workers: one reads the store's order before planning; one cannot (STORE_ORDER_READ=false) and talks
+  // to a store that answers in the { meta, data } envelope.
+  storeRead = await createHarness();
+  blind = await createHarness({ readStoreOrder: false, storeEnvelope: true });
+});
+after(async () => {
+  await storeRead?.close();
+  await blind?.close();
+});
+
+const parked = (s: { status: RefundStatus }) => s.status === RefundStatus.AWAITING_REPAIR;
+const storeLine = { 'shop-line-socks': true };
+
+/** The one report Buy with Prime got, with its total and the sum of its per-line amounts, in minor units. */
+function reportOf(h: Harness, orderId: string): { entry: BwpLedgerEntry; total: Minor; lines: Minor } {
+  const reports = h.sandbox.state.bwp.ledger().filter((e) => e.orderId === orderId);
+  assert.equal(reports.length, 1, 'one report');
+  const entry = reports[0]!;
+  const lines = sum(
+    (entry.refundFor?.orderLineItems ?? []).map((l) => {
+      assert.ok(l.refundAmount, `line ${l.lineItemId} carries its amount`);
+      return fromBwpAmount(l.refundAmount);
+    }),
+  );
+  return { entry, total: fromBwpAmount(entry.refundTotal), lines };
+}
+
+function storeOrderOf(h: Harness, id: string) {
+  const order = h.sandbox.state.store.order(id);
+  assert.ok(order, `store order ${id}`);
+  return order;
+}
+
+describe('what the store refunds', () => {
+  it('tax already refunded: the repair refunds 24.00 as line items, the tax stays within the line’s, and the report adds up', async () => {
+    const { fixture, handle } = await storeRead.startRefund('tax-already-refunded');
+    const state = await waitForState(handle, parked);
+    assert.deepEqual(
+      state.problems.map((p) => p.code),
+      ['TAX_ALREADY_REFUNDED'],
+    );
+    assert.ok(state.suggestion);
+    assert.equal(state.suggestion.repair.total, '24.00');
+    const accepted = await handle.executeUpdate(repairUpdate, {
+      args: [{ operator: 'ada', input: state.suggestion.repair }],
+    });
+    assert.equal(accepted.plan.mode, 'line-items', 'the store prices the two units at 24.00 itself');
+    const result = await handle.result();
+    // Amazon's estimate (25.92) counted the tax again: 24.00 of it is reported as a partial refund.
+    assert.equal(result.status, RefundStatus.PARTIALLY_REFUNDED);
+    assert.deepEqual(result.refunded, { amount: '24.00', currency: 'USD' });
+
+    const moved = storeRead.sandbox.state.store.ledger().filter((e) => e.key.order === fixture.storeOrder.id);
+    assert.deepEqual(
+      moved.map((e) => [e.mode, e.refunded.amount]),
+      [['line_items', '24.00']],
+    );
+    const order = storeOrderOf(storeRead, fixture.storeOrder.id);
+    const socks = order.lineItems.find((l) => storeLine[l.id as keyof typeof storeLine]);
+    assert.ok(socks);
+    assert.equal(order.refundedTotal, '25.92', 'the line was paid 25.92: its tax earlier, the units now');
+    assert.ok(parseDecimal(socks.refundedTax ?? '0', 'USD') <= parseDecimal('1.92', 'USD'), `tax ${socks.refundedTax}`);
+    assert.equal(socks.refundedQuantity, 2);
+
+    const report = reportOf(storeRead, fixture.bwpOrder.id);
+    assert.deepEqual([report.entry.state, report.entry.refundStatusReason], ['PARTIAL', 'PARTIALLY_DECLINED']);
+    assert.equal(report.total, parseDecimal('24.00', 'USD'));
+    assert.equal(report.lines, report.total, 'the report’s total is the sum of its lines');
+    assert.equal((await handle.describe()).typedSearchAttributes.get(SA.needsAttention), false);
+  });
+
+  it('a store that keeps no tax bucket would refund the tax again: the repair goes as an appeasement of 24.00', async () => {
+    const { fixture, handle } = await storeRead.startRefund('tax-already-refunded', {
+      mutate: (f) => f.storeOrder.lineItems.forEach((l) => delete l.refundedTax),
+    });
+    const state = await waitForState(handle, parked);
+    assert.ok(state.suggestion);
+    const accepted = await handle.executeUpdate(repairUpdate, {
+      args: [{ operator: 'ada', input: state.suggestion.repair }],
+    });
+    assert.equal(accepted.plan.mode, 'appeasement');
+    assert.deepEqual(accepted.plan.storeRequest, { order: fixture.storeOrder.id, amount: '24.00', currency: 'USD' });
+    const result = await handle.result();
+    assert.deepEqual(result.refunded, { amount: '24.00', currency: 'USD' });
+    assert.equal(storeOrderOf(storeRead, fixture.storeOrder.id).refundedTotal, '25.92');
+    const report = reportOf(storeRead, fixture.bwpOrder.id);
+    assert.equal(report.total, parseDecimal('24.00', 'USD'));
+    assert.equal(report.lines, report.total);
+  });
+
+  it('when the store refunds another amount than planned, the refund is flagged and Buy with Prime is told what moved', async () => {
+    // Without the store's order its pricing is unknown: the plan goes as line items at 24.00, and this store (no tax
+    // bucket) refunds the two units at 12.96 each.
+    const { fixture, handle } = await blind.startRefund('tax-already-refunded', {
+      mutate: (f) => f.storeOrder.lineItems.forEach((l) => delete l.refundedTax),
+    });
+    const state = await waitForState(handle, parked);
+    assert.ok(state.suggestion);
+    const accepted = await handle.executeUpdate(repairUpdate, {
+      args: [{ operator: 'ada', input: state.suggestion.repair }],
+    });
+    assert.equal(accepted.plan.mode, 'line-items');
+    const result = await handle.result();
+    assert.deepEqual(result.refunded, { amount: '25.92', currency: 'USD' }, 'the store’s answer, not the plan');
+
+    const final = await waitForState(handle, (s) => s.result !== undefined);
+    assert.equal(final.attention?.reason, 'REFUND_AMOUNT_MISMATCH');
+    assert.match(final.attention?.detail ?? '', /25\.92 USD but the plan was 24\.00 USD/);
+    assert.equal(final.needsAttention, true, 'it stays findable after it finished');
+    assert.equal((await handle.describe()).typedSearchAttributes.get(SA.needsAttention), true);
+
+    const report = reportOf(blind, fixture.bwpOrder.id);
+    assert.equal(report.total, parseDecimal('25.92', 'USD'), 'the total is what the store refunded');
+    assert.equal(report.lines, report.total, 'and so is the sum of its lines');
+  });
+
+  it('a store answering in the { meta, data } envelope refunds a healthy order once', async () => {
+    const { fixture, handle } = await blind.startRefund('healthy-single-sku');
+    const result = await handle.result();
+    assert.equal(result.status, RefundStatus.REFUNDED);
+    assert.deepEqual(result.refunded, { amount: '12.96', currency: 'USD' });
+    assert.equal(blind.sandbox.state.store.ledger().filter((e) => e.key.order === fixture.storeOrder.id).length, 1);
+    assert.equal(blind.sandbox.state.store.faults().envelope, true);
+  });
+});
