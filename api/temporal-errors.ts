@@ -19,6 +19,21 @@ const GRPC_INVALID_ARGUMENT = 3;
 const GRPC_DEADLINE_EXCEEDED = 4;
 const GRPC_RESOURCE_EXHAUSTED = 8;
 const GRPC_UNAVAILABLE = 14;
+const GRPC_FAILED_PRECONDITION = 9;
+
+/** Every message in the cause chain. */
+function messages(err: unknown): string {
+  const out: string[] = [];
+  for (
+    let e: unknown = err, depth = 0;
+    e && typeof e === 'object' && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
+    const message = (e as { message?: unknown }).message;
+    if (typeof message === 'string') out.push(message);
+  }
+  return out.join(' | ');
+}
 
 /** The gRPC status code anywhere in the cause chain. */
 export function grpcCode(err: unknown): number | undefined {
@@ -115,6 +130,15 @@ export function toHttpProblem(err: unknown, workflowId: string, ctx: ProblemCont
     return new HttpProblem('unavailable', 'Temporal is busy (rate limited); try again shortly.', {
       headers: { 'Retry-After': '5' },
     });
+  }
+  // A production server refuses a query when nothing has polled the workflow's task queue lately (a worker just died
+  // or is being replaced): the workers are the ones to answer, so it is a 503 to retry, as above.
+  if (grpcCode(err) === GRPC_FAILED_PRECONDITION && /no poller seen/i.test(messages(err))) {
+    return new HttpProblem(
+      'unavailable',
+      "No worker is serving the refund's task queue right now (is one starting?). Try again shortly.",
+      { headers: { 'Retry-After': '5' } },
+    );
   }
   if (grpcCode(err) === GRPC_UNAVAILABLE) {
     return new HttpProblem('unavailable', 'Temporal is not reachable right now. Try again shortly.', {

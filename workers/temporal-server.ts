@@ -42,7 +42,7 @@ export class TemporalCliNotFoundError extends Error {
   }
 }
 
-function isExecutable(file: string): boolean {
+export function isExecutable(file: string): boolean {
   try {
     fs.accessSync(file, fs.constants.X_OK);
     return fs.statSync(file).isFile();
@@ -51,7 +51,7 @@ function isExecutable(file: string): boolean {
   }
 }
 
-function onPath(name: string): string | undefined {
+export function onPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     const candidate = path.join(dir, name);
     if (dir && isExecutable(candidate)) return candidate;
@@ -74,28 +74,54 @@ export async function findTemporalCli(opts: { cliPath?: string; log: Logger; roo
   const local = path.join(toolsDir(opts.root), 'temporal');
   if (isExecutable(local)) return local;
   const cached = path.join(userCacheDir(), 'temporal');
-  if (!isExecutable(cached)) await buildTemporalCli(userCacheDir(), opts.log);
-  fs.mkdirSync(toolsDir(opts.root), { recursive: true });
-  fs.rmSync(local, { force: true });
-  fs.symlinkSync(cached, local);
+  if (!isExecutable(cached)) {
+    const go = onPath('go');
+    if (!go) throw new TemporalCliNotFoundError('it is not installed and Go is not available to build it.');
+    const built = await goInstall({
+      go,
+      modules: [CLI_MODULE],
+      into: userCacheDir(),
+      what: 'the Temporal CLI',
+      log: opts.log,
+    });
+    if (built.code !== 0 || !isExecutable(cached)) {
+      throw new TemporalCliNotFoundError(`go install ${CLI_MODULE} failed (exit ${built.code}).`);
+    }
+  }
+  linkInto(cached, local);
   return local;
 }
 
-async function buildTemporalCli(dir: string, log: Logger): Promise<void> {
-  const go = onPath('go');
-  if (!go) throw new TemporalCliNotFoundError('it is not installed and Go is not available to build it.');
-  fs.mkdirSync(dir, { recursive: true });
-  log.info(
-    { module: CLI_MODULE, into: dir },
-    'building the Temporal CLI with go install (first run only; takes several minutes)',
+/** Links a cached binary into the project's tools folder (replacing what is there). */
+export function linkInto(cached: string, link: string): void {
+  fs.mkdirSync(path.dirname(link), { recursive: true });
+  fs.rmSync(link, { force: true });
+  fs.symlinkSync(cached, link);
+}
+
+/**
+ * `go install` of pinned modules into a folder (static binaries, no toolchain download), with a progress line every
+ * 15 s: the first build takes minutes. Resolves with go's exit code.
+ */
+export async function goInstall(opts: {
+  go: string;
+  modules: string[];
+  into: string;
+  what: string;
+  log: Logger;
+}): Promise<{ code: number | null }> {
+  fs.mkdirSync(opts.into, { recursive: true });
+  opts.log.info(
+    { modules: opts.modules, into: opts.into },
+    `building ${opts.what} with go install (first run only; takes several minutes)`,
   );
   const started = Date.now();
-  const child = spawn(go, ['install', '-trimpath', '-ldflags', '-s -w', CLI_MODULE], {
+  const child = spawn(opts.go, ['install', '-trimpath', '-ldflags', '-s -w', ...opts.modules], {
     env: {
       ...process.env,
       CGO_ENABLED: '0',
       GOTOOLCHAIN: 'local',
-      GOBIN: dir,
+      GOBIN: opts.into,
       GOFLAGS: `${process.env.GOFLAGS ?? ''} -buildvcs=false`.trim(),
     },
     stdio: ['ignore', 'inherit', 'pipe'],
@@ -108,17 +134,15 @@ async function buildTemporalCli(dir: string, log: Logger): Promise<void> {
     }
   });
   const ticker = setInterval(() => {
-    log.info(
+    opts.log.info(
       { elapsedSeconds: Math.round((Date.now() - started) / 1000), modulesDownloaded: downloads },
-      'still building the Temporal CLI…',
+      `still building ${opts.what}…`,
     );
   }, 15_000);
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   clearInterval(ticker);
-  if (code !== 0 || !isExecutable(path.join(dir, 'temporal'))) {
-    throw new TemporalCliNotFoundError(`go install ${CLI_MODULE} failed (exit ${code}).`);
-  }
-  log.info({ seconds: Math.round((Date.now() - started) / 1000) }, 'built the Temporal CLI');
+  if (code === 0) opts.log.info({ seconds: Math.round((Date.now() - started) / 1000) }, `built ${opts.what}`);
+  return { code };
 }
 
 export async function freePort(host = '127.0.0.1'): Promise<number> {
@@ -252,11 +276,34 @@ const SA_TYPE_ENUM: Record<string, number> = {
   KeywordList: 7,
 };
 
+const RETENTION = msToTs(30 * 24 * 3600_000);
+
 /**
  * Registers the project's custom search attributes (also on an existing database, where `--search-attribute` is ignored)
- * and keeps closed workflows for 30 days instead of the dev server's 24 hours.
+ * and keeps closed workflows for 30 days instead of the dev server's 24 hours. With `register`, first creates the
+ * namespace if it does not exist (a production cluster starts without one; the dev server creates it itself).
  */
-export async function ensureNamespaceSetup(connection: Connection, namespace: string): Promise<void> {
+export async function ensureNamespaceSetup(
+  connection: Connection,
+  namespace: string,
+  opts: { register?: boolean } = {},
+): Promise<void> {
+  if (opts.register) {
+    const exists = await connection.workflowService.describeNamespace({ namespace }).then(
+      () => true,
+      (err: unknown) => {
+        if ((err as { code?: number }).code === 5) return false; // NOT_FOUND
+        throw err;
+      },
+    );
+    if (!exists) {
+      await connection.workflowService
+        .registerNamespace({ namespace, workflowExecutionRetentionPeriod: RETENTION })
+        .catch((err: unknown) => {
+          if ((err as { code?: number }).code !== 6) throw err; // ALREADY_EXISTS: another process won the race
+        });
+    }
+  }
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([name]) => !(name in (existing.customAttributes ?? {})));
   if (missing.length > 0) {
@@ -267,6 +314,6 @@ export async function ensureNamespaceSetup(connection: Connection, namespace: st
   }
   await connection.workflowService.updateNamespace({
     namespace,
-    config: { workflowExecutionRetentionTtl: msToTs(30 * 24 * 3600_000) },
+    config: { workflowExecutionRetentionTtl: RETENTION },
   });
 }

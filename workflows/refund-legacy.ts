@@ -397,21 +397,29 @@ export async function legacyRefundWorkflow(input: RefundWorkflowInput): Promise<
     let nextRecheck = Date.now() + interval;
     for (;;) {
       const attentionAt = state.needsAttention ? Infinity : Date.parse(state.parkedSince!) + timing.attentionAfterMs;
-      const timeout = Math.max(1, Math.min(nextRecheck, attentionAt) - Date.now());
-      await condition(() => pendingRepair !== undefined || pendingDecision !== undefined || recheckRequested, timeout);
+      const deadline = Math.min(nextRecheck, attentionAt);
+      const woken = await condition(
+        () => pendingRepair !== undefined || pendingDecision !== undefined || recheckRequested,
+        Math.max(1, deadline - Date.now()),
+      );
       if (pendingDecision) return 'decided';
       if (pendingRepair) return 'refetch';
-      if (Date.now() >= attentionAt) {
+      // When the timer fired, its deadline has passed, whatever the workflow clock says. The clock can lag: on the
+      // production cluster a worker that had this run cached from a query, handed the timer's task after the dead
+      // sticky worker's timeout, ran it with the time of an older task, started a timer instead of the re-check, and
+      // the run no longer replayed (test/cluster). With a correct clock this is Date.now(), so histories replay alike.
+      const now = woken ? Date.now() : Math.max(Date.now(), deadline);
+      if (now >= attentionAt) {
         flagAttention('PARKED_TOO_LONG');
         log.warn('refund needs attention: parked without repair', {
           refundId: state.refundId,
           parkedSince: state.parkedSince,
         });
       }
-      if (recheckRequested || Date.now() >= nextRecheck) {
+      if (recheckRequested || now >= nextRecheck) {
         if (!recheckRequested) interval = Math.min(interval * 2, timing.recheckMaxMs);
         recheckRequested = false;
-        nextRecheck = Date.now() + interval;
+        nextRecheck = now + interval;
         const bwpState = await lookups.checkRefundState.executeWithOptions(
           { ...lookup, summary: 'is the refund still PENDING?' },
           [{ orderId: state.orderId, refundId: state.refundId }],

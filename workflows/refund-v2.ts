@@ -317,8 +317,11 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
       const attentionAt = m.hasAttention('PARKED_TOO_LONG')
         ? Infinity
         : Date.parse(state.parkedSince!) + timing().attentionAfterMs;
-      const timeout = Math.max(1, Math.min(nextRecheck, attentionAt) - Date.now());
-      await condition(() => !!m.pendingRepair || !!m.resubmit || m.stopRequested() || m.recheckRequested, timeout);
+      const deadline = Math.min(nextRecheck, attentionAt);
+      const woken = await condition(
+        () => !!m.pendingRepair || !!m.resubmit || m.stopRequested() || m.recheckRequested,
+        Math.max(1, deadline - Date.now()),
+      );
       if (m.stopRequested()) return 'decided';
       if (m.resubmit) {
         const { operator, requestId, note } = m.resubmit;
@@ -338,12 +341,13 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
         return 'refetch';
       }
       if (m.pendingRepair) return 'refetch';
-      if (Date.now() >= attentionAt) flag('PARKED_TOO_LONG', `parked since ${state.parkedSince}`);
+      const now = timerNow(woken, deadline);
+      if (now >= attentionAt) flag('PARKED_TOO_LONG', `parked since ${state.parkedSince}`);
       const asked = m.recheckRequested;
-      if (asked || Date.now() >= nextRecheck) {
+      if (asked || now >= nextRecheck) {
         if (!asked) interval = Math.min(interval * 2, timing().recheckMaxMs);
         m.recheckRequested = false;
-        nextRecheck = Date.now() + interval;
+        nextRecheck = now + interval;
         const bwpState = await lookups().checkRefundState.executeWithOptions(
           { ...lookupOptions(), summary: 'is the refund still PENDING?' },
           [{ orderId: state.orderId, refundId: state.refundId }],
@@ -370,8 +374,9 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
         ? Infinity
         : Date.parse(sub.since) + timing().submitAttentionAfterMs;
       const until = Math.min(deadline, attentionAt);
-      if (until > Date.now()) await condition(() => m.recheckRequested, until - Date.now());
-      if (Date.now() >= attentionAt) {
+      const woken = until > Date.now() ? await condition(() => m.recheckRequested, until - Date.now()) : true;
+      const now = timerNow(woken, until);
+      if (now >= attentionAt) {
         flag(
           'SUBMITTING_TOO_LONG',
           `no definitive answer to POST /refund under ${sub.idempotencyKey} since ${sub.since} (${sub.attempts} attempts)`,
@@ -381,7 +386,7 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
         m.recheckRequested = false;
         return;
       }
-      if (Date.now() >= deadline) return;
+      if (now >= deadline) return;
     }
   };
 
@@ -591,15 +596,16 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
       const attentionAt = m.hasAttention('SETTLEMENT_TOO_LONG')
         ? Infinity
         : Date.parse(state.settlingSince) + timing().settleAttentionAfterMs;
-      const timeout = Math.max(1, Math.min(nextPoll, attentionAt) - Date.now());
-      await condition(() => m.recheckRequested || m.stopRequested(), timeout);
+      const deadline = Math.min(nextPoll, attentionAt);
+      const woken = await condition(() => m.recheckRequested || m.stopRequested(), Math.max(1, deadline - Date.now()));
       if (m.stopRequested()) return 'decided';
-      if (Date.now() >= attentionAt)
+      const now = timerNow(woken, deadline);
+      if (now >= attentionAt)
         flag('SETTLEMENT_TOO_LONG', `Buy with Prime has shown the refund PENDING since ${state.settlingSince}`);
-      if (m.recheckRequested || Date.now() >= nextPoll) {
+      if (m.recheckRequested || now >= nextPoll) {
         if (!m.recheckRequested) interval = Math.min(interval * 2, timing().settleMaxMs);
         m.recheckRequested = false;
-        nextPoll = Date.now() + interval;
+        nextPoll = now + interval;
         const bwpState = await lookups().checkRefundState.executeWithOptions(
           { ...lookupOptions(), summary: 'has the refund left PENDING?' },
           [{ orderId: state.orderId, refundId: state.refundId }],
@@ -824,3 +830,14 @@ const UPDATE_DESCRIPTIONS: Record<OperatorAction, string> = {
   resubmitVerified:
     'After an unknown outcome or a 409: state that you verified on the store that no money moved; opens a new key.',
 };
+
+/**
+ * The time to judge deadlines by after a wait: when the timer fired (`woken` false), its deadline has passed, whatever
+ * the workflow clock says. The clock can lag: on the production cluster a worker that had a run cached from a query,
+ * handed the timer's task after the dead sticky worker's timeout, ran it with the time of an older task and started a
+ * timer instead of the due step, and the run no longer replayed (test/cluster). With a correct clock this is
+ * `Date.now()`, so histories replay alike.
+ */
+function timerNow(woken: boolean, deadline: number): number {
+  return woken ? Date.now() : Math.max(Date.now(), deadline);
+}

@@ -8,6 +8,19 @@ import { Connection } from '@temporalio/client';
 import { parse } from 'yaml';
 import { CONFIG_VARIABLES, configSchema, loadConfig, PROCESS_SECRETS, SECRET_VARIABLES } from '../../common/config';
 import { createLogger } from '../../common/logger';
+import {
+  DEFAULT_PORT_BASE,
+  DYNAMIC_CONFIG_FILE,
+  findTemporalServer,
+  portsFrom,
+  SCHEMA_SCRIPT,
+  schemaEnvironment,
+  SERVER_CONFIG_DIR,
+  SERVER_CONFIG_ENV,
+  serverEnvironment,
+  serviceArgs,
+  TEMPORAL_SERVER_VERSION,
+} from '../../workers/temporal-cluster';
 import { findTemporalCli } from '../../workers/temporal-server';
 import { SEARCH_ATTRIBUTES, submitTaskQueue } from '../../workflows/refund.contract';
 import { temporalAddress, uniqueId } from '../helpers/temporal';
@@ -85,6 +98,12 @@ function envOf(name: string, extra: Record<string, string> = {}, base = SECRETS)
   return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, interpolate(v === null ? '' : String(v), env)]));
 }
 
+/** Where a service mounts a folder of the repo (`./src:/target[:ro]` → /target). */
+function mountOf(name: string, source: string): string | undefined {
+  const volume = services[name]?.volumes?.find((v) => v.split(':')[0] === source);
+  return volume?.split(':')[1];
+}
+
 interface Stage {
   name: string;
   from: string;
@@ -153,7 +172,6 @@ describe('docker-compose.yml', () => {
     assert.equal(services.worker?.deploy?.replicas, 3);
     assert.ok(services.api?.build);
     assert.deepEqual(services.sandbox?.profiles, ['demo'], 'the sandbox runs only in the demo profile');
-    assert.equal(envOf('temporal').DB, 'postgres12');
     assert.equal(envOf('temporal').POSTGRES_SEEDS, 'postgresql');
     // The server, the schema job and Postgres agree on the password.
     assert.equal(envOf('temporal').POSTGRES_PWD, envOf('postgresql').POSTGRES_PASSWORD);
@@ -317,10 +335,10 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives the submission queue a single partition in the server dynamic config, so its rate limit is one bucket', () => {
-    const mount = services.temporal?.volumes?.find((v) => v.startsWith('./deploy/temporal/dynamicconfig:'));
+    const mount = mountOf('temporal', './deploy/temporal/dynamicconfig');
     assert.ok(mount, 'the server mounts deploy/temporal/dynamicconfig');
     const file = envOf('temporal').DYNAMIC_CONFIG_FILE_PATH!;
-    assert.match(file, /^config\/dynamicconfig\//);
+    assert.equal(path.posix.dirname(file), mount, 'DYNAMIC_CONFIG_FILE_PATH is a file of the mounted folder');
     const dyn = parse(read(path.join('deploy/temporal/dynamicconfig', path.basename(file)))) as Record<
       string,
       { value: unknown; constraints?: { taskQueueName?: string } }[]
@@ -342,6 +360,164 @@ describe('docker-compose.yml', () => {
     }
   });
 });
+
+describe('the Temporal server: compose and `npm run cluster` from one source', () => {
+  const version = TEMPORAL_SERVER_VERSION.replace(/^v/, '');
+  const template = read('deploy/temporal/config/refund-orchestrator.yaml');
+  /** Every variable the template reads, and those it refuses to render without. */
+  const templateVars = new Set(
+    [...template.matchAll(/\(env "([A-Z0-9_]+)"\)|env "([A-Z0-9_]+)"/g)].map((m) => m[1] ?? m[2]),
+  );
+  const required = [...(/range list ((?:"[A-Z0-9_]+"\s*)+)/.exec(template)?.[1] ?? '').matchAll(/"([A-Z0-9_]+)"/g)].map(
+    (m) => m[1]!,
+  );
+  // The temporal-server CLI reads this one itself (--allow-no-auth), not the template.
+  const cliVars = new Set(['TEMPORAL_ALLOW_NO_AUTH']);
+  const clusterEnv = serverEnvironment({
+    ports: portsFrom(DEFAULT_PORT_BASE),
+    postgres: { host: '127.0.0.1', port: 15432, user: 'temporal', password: 'pw' },
+    databases: { temporal: 'temporal', visibility: 'temporal_visibility' },
+    shards: 4,
+    logLevel: 'warn',
+  });
+
+  it(`runs server ${version} in the server image and the admin-tools images (the version npm run cluster builds)`, () => {
+    for (const name of ['temporal', 'temporal-schema', 'temporal-namespace']) {
+      assert.equal(services[name]?.image?.split(':')[1], version, `${name}: ${services[name]?.image}`);
+    }
+  });
+
+  it('starts the server from the config template of deploy/temporal/config, as the cluster does', () => {
+    const configMount = mountOf('temporal', './deploy/temporal/config');
+    assert.ok(configMount, 'the server mounts deploy/temporal/config');
+    assert.deepEqual(services.temporal?.entrypoint, [
+      'temporal-server',
+      '--root',
+      '/',
+      '--config',
+      configMount,
+      '--env',
+      SERVER_CONFIG_ENV,
+      'start',
+    ]);
+    assert.ok(template.startsWith('# enable-template'), 'the server renders the template itself');
+    assert.ok(fs.existsSync(path.join(SERVER_CONFIG_DIR, `${SERVER_CONFIG_ENV}.yaml`)));
+    assert.equal(SERVER_CONFIG_DIR, path.join(ROOT, 'deploy', 'temporal', 'config'));
+    // The cluster runs each service from the same folder and environment name.
+    const args = serviceArgs('history');
+    assert.deepEqual(args.slice(0, 6), ['--root', '/', '--config', SERVER_CONFIG_DIR, '--env', SERVER_CONFIG_ENV]);
+    assert.deepEqual(args.slice(6), ['start', '--service', 'history']);
+    // And the same dynamic config file.
+    assert.equal(
+      DYNAMIC_CONFIG_FILE,
+      path.join(ROOT, 'deploy', 'temporal', 'dynamicconfig', 'refund-orchestrator.yaml'),
+    );
+    assert.equal(path.basename(envOf('temporal').DYNAMIC_CONFIG_FILE_PATH!), path.basename(DYNAMIC_CONFIG_FILE));
+  });
+
+  it('sets only variables the template reads, and every one it requires', () => {
+    assert.deepEqual(required.sort(), ['DYNAMIC_CONFIG_FILE_PATH', 'POSTGRES_SEEDS', 'POSTGRES_USER']);
+    for (const [who, env] of [
+      ['docker-compose.yml temporal', envOf('temporal')],
+      ['npm run cluster', clusterEnv],
+    ] as const) {
+      const unknown = Object.keys(env).filter((k) => !templateVars.has(k) && !cliVars.has(k));
+      assert.deepEqual(unknown, [], `${who} sets variables the template does not read`);
+      for (const name of required) assert.ok(env[name], `${who} sets ${name}`);
+      assert.equal(env.TEMPORAL_ALLOW_NO_AUTH, 'true', who);
+    }
+  });
+
+  it('renders (with the real temporal-server) to the same PostgreSQL set-up for both, differing only where meant', async () => {
+    const { server } = await findTemporalServer({
+      serverPath: process.env.TEMPORAL_SERVER || undefined,
+      sqlToolPath: process.env.TEMPORAL_SQL_TOOL || undefined,
+      log: createLogger({ level: 'warn', pretty: false }),
+    });
+    const render = async (env: Record<string, string>) => {
+      const out = await run(
+        server,
+        ['--root', '/', '--config', SERVER_CONFIG_DIR, '--env', SERVER_CONFIG_ENV, 'render-config'],
+        {
+          PATH: process.env.PATH,
+          ...env,
+        },
+      );
+      assert.equal(out.code, 0, out.output);
+      return parse(out.output.slice(out.output.indexOf('archival:'))) as RenderedConfig;
+    };
+    const composed = await render(envOf('temporal'));
+    const local = await render(clusterEnv);
+    const stores = (c: RenderedConfig) =>
+      Object.fromEntries(
+        Object.entries(c.persistence.datastores).map(([k, v]) => [
+          k,
+          { pluginName: v.sql?.pluginName, databaseName: v.sql?.databaseName },
+        ]),
+      );
+    assert.deepEqual(stores(composed), {
+      default: { pluginName: 'postgres12', databaseName: 'temporal' },
+      visibility: { pluginName: 'postgres12', databaseName: 'temporal_visibility' },
+    });
+    assert.deepEqual(stores(local), stores(composed), 'the same stores, plugin and databases');
+    assert.equal(composed.persistence.defaultStore, local.persistence.defaultStore);
+    assert.equal(composed.persistence.visibilityStore, local.persistence.visibilityStore);
+    assert.equal(composed.persistence.datastores.default?.sql?.connectAddr, 'postgresql:5432');
+    // Where they differ on purpose: shards (512 for production, 4 on one machine), binding, ports.
+    assert.equal(composed.persistence.numHistoryShards, 512);
+    assert.equal(local.persistence.numHistoryShards, 4);
+    assert.equal(composed.services.frontend?.rpc.bindOnIP, '0.0.0.0');
+    for (const svc of ['frontend', 'history', 'matching', 'worker']) {
+      assert.equal(local.services[svc]?.rpc.bindOnIP, '127.0.0.1', `the cluster's ${svc} binds loopback only`);
+    }
+    // The workers and API of compose reach the frontend where the template puts it.
+    assert.equal(`temporal:${composed.services.frontend?.rpc.grpcPort}`, configOf('worker').TEMPORAL_ADDRESS);
+    assert.equal(composed.dynamicConfigClient.filepath, envOf('temporal').DYNAMIC_CONFIG_FILE_PATH);
+    assert.equal(local.dynamicConfigClient.filepath, DYNAMIC_CONFIG_FILE);
+    // The password reaches both stores (render-config masks it; an empty one would render as '').
+    assert.equal(composed.persistence.datastores.visibility?.sql?.password, '******');
+  });
+
+  it('migrates the schemas with the same script and the same database names', () => {
+    assert.equal(SCHEMA_SCRIPT, path.join(ROOT, 'deploy', 'temporal', 'setup-postgres.sh'));
+    assert.equal(mountOf('temporal-schema', './deploy/temporal'), '/deploy');
+    assert.deepEqual(services['temporal-schema']?.entrypoint, ['/bin/sh', '/deploy/setup-postgres.sh']);
+    const job = envOf('temporal-schema');
+    const server = envOf('temporal');
+    for (const key of ['POSTGRES_SEEDS', 'DB_PORT', 'POSTGRES_USER'] as const) assert.equal(job[key], server[key], key);
+    assert.equal(job.SQL_PASSWORD, server.POSTGRES_PWD);
+    // Same database names as the server's (both leave the defaults, temporal and temporal_visibility).
+    assert.equal(job.DBNAME, server.DBNAME);
+    assert.equal(job.VISIBILITY_DBNAME, server.VISIBILITY_DBNAME);
+    assert.equal(job.SCHEMA_DIR, undefined, "the schemas embedded in the image's tool: the server's own version");
+    // The cluster passes the script the same settings it gives the server.
+    const schemaEnv = schemaEnvironment({
+      sqlTool: '/x/temporal-sql-tool',
+      postgres: { host: '127.0.0.1', port: 15432, user: 'temporal', password: 'pw' },
+      databases: { temporal: 'temporal', visibility: 'temporal_visibility' },
+    });
+    assert.equal(schemaEnv.POSTGRES_SEEDS, clusterEnv.POSTGRES_SEEDS);
+    assert.equal(schemaEnv.DB_PORT, clusterEnv.DB_PORT);
+    assert.equal(schemaEnv.POSTGRES_USER, clusterEnv.POSTGRES_USER);
+    assert.equal(schemaEnv.SQL_PASSWORD, clusterEnv.POSTGRES_PWD);
+    assert.equal(schemaEnv.DBNAME, clusterEnv.DBNAME);
+    assert.equal(schemaEnv.VISIBILITY_DBNAME, clusterEnv.VISIBILITY_DBNAME);
+  });
+});
+
+interface RenderedConfig {
+  persistence: {
+    numHistoryShards: number;
+    defaultStore: string;
+    visibilityStore: string;
+    datastores: Record<
+      string,
+      { sql?: { pluginName: string; databaseName: string; connectAddr: string; password: string } }
+    >;
+  };
+  services: Record<string, { rpc: { grpcPort: number; bindOnIP: string } } | undefined>;
+  dynamicConfigClient: { filepath: string };
+}
 
 describe('Dockerfile', () => {
   it('builds with every dependency and `npm run build` in a build stage', () => {
