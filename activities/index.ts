@@ -1,8 +1,9 @@
-import { activityInfo, ApplicationFailure, log, metricMeter } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, heartbeat, log, metricMeter } from '@temporalio/activity';
 import type { BwpOrder, RefundState, UpdateOrderInput } from '../domain/schemas/bwp';
 import { ALIAS_EXTERNAL_ID } from '../domain/schemas/bwp';
 import type { RefundRequest, StoreOrder } from '../domain/schemas/store';
 import type { Policy } from '../domain/context';
+import { FailureType, type RefundTiming } from '../workflows/refund.contract';
 import { UNAUTHORIZED, type Outcome } from './clients/outcome';
 import type { BwpClient } from './clients/bwp-client';
 import type { RefundClient } from './clients/refund-client';
@@ -23,8 +24,10 @@ export interface ActivityDeps {
   readStoreOrder?: boolean;
   /** Reason map and appeasement policy, from config; handed to the workflow with each read of the order. */
   policy: Policy;
-  /** Attempts of a 500 REFUND_FAILED (payment failed, nothing moved) before it goes to a human. */
+  /** Attempts of a 500 REFUND_FAILED (payment failed, nothing moved) before it goes to a human (legacy submitRefund). */
   refundFailedAttempts?: number;
+  /** The worker's timing (timeouts, waits, bounds), from its config: handed to the workflow with each read. */
+  timing?: Partial<RefundTiming>;
 }
 
 export interface RefundContextData {
@@ -36,6 +39,8 @@ export interface RefundContextData {
 
 export interface FetchedContext extends RefundContextData {
   policy: Policy;
+  /** The worker's timing: activity timeouts and waits are owned by the worker's configuration. */
+  timing?: Partial<RefundTiming>;
 }
 
 export type SubmitResult =
@@ -43,6 +48,43 @@ export type SubmitResult =
   | { kind: 'rejected'; code: string; message: string }
   /** 409: the key was reused with another payload. Never resend automatically. */
   | { kind: 'alarm'; code: string; message: string };
+
+/**
+ * One attempt of POST /refund, every answer returned as a value (the activity runs with one attempt): the workflow sees
+ * each outcome, so it knows when an attempt under a key had an unknown outcome (docs/protocol.md, "No new key while
+ * money may have moved"). A timeout of the activity or a worker crash reaches the workflow as an ActivityFailure, which
+ * it counts as unknown.
+ */
+export type SubmitAttemptResult =
+  | { kind: 'refunded'; refunded: { amount: string; currency: string } }
+  /** A definitive answer that nothing moved (unless an earlier attempt under the key was unknown). */
+  | { kind: 'rejected'; code: string; message: string; status?: number }
+  /** 409: the key was used with another payload. Never resend automatically. */
+  | { kind: 'alarm'; code: string; message: string }
+  /** 429: nothing moved; try the same key after `retryAfterMs`. */
+  | { kind: 'throttled'; retryAfterMs: number; message: string }
+  /** Credentials refused: nothing moved; the same key is tried again after a back-off (a misconfiguration shows). */
+  | { kind: 'retry'; code: string; message: string }
+  /** Timeout, reset, 5xx, unreadable 2xx: money may have moved. */
+  | { kind: 'unknown'; message: string };
+
+/** A ZodError (or any throw) from a client parsing what the service built itself: a defect, never retried. */
+function malformed(err: unknown, what: string): ApplicationFailure {
+  const issues =
+    err && typeof err === 'object' && 'issues' in err && Array.isArray((err as { issues: unknown[] }).issues)
+      ? (err as { issues: { path?: unknown[]; message?: string }[] }).issues
+          .slice(0, 5)
+          .map((i) => `${(i.path ?? []).join('.') || '(root)'}: ${i.message ?? ''}`)
+          .join('; ')
+      : err instanceof Error
+        ? err.message
+        : String(err);
+  return ApplicationFailure.create({
+    type: FailureType.MalformedRequest,
+    message: `${what}: the service built a request that does not parse (${issues}); nothing was sent`,
+    nonRetryable: true,
+  });
+}
 
 /** Every answer class of POST /refund, and every throttled call to either API. */
 function countSubmission(answer: string) {
@@ -99,7 +141,7 @@ export function createActivities(deps: ActivityDeps) {
         if (outcome.kind !== 'success') retryOrFail(outcome, 'store order read');
         storeOrder = outcome.value;
       }
-      return { order, storeOrder, storeOrderId, policy: deps.policy };
+      return { order, storeOrder, storeOrderId, policy: deps.policy, ...(deps.timing ? { timing: deps.timing } : {}) };
     },
 
     /** The refund's current BwP state (null when the order or refund is gone). */
@@ -109,12 +151,67 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /**
-     * POST /refund, on its own rate-limited task queue. Unknown outcomes and throttling throw (Temporal retries with
-     * the same payload and key); definitive answers are returned for the workflow to act on.
+     * One attempt of POST /refund, on its own rate-limited task queue; every answer is a value (SubmitAttemptResult).
+     * Only a request that does not parse throws (MalformedRequest, non-retryable): nothing was sent.
+     */
+    submitRefundAttempt: async (input: { request: RefundRequest }): Promise<SubmitAttemptResult> => {
+      let outcome: Awaited<ReturnType<RefundClient['submitRefund']>>;
+      try {
+        outcome = await deps.refunds.submitRefund(input.request);
+      } catch (err) {
+        throw malformed(err, 'POST /refund');
+      }
+      countSubmission(outcome.kind === 'rejected' ? `rejected:${outcome.code}` : outcome.kind);
+      switch (outcome.kind) {
+        case 'success':
+          return { kind: 'refunded', refunded: outcome.value.refunded };
+        case 'throttled':
+          metricMeter
+            .createCounter('refund_throttled_calls', 'calls', 'Calls answered with a throttle')
+            .add(1, { call: 'POST /refund' });
+          return { kind: 'throttled', retryAfterMs: outcome.retryAfterMs, message: outcome.message };
+        case 'unknown':
+          return { kind: 'unknown', message: outcome.message };
+        case 'rejected':
+          if (outcome.code === 'IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH') {
+            log.error('idempotency key reused with another payload', {
+              key: input.request.id,
+              order: input.request.order,
+            });
+            return { kind: 'alarm', code: outcome.code, message: outcome.message };
+          }
+          if (outcome.code === UNAUTHORIZED) return { kind: 'retry', code: outcome.code, message: outcome.message };
+          return { kind: 'rejected', code: outcome.code, message: outcome.message, status: outcome.status };
+      }
+    },
+
+    /**
+     * DEPRECATED (legacy workflow only; see workflows/refund-legacy.ts): POST /refund with Temporal retrying unknown
+     * outcomes and throttling with the same payload and key; definitive answers are returned for the workflow to act on.
+     * Hardened: Temporal's retries hide earlier attempts, so each attempt leaves a heartbeat saying whether everything so
+     * far was definitive; a 4xx or 409 on a later attempt without that proof is returned as the alarm (the legacy
+     * workflow parks and never re-sends), never as a rejection that would open a new key.
      */
     submitRefund: async (input: { request: RefundRequest }): Promise<SubmitResult> => {
+      const info = activityInfo();
+      const before = info.heartbeatDetails as { attempt?: number; definitive?: boolean } | undefined;
+      const provenSoFar = info.attempt === 1 || (before?.attempt === info.attempt - 1 && before.definitive === true);
       const outcome = await deps.refunds.submitRefund(input.request);
       countSubmission(outcome.kind === 'rejected' ? `rejected:${outcome.code}` : outcome.kind);
+      const definitive =
+        outcome.kind === 'throttled' ||
+        (outcome.kind === 'rejected' && outcome.code !== 'IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH');
+      heartbeat({ attempt: info.attempt, definitive: provenSoFar && definitive });
+      const retriedAnyway =
+        outcome.kind === 'rejected' &&
+        (outcome.code === UNAUTHORIZED || (outcome.code === 'REFUND_FAILED' && info.attempt < refundFailedAttempts));
+      if (outcome.kind === 'rejected' && !provenSoFar && !retriedAnyway) {
+        return {
+          kind: 'alarm',
+          code: 'UNKNOWN_OUTCOME',
+          message: `an earlier attempt under key ${input.request.id} may have had an unknown outcome; then ${outcome.code}: ${outcome.message}`,
+        };
+      }
       switch (outcome.kind) {
         case 'success':
           return { kind: 'refunded', refunded: outcome.value.refunded };
@@ -127,7 +224,7 @@ export function createActivities(deps: ActivityDeps) {
             return { kind: 'alarm', code: outcome.code, message: outcome.message };
           }
           if (outcome.code === UNAUTHORIZED) retryOrFail(outcome, 'POST /refund (credentials)');
-          if (outcome.code === 'REFUND_FAILED' && activityInfo().attempt < refundFailedAttempts) {
+          if (outcome.code === 'REFUND_FAILED' && info.attempt < refundFailedAttempts) {
             throw ApplicationFailure.create({
               type: 'RefundFailed',
               message: `POST /refund: REFUND_FAILED (${outcome.message}); trying again`,
@@ -156,7 +253,12 @@ export function createActivities(deps: ActivityDeps) {
       ) {
         return current.state;
       }
-      const outcome = await deps.bwp.updateOrder(input.update);
+      let outcome: Awaited<ReturnType<BwpClient['updateOrder']>>;
+      try {
+        outcome = await deps.bwp.updateOrder(input.update);
+      } catch (err) {
+        throw malformed(err, 'BwP updateOrder');
+      }
       if (outcome.kind !== 'success') retryOrFail(outcome, 'BwP updateOrder', true);
       return outcome.value.refunds.details.find((r) => r.id === wanted.id)?.state ?? wanted.state;
     },

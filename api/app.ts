@@ -16,7 +16,6 @@ import { buildOpenApiDocument } from './openapi';
 import { createOrderContextReader, type OrderContextReader } from './order-context';
 import { notFoundHandler, problemHandler } from './problem';
 import { refundRoutes } from './refunds';
-import { timingFromConfig } from './start-refund';
 import { webhookRoutes } from './webhooks';
 
 export interface AppDeps {
@@ -155,7 +154,7 @@ export function createApp(deps: AppDeps): express.Express {
       policy,
       orders,
       logger,
-      start: { businessProductId: config.BWP_TARGET_ID, timing: timingFromConfig(config) },
+      start: { businessProductId: config.BWP_TARGET_ID },
       ...(deps.workflowTimeoutMs ? { workflowTimeoutMs: deps.workflowTimeoutMs } : {}),
     }),
   );

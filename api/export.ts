@@ -1,7 +1,7 @@
 import type { RefundContextData } from '../activities';
 import { findRefund } from '../domain/context';
 import { formatDecimal, fromBwpAmount } from '../domain/money';
-import { RefundStatus, refundIdempotencyKey, type RefundWorkflowState } from '../workflows/refund.contract';
+import { legacyRefundIdempotencyKey, RefundStatus, type RefundWorkflowState } from '../workflows/refund.contract';
 import type { RefundRow } from './visibility';
 
 /**
@@ -35,7 +35,9 @@ const amountOf = (r: ExportRecord): { amount: string; currency: string } | undef
 const keysOf = (s: RefundWorkflowState | undefined): string[] => {
   if (!s) return [];
   const keys = s.attempts.map((a) => a.idempotencyKey);
-  if (s.status === RefundStatus.SUBMITTING) keys.push(refundIdempotencyKey(s.orderId, s.refundId, s.revision));
+  // The key the workflow fixed when the revision opened; a revision opened before keys were kept had the first formula.
+  if (s.status === RefundStatus.SUBMITTING)
+    keys.push(s.idempotencyKey ?? legacyRefundIdempotencyKey(s.orderId, s.refundId, s.revision));
   return [...new Set(keys)];
 };
 

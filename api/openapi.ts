@@ -5,6 +5,9 @@ import { Health, Readiness } from './health';
 import { PROBLEM_CONTENT_TYPE, PROBLEMS, ProblemBody, type ProblemKind } from './problem';
 import {
   AcceptSuggestion,
+  AcceptSuggestionInput,
+  RecheckInput,
+  ResubmitVerifiedInput,
   CancelInput,
   DecisionAccepted,
   DeclineInput,
@@ -242,21 +245,77 @@ export function buildOpenApiDocument(opts: { serverUrl?: string } = {}) {
           'operator',
         ],
         ['resolve', 'Mark the refund resolved outside this system', ResolveInput, 'operator'],
-        ['cancel', 'Cancel the refund’s workflow (nothing is reported)', CancelInput, 'admin'],
+        [
+          'cancel',
+          'Cancel the refund (after any call in flight; if money moved it is reported and the result says so)',
+          CancelInput,
+          'admin',
+        ],
       ] as const
     ).map(([action, summary, schema, needed]): RouteConfig => ({
       method: 'post',
       path: `/refunds/{id}/${action}`,
       tags: ['Operators'],
       summary,
-      ...role(needed),
+      ...role(
+        needed,
+        'docs/protocol.md says what this does in each status. The workflow records it at once; the API follows the refund until it is carried out (200) or answers 202.',
+      ),
       security: operator,
       request: { params: RefundIdParams, headers: OperatorHeaders, body: body(schema) },
       responses: {
         200: json(DecisionAccepted, 'Accepted and carried out; `state` is the final state.'),
         202: json(DecisionAccepted, 'Accepted; still being carried out. Poll GET /refunds/{id}.'),
         ...operatorErrors,
-        409: problem('notAllowed', 'The refund is not waiting for an operator.'),
+        409: problem('notAllowed', 'Not allowed in the refund’s status (e.g. a decline after money moved).'),
+        415: problem('unsupportedMediaType'),
+      },
+    })),
+    {
+      method: 'post',
+      path: '/refunds/{id}/accept-suggestion',
+      tags: ['Operators'],
+      summary: 'Accept the workflow’s current suggested repair (refused while a key is in doubt)',
+      ...role('operator', 'The body may be left out; `note` goes into the audit trail.'),
+      security: operator,
+      request: { params: RefundIdParams, headers: OperatorHeaders, body: body(AcceptSuggestionInput) },
+      responses: {
+        200: json(RepairAcceptedBody, 'Accepted: the plan that will be submitted, and its revision.'),
+        ...operatorErrors,
+        409: problem('notAllowed', 'Not waiting for repair, no suggestion, or money may have moved.'),
+        415: problem('unsupportedMediaType'),
+        422: problem('invalidRepair', 'The suggestion no longer holds against the order; `problems` lists why.'),
+      },
+    },
+    ...(
+      [
+        [
+          'recheck',
+          'Re-check now: Buy with Prime, or the same key of a submission in doubt',
+          RecheckInput,
+          'operator',
+          'The body may be left out.',
+        ],
+        [
+          'resubmit-verified',
+          'After an unknown outcome or a 409: state that you verified on the store that no money moved; opens a new key',
+          ResubmitVerifiedInput,
+          'admin',
+          'Moves money under a new idempotency key on a person’s word that nothing moved under the key in doubt: admins only; recorded in the audit trail with the note.',
+        ],
+      ] as const
+    ).map(([action, summary, schema, needed, description]): RouteConfig => ({
+      method: 'post',
+      path: `/refunds/{id}/${action}`,
+      tags: ['Operators'],
+      summary,
+      ...role(needed, description),
+      security: operator,
+      request: { params: RefundIdParams, headers: OperatorHeaders, body: body(schema) },
+      responses: {
+        202: json(DecisionAccepted, 'Recorded; the refund moves on its own. Poll GET /refunds/{id}.'),
+        ...operatorErrors,
+        409: problem('notAllowed', 'Not allowed in the refund’s status.'),
         415: problem('unsupportedMediaType'),
       },
     })),

@@ -1,10 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  WorkflowUpdateRPCTimeoutOrCancelledError,
-  WorkflowUpdateStage,
-  type Client,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { type Client, type WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
@@ -15,14 +10,18 @@ import { validateRepair } from '../domain/validate';
 import { RefundStatusReason } from '../domain/schemas/bwp';
 import type { Logger } from '../common/logger';
 import {
+  acceptSuggestionUpdate,
   cancelUpdate,
   declineUpdate,
+  recheckUpdate,
   RefundStatus,
   repairUpdate,
   resolveUpdate,
+  resubmitVerifiedUpdate,
   stateQuery,
+  TERMINAL_STATUSES,
+  type MessageAccepted,
   type OperatorMessage,
-  type RefundTiming,
   type RefundWorkflowState,
 } from '../workflows/refund.contract';
 import type { RefundContextData } from '../activities';
@@ -33,7 +32,10 @@ import { planBody, type PlanBody } from './plan-view';
 import { fieldErrors, HttpProblem, parseOr400 } from './problem';
 import {
   AcceptSuggestion,
+  AcceptSuggestionInput,
   CancelInput,
+  RecheckInput,
+  ResubmitVerifiedInput,
   DeclineInput,
   IDEMPOTENCY_HEADER,
   MutationHeaders,
@@ -62,10 +64,10 @@ export interface RefundRoutesDeps {
   logger: Logger;
   /** How long a query or update may wait for the workflow's worker. */
   workflowTimeoutMs?: number;
-  /** How long decline/resolve/cancel wait for the workflow to carry the decision out before answering 202. */
+  /** How long decline/resolve/cancel follow the refund (state query) for the decision to be carried out before 202. */
   decisionWaitMs?: number;
   /** What a refund started with POST /refunds gets, as one started by an event would. */
-  start: { businessProductId: string; timing: Partial<RefundTiming> };
+  start: { businessProductId: string };
 }
 
 type RefundDetail = Omit<RefundWorkflowState, 'plan'> & {
@@ -160,7 +162,6 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
           businessProductId: deps.start.businessProductId,
           eventId: `operator:${who.requestId}`,
           descriptor: 'OPERATOR_START',
-          timing: deps.start.timing,
           taskQueue: deps.taskQueue,
           startedBy: `Started by operator ${who.operator} (POST /refunds, request ${who.requestId})`,
         }),
@@ -294,6 +295,17 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
       allowAppeasement: policy.allowAppeasement,
       problems: state.problems,
       ...(state.suggestion ? { suggestion: state.suggestion } : {}),
+      attentions: state.attentions ?? (state.attention ? [state.attention] : []),
+      ...(state.inDoubt
+        ? {
+            inDoubt: {
+              idempotencyKey: state.inDoubt.idempotencyKey,
+              reason: state.inDoubt.reason,
+              since: state.inDoubt.since,
+              detail: state.inDoubt.detail,
+            },
+          }
+        : {}),
     };
     if (!ctx.order) {
       const currency = ctx.storeOrder?.currency ?? 'USD';
@@ -406,75 +418,125 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
     const { workflowId, handle } = handleOf(req);
     const who = whoOf(req, res);
     const body = requireJsonBody(req);
-    let input: RepairInput;
+    let accepted: MessageAccepted;
     if (typeof body === 'object' && body !== null && 'acceptSuggestion' in body) {
+      // The workflow owns its suggestion: it accepts (or refuses) it itself, e.g. after a 409 it refuses.
       const accept = parseOr400(
         AcceptSuggestion,
         body,
         'body',
         'To accept the suggested repair, send { "acceptSuggestion": true }.',
       );
-      const state = await stateOf(workflowId, handle);
-      if (state.status !== RefundStatus.AWAITING_REPAIR) {
-        throw new HttpProblem(
-          'notAllowed',
-          `The refund is ${state.status}, not waiting for repair; nothing was changed.`,
-        );
-      }
-      if (!state.suggestion)
-        throw new HttpProblem('notAllowed', 'The workflow has no suggested repair to accept; send the repair itself.');
-      input = { ...state.suggestion.repair, ...(accept.note ? { note: accept.note } : {}) };
+      accepted = await sendUpdate(
+        workflowId,
+        handle,
+        acceptSuggestionUpdate,
+        who,
+        accept.note ? { note: accept.note } : {},
+      );
     } else {
-      input = parseOr400(RepairInput, body, 'body', 'The repair is not valid: see each field.');
+      const input = parseOr400(RepairInput, body, 'body', 'The repair is not valid: see each field.');
+      accepted = await sendUpdate(workflowId, handle, repairUpdate, who, input);
     }
-    const msg: OperatorMessage<RepairInput> = { operator: who.operator, requestId: who.requestId, input };
-    const accepted = await update(workflowId, handle, () =>
-      handle.executeUpdate(repairUpdate, { args: [msg], updateId: who.requestId }),
-    );
     res.setHeader('Idempotency-Key', who.requestId);
-    res.json({ ...accepted, plan: planBody(accepted.plan) });
+    res.json({ ...accepted, ...(accepted.plan ? { plan: planBody(accepted.plan) } : {}) });
   });
 
-  /** decline, resolve and cancel: accepted at once by the validator; the answer waits a little for the outcome. */
+  router.post('/refunds/:id/accept-suggestion', requireRole('operator'), async (req, res) => {
+    const { workflowId, handle } = handleOf(req);
+    const who = whoOf(req, res);
+    const input = parseOr400(AcceptSuggestionInput, optionalJsonBody(req), 'body', 'The note is not valid.');
+    const accepted = await sendUpdate(workflowId, handle, acceptSuggestionUpdate, who, input);
+    res.setHeader('Idempotency-Key', who.requestId);
+    res.json({ ...accepted, ...(accepted.plan ? { plan: planBody(accepted.plan) } : {}) });
+  });
+
+  /** An update: answers at once with what the workflow recorded (never waits for the outcome). */
+  async function sendUpdate<I>(
+    workflowId: string,
+    handle: WorkflowHandle,
+    definition: UpdateDefinition<MessageAccepted, [OperatorMessage<I>]>,
+    who: { operator: string; requestId: string },
+    input: I,
+  ): Promise<MessageAccepted> {
+    const msg: OperatorMessage<I> = { operator: who.operator, requestId: who.requestId, input };
+    return update(workflowId, handle, () => handle.executeUpdate(definition, { args: [msg], updateId: who.requestId }));
+  }
+
+  /**
+   * decline, resolve and cancel: the update answers at once that the decision was recorded; the route then follows the
+   * refund with the state query until the workflow has carried it out (200 with the final state), refused it after all
+   * (409: money moved meanwhile), or decisionWaitMs passed (202: poll GET /refunds/:id).
+   */
   const decision = <S extends z.ZodType>(
     action: string,
     schema: S,
-    definition: UpdateDefinition<RefundWorkflowState, [OperatorMessage<z.output<S>>]>,
+    definition: UpdateDefinition<MessageAccepted, [OperatorMessage<z.output<S>>]>,
   ) =>
     async function decide(req: Request, res: Response) {
       const { workflowId, handle } = handleOf(req);
       const who = whoOf(req, res);
       const input = parseOr400(schema, optionalJsonBody(req), 'body', `The ${action} is not valid: see each field.`);
-      const msg: OperatorMessage<z.output<S>> = { operator: who.operator, requestId: who.requestId, input };
-      const upd = await update(workflowId, handle, () =>
-        handle.startUpdate(definition, {
-          args: [msg],
-          updateId: who.requestId,
-          waitForStage: WorkflowUpdateStage.ACCEPTED,
-        }),
-      );
+      const accepted = await sendUpdate(workflowId, handle, definition, who, input);
       res.setHeader('Idempotency-Key', who.requestId);
-      let finished = false;
-      try {
-        await client.withDeadline(Date.now() + decisionWaitMs, () => upd.result());
-        finished = true;
-      } catch (err) {
-        if (!(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) throw toHttpProblem(err, workflowId) ?? err;
+      const deadline = Date.now() + decisionWaitMs;
+      for (;;) {
+        const state = await stateOf(workflowId, handle);
+        const refused = state.audit.find((a) => a.requestId === who.requestId && a.via === 'workflow' && !a.accepted);
+        if (refused) {
+          const problems = refused.problems ?? [];
+          throw new HttpProblem('notAllowed', problems.map((p) => p.message).join(' ') || 'Refused.', { problems });
+        }
+        if (state.result || TERMINAL_STATUSES.includes(state.status)) {
+          res.json({
+            workflowId,
+            accepted: true,
+            finished: true,
+            next: accepted.next,
+            state: await detailOf(workflowId, handle),
+          });
+          return;
+        }
+        if (Date.now() >= deadline) break;
+        await new Promise((r) => setTimeout(r, 200));
       }
-      if (!finished) {
-        res
-          .status(202)
-          .setHeader('Location', `/refunds/${encodeURIComponent(workflowId)}`)
-          .json({ workflowId, accepted: true, finished: false });
-        return;
-      }
-      res.json({ workflowId, accepted: true, finished: true, state: await detailOf(workflowId, handle) });
+      res
+        .status(202)
+        .setHeader('Location', `/refunds/${encodeURIComponent(workflowId)}`)
+        .json({ workflowId, accepted: true, finished: false, next: accepted.next });
     };
 
   router.post('/refunds/:id/decline', requireRole('operator'), decision('decline', DeclineInput, declineUpdate));
   router.post('/refunds/:id/resolve', requireRole('operator'), decision('resolve', ResolveInput, resolveUpdate));
   // Cancelling reports nothing to Buy with Prime and leaves the refund to be handled elsewhere: admins only.
   router.post('/refunds/:id/cancel', requireRole('admin'), decision('cancel', CancelInput, cancelUpdate));
+
+  /** Re-check now, or resubmit after verifying: recorded at once; the refund moves on its own (poll GET /refunds/:id). */
+  const recorded = <S extends z.ZodType>(
+    action: string,
+    schema: S,
+    definition: UpdateDefinition<MessageAccepted, [OperatorMessage<z.output<S>>]>,
+    optionalBody: boolean,
+  ) =>
+    async function record(req: Request, res: Response) {
+      const { workflowId, handle } = handleOf(req);
+      const who = whoOf(req, res);
+      const raw = optionalBody ? optionalJsonBody(req) : requireJsonBody(req);
+      const input = parseOr400(schema, raw, 'body', `The ${action} is not valid: see each field.`);
+      const accepted = await sendUpdate(workflowId, handle, definition, who, input);
+      res
+        .status(202)
+        .setHeader('Idempotency-Key', who.requestId)
+        .setHeader('Location', `/refunds/${encodeURIComponent(workflowId)}`)
+        .json({ workflowId, accepted: true, finished: false, next: accepted.next });
+    };
+  router.post('/refunds/:id/recheck', requireRole('operator'), recorded('recheck', RecheckInput, recheckUpdate, true));
+  // A new idempotency key on a person's word that no money moved under the one in doubt: admins only (docs/security.md).
+  router.post(
+    '/refunds/:id/resubmit-verified',
+    requireRole('admin'),
+    recorded('resubmit-verified', ResubmitVerifiedInput, resubmitVerifiedUpdate, false),
+  );
 
   return router;
 }

@@ -9,7 +9,14 @@ import {
   ResolveInput as DomainResolveInput,
 } from '../domain/schemas/repair';
 import { ROLES } from '../common/operator-keys';
-import { RefundStatus } from '../workflows/refund.contract';
+import {
+  AcceptSuggestionInput as MessageAcceptSuggestionInput,
+  ATTENTION_REASONS,
+  OPERATOR_ACTIONS,
+  RecheckInput as MessageRecheckInput,
+  RefundStatus,
+  ResubmitVerifiedInput as MessageResubmitVerifiedInput,
+} from '../workflows/refund.contract';
 
 /**
  * What the API reads and answers, as zod schemas: routes parse with them and /openapi.json is generated from them.
@@ -39,6 +46,10 @@ export type RepairInput = z.output<typeof RepairInput>;
 
 export const DeclineInput = DomainDeclineInput.strict();
 export const ResolveInput = DomainResolveInput.strict();
+/** The protocol's own inputs (workflows/refund.messages.ts), strict likewise. */
+export const AcceptSuggestionInput = MessageAcceptSuggestionInput.strict();
+export const RecheckInput = MessageRecheckInput.strict();
+export const ResubmitVerifiedInput = MessageResubmitVerifiedInput.strict();
 
 // ---- path, headers ----
 
@@ -175,6 +186,12 @@ export const Plan = z
 
 export const RepairAcceptedBody = z.object({ plan: Plan, revision: z.number().int() });
 
+export const Attention = z.object({
+  reason: z.enum(ATTENTION_REASONS),
+  since: z.string(),
+  detail: z.string().optional(),
+});
+
 export const RefundDetail = z
   .looseObject({
     workflowId: z.string(),
@@ -195,11 +212,13 @@ export const RefundDetail = z
       z.looseObject({
         at: z.string(),
         operator: z.string(),
-        action: z.string(),
+        action: z.enum([...OPERATOR_ACTIONS, 'refundEvent', 'temporalCancel']),
         accepted: z.boolean(),
       }),
     ),
     needsAttention: z.boolean(),
+    attention: Attention.optional().describe('The most pressing reason a person should look.'),
+    attentions: z.array(Attention).optional().describe('Every active attention reason.'),
   })
   .describe('The workflow state (its `state` query) with the execution it belongs to.');
 
@@ -209,6 +228,7 @@ export const DecisionAccepted = z.object({
   finished: z
     .boolean()
     .describe('false: accepted, still being carried out (e.g. reporting to Buy with Prime); poll GET /refunds/:id.'),
+  next: z.string().optional().describe('What the workflow does with it next, in words.'),
   state: RefundDetail.optional(),
 });
 
@@ -261,6 +281,11 @@ export const RepairForm = z.object({
   allowAppeasement: z.boolean(),
   problems: z.array(Problem).describe('What keeps the refund from going out, as the workflow last saw it.'),
   suggestion: z.object({ repair: RepairInput, explanation: z.array(z.string()) }).optional(),
+  attentions: z.array(Attention).describe('Why a person should look (empty when nothing needs attention).'),
+  inDoubt: z
+    .object({ idempotencyKey: z.string(), reason: z.string(), since: z.string(), detail: z.string() })
+    .optional()
+    .describe('A key whose outcome is in doubt: only resubmit-verified opens a new key.'),
 });
 
 export const RepairCheck = z.object({

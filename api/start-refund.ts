@@ -1,5 +1,4 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { Config } from '../common/config';
 import {
   REFUND_TASK_QUEUE,
   refundEventSignal,
@@ -9,17 +8,6 @@ import {
   type RefundTiming,
 } from '../workflows/refund.contract';
 import { refundWorkflow } from '../workflows';
-
-export function timingFromConfig(config: Config): Partial<RefundTiming> {
-  return {
-    recheckInitialMs: config.RECHECK_INITIAL_SECONDS * 1000,
-    recheckMaxMs: config.RECHECK_MAX_SECONDS * 1000,
-    attentionAfterMs: config.REPAIR_ATTENTION_AFTER_HOURS * 3600_000,
-    // An attempt must outlive the client's own timeout, so that a slow answer is classified, not cut off.
-    lookupTimeoutMs: 2 * config.BWP_TIMEOUT_MS + config.REFUND_TIMEOUT_MS + 5_000,
-    submitTimeoutMs: config.REFUND_TIMEOUT_MS + 5_000,
-  };
-}
 
 export interface StartRefundResult {
   workflowId: string;
@@ -80,6 +68,7 @@ export async function startOrJoinRefund(
     businessProductId?: string;
     eventId: string;
     descriptor?: string;
+    /** Tests only: shorter waits. Production passes none; the worker's config owns timing (common/timing.ts). */
     timing?: Partial<RefundTiming>;
     /** Default REFUND_TASK_QUEUE (config TEMPORAL_TASK_QUEUE). */
     taskQueue?: string;

@@ -6,6 +6,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Problem } from '../domain/problems';
+import { FailureType } from '../workflows/refund.contract';
 import { HttpProblem, problemsAsFieldErrors } from './problem';
 
 /**
@@ -97,7 +98,7 @@ export function toHttpProblem(err: unknown, workflowId: string, ctx: ProblemCont
     const cause = err.cause;
     if (cause instanceof ApplicationFailure) {
       const problems = problemsOf(cause);
-      if (cause.type === 'InvalidRepair') {
+      if (cause.type === FailureType.InvalidRepair) {
         return new HttpProblem(
           'invalidRepair',
           'The repair was not accepted; nothing was sent. Fix the problems listed and try again.',
@@ -107,8 +108,11 @@ export function toHttpProblem(err: unknown, workflowId: string, ctx: ProblemCont
           },
         );
       }
-      if (cause.type === 'NotAllowed' || problems.some((p) => p.code === 'REFUND_NOT_PENDING')) {
+      if (cause.type === FailureType.NotAllowed || problems.some((p) => p.code === 'REFUND_NOT_PENDING')) {
         return new HttpProblem('notAllowed', problems.map((p) => p.message).join(' '), { problems });
+      }
+      if (cause.type === FailureType.InvalidMessage) {
+        return new HttpProblem('invalidRequest', cause.message, { errors: problemsAsFieldErrors(problems), problems });
       }
       return new HttpProblem('invalidRepair', cause.message, { errors: problemsAsFieldErrors(problems), problems });
     }

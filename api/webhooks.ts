@@ -14,7 +14,7 @@ import { refundWorkflowId } from '../workflows/refund.contract';
 import type { WebhookAuth } from './auth';
 import { parseOr400 } from './problem';
 import { requireJsonBody } from './refunds';
-import { recheckRefund, startOrJoinRefund, timingFromConfig } from './start-refund';
+import { recheckRefund, startOrJoinRefund } from './start-refund';
 import { toHttpProblem } from './temporal-errors';
 
 /**
@@ -115,7 +115,6 @@ export function webhookRoutes(deps: {
   const { client, config, json } = deps;
   const timeoutMs = deps.timeoutMs ?? 15_000;
   const router = express.Router();
-  const timing = timingFromConfig(config);
 
   router.post('/webhooks/bwp', deps.auth, json, async (req, res) => {
     const body = requireJsonBody(req);
@@ -163,7 +162,6 @@ export function webhookRoutes(deps: {
                     businessProductId: r.businessProductId,
                     eventId: event.eventId,
                     descriptor: event.type,
-                    timing,
                     taskQueue: config.TEMPORAL_TASK_QUEUE,
                   })
                 : recheckRefund(client, {

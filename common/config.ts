@@ -114,6 +114,12 @@ export const configSchema = z.object({
   REPAIR_ATTENTION_AFTER_HOURS: positive.default(24),
   RECHECK_INITIAL_SECONDS: positive.default(60),
   RECHECK_MAX_SECONDS: positive.default(6 * 3600),
+  /** SUBMITTING this long without a definitive answer sets NeedsAttention (SUBMITTING_TOO_LONG). */
+  SUBMIT_ATTENTION_AFTER_MINUTES: positive.default(30),
+  /** AWAITING_SETTLEMENT this long sets NeedsAttention (SETTLEMENT_TOO_LONG). */
+  SETTLEMENT_ATTENTION_AFTER_HOURS: positive.default(48),
+  /** After an unknown outcome, 4xx/409 answers under the same key tried again before parking UNKNOWN_OUTCOME. */
+  UNKNOWN_OUTCOME_RETRIES: z.coerce.number().int().min(0).max(100).default(5),
 
   // Sandbox (simulators)
   /** auto: run the simulators when both API URLs point at the sandbox's own ports on loopback. */

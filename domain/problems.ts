@@ -55,6 +55,14 @@ export const ProblemCode = z.enum([
   'IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH',
   'REFUND_FAILED',
   'STORE_REJECTED',
+  // The refund protocol: operator messages the workflow refuses in its current state, and outcomes in doubt
+  'ACTION_NOT_ALLOWED',
+  'ALREADY_DECIDED',
+  'MONEY_ALREADY_MOVED',
+  'MONEY_MAY_HAVE_MOVED',
+  'NO_SUGGESTION',
+  'UNKNOWN_OUTCOME',
+  'MALFORMED_REQUEST',
   // A defect in this module: validation caught its own exception rather than failing the workflow task
   'INTERNAL_ERROR',
 ]);
@@ -122,6 +130,13 @@ export const PROBLEM_TITLES: Record<ProblemCode, string> = {
   IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH: 'Idempotency key reused with another payload',
   REFUND_FAILED: 'Store could not refund the payment',
   STORE_REJECTED: 'Store rejected the refund',
+  ACTION_NOT_ALLOWED: 'Not allowed in this state',
+  ALREADY_DECIDED: 'Another decision is already pending',
+  MONEY_ALREADY_MOVED: 'The store already refunded',
+  MONEY_MAY_HAVE_MOVED: 'Money may have moved under the key in doubt',
+  NO_SUGGESTION: 'No suggestion to accept',
+  UNKNOWN_OUTCOME: 'Outcome of POST /refund unknown',
+  MALFORMED_REQUEST: 'The service built a malformed request',
   INTERNAL_ERROR: 'Internal error in validation',
 };
 

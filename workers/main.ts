@@ -4,6 +4,7 @@ import { loadConfig, PROCESS_SECRETS } from '../common/config';
 import { createLogger } from '../common/logger';
 import { temporalConnectionOptions } from '../common/temporal';
 import { policyFromConfig } from '../common/policy';
+import { timingFromConfig } from '../common/timing';
 import { installRuntime } from './runtime';
 import { createRefundWorkers, runWorkers, shutdownWorkers } from './worker';
 
@@ -22,7 +23,13 @@ async function main() {
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: { bwp, refunds, policy: policyFromConfig(config), readStoreOrder: config.STORE_ORDER_READ },
+    deps: {
+      bwp,
+      refunds,
+      policy: policyFromConfig(config),
+      readStoreOrder: config.STORE_ORDER_READ,
+      timing: timingFromConfig(config),
+    },
     submitRatePerSecond: config.REFUND_RATE_LIMIT_PER_SECOND,
     roles,
   });

@@ -9,6 +9,7 @@ import { loadConfig, sandboxWanted, withSandboxDefaults } from '../common/config
 import { createLogger } from '../common/logger';
 import { newOperatorKey, writeKeysFile } from '../common/operator-keys';
 import { policyFromConfig } from '../common/policy';
+import { timingFromConfig } from '../common/timing';
 import { temporalConnectionOptions } from '../common/temporal';
 import { createSandbox, sandboxOptionsFromConfig } from '../sandbox';
 import { installRuntime } from './runtime';
@@ -62,7 +63,13 @@ async function main() {
     connection: nativeConnection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: { bwp, refunds, policy: policyFromConfig(config), readStoreOrder: config.STORE_ORDER_READ },
+    deps: {
+      bwp,
+      refunds,
+      policy: policyFromConfig(config),
+      readStoreOrder: config.STORE_ORDER_READ,
+      timing: timingFromConfig(config),
+    },
     submitRatePerSecond: config.REFUND_RATE_LIMIT_PER_SECOND,
     roles: config.WORKER_ROLES,
   });

@@ -54,7 +54,7 @@ export async function createRefundWorkers(opts: RefundWorkersOptions): Promise<W
   };
   const workers: Promise<Worker>[] = [];
   if (roles.includes('refunds')) {
-    const { submitRefund: _submit, ...light } = activities;
+    const { submitRefund: _submit, submitRefundAttempt: _attempt, ...light } = activities;
     workers.push(
       Worker.create({
         ...common,
@@ -69,7 +69,7 @@ export async function createRefundWorkers(opts: RefundWorkersOptions): Promise<W
       Worker.create({
         ...common,
         taskQueue: submitTaskQueue(taskQueue),
-        activities: { submitRefund: activities.submitRefund },
+        activities: { submitRefund: activities.submitRefund, submitRefundAttempt: activities.submitRefundAttempt },
         maxTaskQueueActivitiesPerSecond: opts.submitRatePerSecond,
       }),
     );

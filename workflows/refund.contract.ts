@@ -8,6 +8,13 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Problem } from '../domain/problems';
 import type { RefundPlan } from '../domain/plan';
 import type { RepairInput, DeclineInput, ResolveInput } from '../domain/schemas/repair';
+import type {
+  AcceptSuggestionInput,
+  CancelInput,
+  OperatorAction,
+  RecheckInput,
+  ResubmitVerifiedInput,
+} from './refund.messages';
 import type { RefundState } from '../domain/schemas/bwp';
 import type { Policy } from '../domain/context';
 import type { RefundContextData } from '../activities';
@@ -33,8 +40,23 @@ export function refundWorkflowId(orderId: string, refundId: string): string {
   return `refund:${part(orderId)}:${part(refundId)}`;
 }
 
-/** The idempotency key of POST /refund: one per refund and plan revision, reused on every retry of that revision. */
+/**
+ * The idempotency key of POST /refund: one per refund and plan revision, reused on every retry of that revision.
+ * `-` separates the parts, so each id has its `-` and `%` (and nothing else) percent-encoded: no two refunds share a key
+ * (`a-b`/`c` and `a`/`b-c` used to), and an id without those two characters keys exactly as before. A workflow computes
+ * it once, when a revision opens, and keeps it in its state (`idempotencyKey`): a revision already open keeps the key
+ * it was opened with, whatever this function becomes (docs/protocol.md "Idempotency keys").
+ */
 export function refundIdempotencyKey(orderId: string, refundId: string, revision: number): string {
+  const part = (id: string) => id.replace(/[%-]/g, (c) => (c === '%' ? '%25' : '%2D'));
+  return `bwp-${part(orderId)}-${part(refundId)}-r${revision}`;
+}
+
+/**
+ * The first key formula, which joins the ids as they are (and so collides). Only for revisions opened with it: every
+ * revision of the first implementation (refund-legacy.ts), and of protocol runs recorded before IDEMPOTENCY_KEY_PATCH.
+ */
+export function legacyRefundIdempotencyKey(orderId: string, refundId: string, revision: number): string {
   return `bwp-${orderId}-${refundId}-r${revision}`;
 }
 
@@ -80,16 +102,23 @@ export interface RefundWorkflowInput {
   orderId: string;
   refundId: string;
   businessProductId?: string;
-  /** Durations the workflow waits, in ms (production defaults come from config; tests shorten them). */
+  /**
+   * Overrides of the worker's timing, in ms (tests shorten waits). Production passes none: the worker's configuration
+   * owns timeouts and waits and hands them to the workflow with every read of the order (FetchedContext.timing).
+   */
   timing?: Partial<RefundTiming>;
   /** Set by continue-as-new only: the state and the messages not yet acted on. */
   carried?: CarriedState;
 }
 
 export interface CarriedState {
+  /** 2: carried by the protocol workflow (refund-v2.ts); absent: by the first implementation (refund-legacy.ts). */
+  version?: 2;
   state: RefundWorkflowState;
   context?: RefundContextData;
   policy?: Policy;
+  /** The worker's timing as last read (version 2). */
+  workerTiming?: Partial<RefundTiming>;
   pendingRepair?: RepairMessage;
   pendingDecision?: PendingDecision;
   seenRequests: string[];
@@ -104,7 +133,7 @@ export interface RefundTiming {
   /** First re-check of BwP while parked; doubles up to recheckMaxMs. */
   recheckInitialMs: number;
   recheckMaxMs: number;
-  /** Parked this long without repair: NeedsAttention=true. */
+  /** Parked this long without repair: NeedsAttention=true (PARKED_TOO_LONG). */
   attentionAfterMs: number;
   /** First settlement poll after reporting; doubles up to settleMaxMs. */
   settleInitialMs: number;
@@ -113,6 +142,21 @@ export interface RefundTiming {
   lookupTimeoutMs: number;
   /** startToClose of one POST /refund attempt: above the refund client's timeout. */
   submitTimeoutMs: number;
+  /** First wait before the same key is sent again after an unknown outcome or a throttle; doubles up to the max. */
+  submitRetryInitialMs: number;
+  submitRetryMaxMs: number;
+  /** SUBMITTING this long without a definitive answer: NeedsAttention (SUBMITTING_TOO_LONG). */
+  submitAttentionAfterMs: number;
+  /** AWAITING_SETTLEMENT this long: NeedsAttention (SETTLEMENT_TOO_LONG). */
+  settleAttentionAfterMs: number;
+  /**
+   * After an unknown outcome under a key, a 4xx or 409 under that key is not proof that nothing moved: the same key and
+   * payload are sent this many more times before the refund parks with UNKNOWN_OUTCOME. Also the number of attempts a
+   * pending decision (cancel, resolve, Temporal cancel) waits for a definitive answer.
+   */
+  unknownOutcomeRetries: number;
+  /** Answers 500 REFUND_FAILED (nothing moved; the payment may succeed later) tried under one key before parking. */
+  refundFailedAttempts: number;
 }
 
 export const DEFAULT_TIMING: RefundTiming = {
@@ -123,14 +167,23 @@ export const DEFAULT_TIMING: RefundTiming = {
   settleMaxMs: 3600_000,
   lookupTimeoutMs: 30_000,
   submitTimeoutMs: 60_000,
+  submitRetryInitialMs: 2_000,
+  submitRetryMaxMs: 5 * 60_000,
+  submitAttentionAfterMs: 30 * 60_000,
+  settleAttentionAfterMs: 48 * 3600_000,
+  unknownOutcomeRetries: 5,
+  refundFailedAttempts: 3,
 };
 
-/** Who did what, when: every operator message, accepted or not. */
+/** Who did what, when: every operator message, accepted or not, and what the workflow did with it. */
 export interface AuditEntry {
   at: string;
   operator: string;
-  action: 'repair' | 'decline' | 'resolve' | 'cancel';
+  action: OperatorAction | 'refundEvent' | 'temporalCancel';
   accepted: boolean;
+  requestId?: string;
+  /** How it arrived: a signal, an update, or the workflow itself applying or refusing a recorded message. */
+  via?: 'signal' | 'update' | 'workflow';
   detail?: unknown;
   problems?: Problem[];
 }
@@ -139,10 +192,76 @@ export interface SubmissionAttempt {
   revision: number;
   idempotencyKey: string;
   at: string;
-  outcome: 'refunded' | 'rejected' | 'alarm';
+  outcome: 'refunded' | 'rejected' | 'alarm' | 'unknown' | 'throttled' | 'malformed';
   code?: string;
   message?: string;
   refunded?: { amount: string; currency: string };
+}
+
+/**
+ * Why a person should look. The first five stay until the refund ends (REFUND_AMOUNT_MISMATCH, the store refunding
+ * another amount than the plan, also after it ends, so that it stays findable); the others clear when the wait ends.
+ */
+export const ATTENTION_REASONS = [
+  'IDEMPOTENCY_ALARM',
+  'UNKNOWN_OUTCOME',
+  'REPORT_REJECTED',
+  'MALFORMED_REQUEST',
+  'REFUND_AMOUNT_MISMATCH',
+  'PARKED_TOO_LONG',
+  'SUBMITTING_TOO_LONG',
+  'SETTLEMENT_TOO_LONG',
+  'REFUND_GONE_FROM_BWP',
+] as const;
+export type AttentionReason = (typeof ATTENTION_REASONS)[number];
+
+export const STICKY_ATTENTION: readonly AttentionReason[] = [
+  'IDEMPOTENCY_ALARM',
+  'UNKNOWN_OUTCOME',
+  'REPORT_REJECTED',
+  'MALFORMED_REQUEST',
+  'REFUND_AMOUNT_MISMATCH',
+];
+
+export interface Attention {
+  reason: AttentionReason;
+  since: string;
+  detail?: string;
+}
+
+/** The submission under way: one plan revision, one idempotency key, every answer counted. */
+export interface SubmissionProgress {
+  revision: number;
+  idempotencyKey: string;
+  since: string;
+  attempts: number;
+  /** An attempt under this key had an unknown outcome (timeout, reset, 5xx, worker crash): money may have moved. */
+  unknownSeen: boolean;
+  /** Definitive-looking answers (4xx, 409) received after an unknown outcome under this key. */
+  inconclusive: number;
+  /** Attempts made since an operator or Temporal asked to stop. */
+  attemptsSinceStop: number;
+  refundFailed: number;
+}
+
+/** A key whose outcome is in doubt: no new key until an operator states they verified that nothing moved. */
+export interface KeyInDoubt {
+  revision: number;
+  idempotencyKey: string;
+  reason: 'UNKNOWN_OUTCOME' | 'IDEMPOTENCY_ALARM';
+  since: string;
+  detail: string;
+}
+
+/** A decision (decline, resolve, cancel) recorded by a handler, waiting for the main loop to apply it. */
+export interface RecordedDecision {
+  kind: 'decline' | 'resolve' | 'cancel';
+  operator: string;
+  requestId?: string;
+  at: string;
+  /** 'temporal': a workflow cancellation request (Temporal UI Cancel, `temporal workflow cancel`). */
+  source: 'operator' | 'temporal';
+  input: Record<string, unknown>;
 }
 
 export interface RefundWorkflowState {
@@ -157,23 +276,33 @@ export interface RefundWorkflowState {
   plan?: RefundPlan;
   /** Increases on every new plan after a definitive rejection or a repair: a new revision means a new idempotency key. */
   revision: number;
+  /**
+   * The idempotency key of the current revision, computed once when the revision opened and never again (absent in
+   * runs recorded before keys were kept: their open revision keeps the first formula, legacyRefundIdempotencyKey).
+   */
+  idempotencyKey?: string;
   suggestion?: { repair: RepairInput; explanation: string[] };
   attempts: SubmissionAttempt[];
   audit: AuditEntry[];
-  /** True while `attention` is set: the NeedsAttention search attribute. */
+  /** True while any attention is active: the NeedsAttention search attribute. */
   needsAttention: boolean;
-  /**
-   * Why a person should look: parked too long, the 409 alarm, BwP refusing our report after money moved, or the store
-   * refunding another amount than the plan (kept after the refund finishes, so that it stays findable).
-   */
-  attention?: {
-    reason: 'PARKED_TOO_LONG' | 'IDEMPOTENCY_ALARM' | 'REPORT_REJECTED' | 'REFUND_AMOUNT_MISMATCH';
-    since: string;
-    detail?: string;
-  };
+  /** The most pressing reason a person should look (the first of `attentions`). */
+  attention?: Attention;
+  /** Every active reason (protocol workflow). */
+  attentions?: Attention[];
   parkedSince?: string;
   /** Total refunded on the store for this refund so far, decimal string. */
   refunded?: { amount: string; currency: string };
+  /** The submission under way (protocol workflow). */
+  submission?: SubmissionProgress;
+  /** A key whose outcome is in doubt (protocol workflow): see resubmitVerified. */
+  inDoubt?: KeyInDoubt;
+  /** A decision recorded and not yet applied (protocol workflow). */
+  pendingDecision?: RecordedDecision;
+  /** A decision the workflow is carrying out (e.g. a decline reporting FAILURE and waiting for BwP). */
+  decision?: RecordedDecision;
+  /** When the current wait for BwP to leave PENDING began (protocol workflow). */
+  settlingSince?: string;
   result?: RefundResult;
 }
 
@@ -183,10 +312,34 @@ export interface RefundResult {
   refundId: string;
   /** What the store refunded, as a decimal string (absent when nothing moved). */
   refunded?: { amount: string; currency: string };
+  /** True when the store refunded (protocol workflow; `refunded` says how much). */
+  moneyMoved?: boolean;
+  /** True when the refund ended with an outcome in doubt (e.g. cancelled while a key was unknown). */
+  moneyMayHaveMoved?: boolean;
   bwpState?: RefundState;
   statusReason?: string;
   note?: string;
 }
+
+export type { OperatorAction } from './refund.messages';
+export {
+  AcceptSuggestionMessage as AcceptSuggestionMessageSchema,
+  CancelMessage as CancelMessageSchema,
+  DeclineMessage as DeclineMessageSchema,
+  MESSAGE_SCHEMAS,
+  OPERATOR_ACTIONS,
+  RecheckMessage as RecheckMessageSchema,
+  RefundEventMessage as RefundEventMessageSchema,
+  RepairMessage as RepairMessageSchema,
+  ResolveMessage as ResolveMessageSchema,
+  ResubmitVerifiedMessage as ResubmitVerifiedMessageSchema,
+  CancelInput,
+  AcceptSuggestionInput,
+  RecheckInput,
+  ResubmitVerifiedInput,
+  parseMessage,
+  zodProblems,
+} from './refund.messages';
 
 export interface OperatorMessage<T> {
   operator: string;
@@ -198,26 +351,98 @@ export interface OperatorMessage<T> {
 export type RepairMessage = OperatorMessage<RepairInput>;
 export type DeclineMessage = OperatorMessage<DeclineInput>;
 export type ResolveMessage = OperatorMessage<ResolveInput>;
-export type CancelMessage = OperatorMessage<{ note?: string }>;
+export type CancelMessage = OperatorMessage<CancelInput>;
+export type AcceptSuggestionMessage = OperatorMessage<AcceptSuggestionInput>;
+export type RecheckMessage = OperatorMessage<RecheckInput>;
+export type ResubmitVerifiedMessage = OperatorMessage<ResubmitVerifiedInput>;
 
 export interface RepairAccepted {
   plan: RefundPlan;
   revision: number;
 }
 
-// Signals: durable, fire-and-forget (the Temporal UI and `temporal workflow signal` can send them).
+/**
+ * What every update answers, at once: the message was recorded. It never waits for the outcome (an update waiting on a
+ * milestone could be cut off by continue-as-new); the caller follows with the state query.
+ */
+export interface MessageAccepted {
+  action: OperatorAction;
+  accepted: true;
+  requestId?: string;
+  /** The status when the message was recorded. */
+  status: RefundStatus;
+  /** What happens next, in words (e.g. "applied after the POST /refund in flight answers"). */
+  next: string;
+  /** A repair: the plan it validated to (re-validated against a fresh read before anything is sent). */
+  plan?: RefundPlan;
+  revision?: number;
+}
+
+/**
+ * Failure types the workflow raises towards callers (update validators and handlers) and activities raise towards the
+ * workflow. The API matches on these, never on string literals of its own.
+ */
+export const FailureType = {
+  /** The message does not parse (which field, why: details[0] is Problem[]). */
+  InvalidMessage: 'InvalidMessage',
+  /** A repair that parses but breaks the domain's rules (details[0] is Problem[]). */
+  InvalidRepair: 'InvalidRepair',
+  /** The action is not allowed in the refund's current state (details[0] is Problem[]). */
+  NotAllowed: 'NotAllowed',
+  /** An activity was handed a request the service built itself and it does not parse: a defect; never retried. */
+  MalformedRequest: 'MalformedRequest',
+} as const;
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+/** The patch that selects the protocol workflow (refund-v2.ts) for every run started after it shipped. */
+export const PROTOCOL_PATCH = 'refund-protocol-v2';
+/**
+ * The check of what the store refunded against the plan (docs/domain.md rule 18), in both paths: runs recorded before
+ * it (legacy runs of main before issue 16, protocol runs recorded without it) replay without it.
+ */
+export const STORE_REFUND_CHECK_PATCH = 'store-refund-check';
+/**
+ * Revisions opened by a protocol run after this patch get refundIdempotencyKey's injective encoding; runs recorded
+ * before it replay with the first formula (legacyRefundIdempotencyKey) for every revision they open.
+ */
+export const IDEMPOTENCY_KEY_PATCH = 'idempotency-key-injective';
+
+// Signals: durable, fire-and-forget (the Temporal UI, `temporal workflow signal` and batch operations send them).
+// Every payload is parsed in the workflow: a malformed one is audited as rejected and changes nothing.
 export const repairSignal = defineSignal<[RepairMessage]>('repair');
+export const acceptSuggestionSignal = defineSignal<[AcceptSuggestionMessage]>('acceptSuggestion');
 export const declineSignal = defineSignal<[DeclineMessage]>('decline');
 export const resolveSignal = defineSignal<[ResolveMessage]>('resolve');
 export const cancelSignal = defineSignal<[CancelMessage]>('cancel');
+export const recheckSignal = defineSignal<[RecheckMessage]>('recheck');
+export const resubmitVerifiedSignal = defineSignal<[ResubmitVerifiedMessage]>('resubmitVerified');
 /** A later BwP event for the same refund: re-check now. */
 export const refundEventSignal = defineSignal<[{ eventId: string; descriptor: string }]>('refundEvent');
 
-// Updates: the same operator messages with a validator, so the API answers at once with the problems.
-export const repairUpdate = defineUpdate<RepairAccepted, [RepairMessage]>('repairUpdate');
-export const declineUpdate = defineUpdate<RefundWorkflowState, [DeclineMessage]>('declineUpdate');
-export const resolveUpdate = defineUpdate<RefundWorkflowState, [ResolveMessage]>('resolveUpdate');
-export const cancelUpdate = defineUpdate<RefundWorkflowState, [CancelMessage]>('cancelUpdate');
+// Updates: the twin of each operator signal, named `<signal>Update`. The validator rejects a malformed payload (and a
+// repair that breaks the rules) with the problems; the handler records the message and answers at once.
+export const repairUpdate = defineUpdate<MessageAccepted & RepairAccepted, [RepairMessage]>('repairUpdate');
+export const acceptSuggestionUpdate = defineUpdate<MessageAccepted & RepairAccepted, [AcceptSuggestionMessage]>(
+  'acceptSuggestionUpdate',
+);
+export const declineUpdate = defineUpdate<MessageAccepted, [DeclineMessage]>('declineUpdate');
+export const resolveUpdate = defineUpdate<MessageAccepted, [ResolveMessage]>('resolveUpdate');
+export const cancelUpdate = defineUpdate<MessageAccepted, [CancelMessage]>('cancelUpdate');
+export const recheckUpdate = defineUpdate<MessageAccepted, [RecheckMessage]>('recheckUpdate');
+export const resubmitVerifiedUpdate = defineUpdate<MessageAccepted, [ResubmitVerifiedMessage]>(
+  'resubmitVerifiedUpdate',
+);
+
+/** Each operator action's signal and update, by action: one table for the API, docs and tests. */
+export const MESSAGES = {
+  repair: { signal: repairSignal, update: repairUpdate },
+  acceptSuggestion: { signal: acceptSuggestionSignal, update: acceptSuggestionUpdate },
+  decline: { signal: declineSignal, update: declineUpdate },
+  resolve: { signal: resolveSignal, update: resolveUpdate },
+  cancel: { signal: cancelSignal, update: cancelUpdate },
+  recheck: { signal: recheckSignal, update: recheckUpdate },
+  resubmitVerified: { signal: resubmitVerifiedSignal, update: resubmitVerifiedUpdate },
+} as const;
 
 export const stateQuery = defineQuery<RefundWorkflowState>('state');
 

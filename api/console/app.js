@@ -1,15 +1,18 @@
 // @ts-check
-// The repair page's entry point: sign-in, and routing between the list (#/) and one refund (#/refund/<workflow id>).
-// Native ES modules, no build step; every rule lives on the server.
+// The repair page's entry point: sign-in with the operator's own key, and routing between the list (#/) and one refund
+// (#/refund/<workflow id>). Native ES modules, no build step; every rule lives on the server.
 import { $, h, inputAt, notify } from './dom.js';
 import { whenUnauthorized } from './http.js';
 import { bindList, loadList } from './list.js';
 import { bindRepair, closeRefund, openRefund } from './repair.js';
 import { session } from './session.js';
+import { bindTools } from './tools.js';
 
+/** @param {string} [message] */
 function showSignin(message = '') {
   session.clear();
-  inputAt('#token').value = '';
+  const token = inputAt('#token');
+  token.value = '';
   $('#signin')
     .querySelectorAll('.field, button')
     .forEach((el) => {
@@ -17,10 +20,12 @@ function showSignin(message = '') {
     });
   $('#signed-in').hidden = true;
   if (message) notify(message, 'bad');
-  $(session.operator ? '#token' : '#operator').focus();
+  token.focus();
 }
 
 function showSignedIn() {
+  const me = session.me;
+  if (!me) return;
   $('#signin')
     .querySelectorAll('.field, button')
     .forEach((el) => {
@@ -29,7 +34,7 @@ function showSignedIn() {
   const p = $('#signed-in');
   p.hidden = false;
   p.replaceChildren(
-    `Signed in as ${session.operator} · `,
+    `Signed in as ${me.name} (${me.role}) · `,
     h(
       'a',
       {
@@ -42,10 +47,12 @@ function showSignedIn() {
       'Sign out',
     ),
   );
+  // What this role may not do is not offered (the server refuses it anyway).
+  $('#start-form').hidden = !session.may('operator');
 }
 
 async function route() {
-  if (!session.token || !session.operator) {
+  if (!session.token || !session.me) {
     showSignin();
     return;
   }
@@ -59,33 +66,64 @@ async function route() {
   }
 }
 
-whenUnauthorized(() => showSignin('The operator token was not accepted. Sign in again.'));
-
-$('#signin').addEventListener('submit', (event) => {
+/**
+ * Signs in with the key typed: GET /me says whose it is and with which role; nothing is kept unless it is accepted.
+ * @param {SubmitEvent} event
+ */
+async function signIn(event) {
   event.preventDefault();
-  const operator = inputAt('#operator').value.trim();
-  const token = inputAt('#token').value;
-  if (!operator || !token) {
-    notify('Enter your name and the operator token.', 'bad');
+  const input = inputAt('#token');
+  const token = input.value.trim();
+  if (!token) {
+    notify('Enter your API key.', 'bad');
+    input.focus();
     return;
   }
-  session.save(token, operator);
+  /** @type {Response} */
+  let res;
+  try {
+    res = await fetch('/me', { headers: { Accept: 'application/json', Authorization: `Bearer ${token}` } });
+  } catch (err) {
+    notify(`Not signed in: ${err instanceof Error ? err.message : String(err)}`, 'bad');
+    return;
+  }
+  /** @type {unknown} */
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok || !session.isMe(body)) {
+    const detail = /** @type {{ detail?: unknown }} */ (body ?? {}).detail;
+    notify(`Not signed in: ${typeof detail === 'string' ? detail : `HTTP ${res.status}`}`, 'bad');
+    input.focus();
+    return;
+  }
+  session.save(token, body);
+  input.value = '';
   showSignedIn();
   notify('');
   void route();
-});
+}
+
+whenUnauthorized(() => showSignin('Your key was not accepted (unknown, revoked or expired). Sign in again.'));
+$('#signin').addEventListener('submit', (event) => void signIn(/** @type {SubmitEvent} */ (event)));
+
+/** A message meant for the next view (set just before navigating), instead of clearing the notice. */
+/** @type {string | undefined} */
+let nextNotice;
 
 bindList();
 bindRepair();
+bindTools((message) => {
+  nextNotice = message;
+});
 
 window.addEventListener('hashchange', () => {
-  notify('');
+  if (nextNotice) notify(nextNotice, 'good');
+  else notify('');
+  nextNotice = undefined;
   void route();
 });
 document.addEventListener('keydown', (event) => {
   if (event.key === 'Escape' && !$('#repair-view').hidden && !event.defaultPrevented) location.hash = '#/';
 });
 
-inputAt('#operator').value = session.operator;
-if (session.token && session.operator) showSignedIn();
+if (session.token && session.me) showSignedIn();
 void route();

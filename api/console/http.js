@@ -5,12 +5,12 @@ import { session } from './session.js';
 export class ApiError extends Error {
   /**
    * @param {number} status
-   * @param {{ detail?: string, problems?: import('./types.js').Problem[] } | undefined} problem
+   * @param {import('./types.js').ProblemBody | undefined} problem
    */
   constructor(status, problem) {
     super(problem?.detail ?? `HTTP ${status}`);
     this.status = status;
-    /** @type {{ detail?: string, problems?: import('./types.js').Problem[] }} */
+    /** @type {import('./types.js').ProblemBody} */
     this.problem = problem ?? {};
   }
 }
@@ -23,10 +23,11 @@ export function whenUnauthorized(handler) {
 }
 
 /**
+ * A JSON answer as its value; another (a CSV export) as its text.
  * @template T
  * @param {string} path
  * @param {{ method?: string, body?: unknown, headers?: Record<string, string> }} [options]
- * @returns {Promise<{ status: number, data: T }>}
+ * @returns {Promise<{ status: number, data: T, headers: Headers }>}
  */
 export async function api(path, { method = 'GET', body, headers = {} } = {}) {
   const res = await fetch(path, {
@@ -40,6 +41,9 @@ export async function api(path, { method = 'GET', body, headers = {} } = {}) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
+  if (res.ok && !(res.headers.get('content-type') ?? '').includes('json')) {
+    return { status: res.status, data: /** @type {T} */ (/** @type {unknown} */ (text)), headers: res.headers };
+  }
   /** @type {unknown} */
   let data;
   try {
@@ -49,12 +53,22 @@ export async function api(path, { method = 'GET', body, headers = {} } = {}) {
   }
   if (!res.ok) {
     if (res.status === 401) onUnauthorized();
-    throw new ApiError(res.status, /** @type {{ detail?: string }} */ (data));
+    throw new ApiError(res.status, /** @type {import('./types.js').ProblemBody} */ (data));
   }
-  return { status: res.status, data: /** @type {T} */ (data) };
+  return { status: res.status, data: /** @type {T} */ (data), headers: res.headers };
 }
 
 /** @param {unknown} err */
 export const statusOf = (err) => (err instanceof ApiError ? err.status : undefined);
 /** @param {unknown} err */
 export const messageOf = (err) => (err instanceof Error ? err.message : String(err));
+
+/**
+ * What a refused request said, field by field when the API named the fields (`body.orderId must …`).
+ * @param {unknown} err
+ */
+export function fieldsOf(err) {
+  if (!(err instanceof ApiError)) return messageOf(err);
+  const fields = (err.problem.errors ?? []).map((e) => `${e.field.replace(/^body\./, '')} ${e.message}`).join('; ');
+  return fields || err.message;
+}

@@ -16,10 +16,18 @@ function age(iso) {
   return hours < 48 ? `${hours} h` : `${Math.round(hours / 24)} days`;
 }
 
+/** The list's filters, for the list itself and for the CSV export (which exports what the list shows). */
+export function listFilters() {
+  const params = new URLSearchParams({ status: 'AWAITING_REPAIR' });
+  if (inputAt('#attention-only').checked) params.set('needsAttention', 'true');
+  return params;
+}
+
 /** @param {{ append?: boolean }} [options] */
 export async function loadList({ append = false } = {}) {
-  const params = new URLSearchParams({ status: 'AWAITING_REPAIR', limit: '25', expand: 'summary' });
-  if (inputAt('#attention-only').checked) params.set('needsAttention', 'true');
+  const params = listFilters();
+  params.set('limit', '25');
+  params.set('expand', 'summary');
   if (append && nextCursor) params.set('cursor', nextCursor);
   const tbody = $('#refund-table tbody');
   if (!append) tbody.replaceChildren();

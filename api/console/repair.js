@@ -3,7 +3,7 @@
 // come from POST /refunds/:id/repair/check, which runs the workflow's own validation (domain validateRepair), and each
 // problem names the field it is about.
 import { $, buttonAt, h, inputAt, notify, selectAt, textAt } from './dom.js';
-import { ApiError, api, messageOf, statusOf } from './http.js';
+import { ApiError, api, fieldsOf, messageOf, statusOf } from './http.js';
 import { formatMinor, minorOf, money, zero } from './money.js';
 import { session } from './session.js';
 
@@ -13,6 +13,7 @@ import { session } from './session.js';
 /** @typedef {import('./types.js').Plan} Plan */
 /** @typedef {import('./types.js').Repair} Repair */
 /** @typedef {import('./types.js').RepairCheck} RepairCheck */
+/** @typedef {import('./types.js').Recorded} Recorded */
 
 const TERMINAL = ['REFUNDED', 'PARTIALLY_REFUNDED', 'DECLINED', 'RESOLVED_ELSEWHERE', 'CANCELLED'];
 const CHECK_DEBOUNCE_MS = 250;
@@ -63,12 +64,20 @@ export async function openRefund(workflowId) {
   $('#sku-table tbody').replaceChildren();
   $('#why').replaceChildren();
   $('#problems').replaceChildren();
+  $('#attention-box').hidden = true;
   $('#problems-summary').textContent = 'Loading…';
   try {
-    const [{ data: form }, { data: detail }] = await Promise.all([
-      /** @type {Promise<{ data: RepairForm }>} */ (api(url(workflowId, '/repair'))),
-      /** @type {Promise<{ data: RefundDetail }>} */ (api(url(workflowId))),
-    ]);
+    /** @type {{ data: RefundDetail }} */
+    let { data: detail } = await api(url(workflowId));
+    // A refund just started has not read its order yet: wait for that (a minute at most) before showing its form.
+    for (const deadline = Date.now() + 60_000; detail.status === 'FETCHING' && Date.now() < deadline;) {
+      $('#problems-summary').textContent = 'Reading the order from Buy with Prime…';
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      if (location.hash !== `#/refund/${encodeURIComponent(workflowId)}`) return;
+      ({ data: detail } = /** @type {{ data: RefundDetail }} */ (await api(url(workflowId))));
+    }
+    /** @type {{ data: RepairForm }} */
+    const { data: form } = await api(url(workflowId, '/repair'));
     current = { workflowId, form, detail, check: undefined, checking: 0 };
     renderRefund(current);
     $('#repair-view').removeAttribute('aria-busy');
@@ -194,8 +203,9 @@ function renderRefund(cur) {
     h('option', { value: '' }, 'Choose a status reason'),
     ...form.statusReasons.map((r) => h('option', { value: r }, r.replaceAll('_', ' ').toLowerCase())),
   );
-  buttonAt('#confirm').disabled = false;
-  buttonAt('#decline').disabled = false;
+  // A viewer sees everything and may check a repair, but only an operator can send one.
+  buttonAt('#confirm').disabled = !session.may('operator');
+  buttonAt('#decline').disabled = !session.may('operator');
   if (form.suggestion) {
     $('#suggestion-why').replaceChildren(...form.suggestion.explanation.map((line) => h('li', {}, line)));
     fill(cur, form.suggestion.repair);
@@ -203,7 +213,39 @@ function renderRefund(cur) {
     fillFromRequest(cur);
   }
   renderAudit(detail.audit ?? []);
+  renderAttention(cur);
   renderWaiting(cur);
+}
+
+/**
+ * Why a person should look (attention reasons, in every status), and what a key in doubt allows: a re-check of the
+ * same key, or (admins, after checking the store) a resubmission under a new key.
+ * @param {Current} cur
+ */
+function renderAttention(cur) {
+  const { form } = cur;
+  const attentions = form.attentions ?? [];
+  $('#attention-box').hidden = attentions.length === 0 && !form.inDoubt;
+  $('#attention').replaceChildren(
+    ...attentions.map((a) =>
+      h(
+        'li',
+        {},
+        h('span', { className: 'code' }, a.reason),
+        ` since ${new Date(a.since).toLocaleString()}`,
+        a.detail ? `: ${a.detail}` : '',
+      ),
+    ),
+  );
+  const doubt = form.inDoubt;
+  $('#in-doubt').hidden = !doubt;
+  $('#in-doubt').textContent = doubt
+    ? `Money may have moved under key ${doubt.idempotencyKey} (${doubt.reason}). Nothing goes out under a new key until an admin states that the store was checked.`
+    : '';
+  const admin = session.may('admin');
+  $('#resubmit-form').hidden = !doubt || !admin || !form.waitingForRepair;
+  $('#resubmit-who').hidden = !doubt || admin;
+  $('#recheck').hidden = !session.may('operator') || TERMINAL.includes(cur.detail.status);
 }
 
 /**
@@ -398,8 +440,13 @@ function renderProblems(problems, ok, rowOf = [], plan) {
         ? 'Nothing checked yet.'
         : 'This refund is not waiting for repair.'
       : `${n} problem${n === 1 ? '' : 's'} to fix before confirming.`;
-  buttonAt('#confirm').disabled = !waiting || !ok;
-  $('#confirm-why').textContent = waiting && !ok ? 'Fix the problems above to confirm.' : '';
+  const allowed = session.may('operator');
+  buttonAt('#confirm').disabled = !waiting || !ok || !allowed;
+  $('#confirm-why').textContent = !allowed
+    ? `Your role (${session.me?.role ?? 'none'}) can check a repair but not send it.`
+    : waiting && !ok
+      ? 'Fix the problems above to confirm.'
+      : '';
 }
 
 /** The form control of each part a problem's field can name. */
@@ -499,7 +546,7 @@ async function confirm(event) {
     const { data } = await api(url(workflowId, '/repair'), {
       method: 'POST',
       body: repair,
-      headers: { 'X-Operator': session.operator, 'Idempotency-Key': crypto.randomUUID() },
+      headers: { 'Idempotency-Key': crypto.randomUUID() },
     });
     notify(`Repair accepted (plan revision ${data.revision}): refunding ${planTotal(data.plan)}…`, 'good');
     cur.form.waitingForRepair = false;
@@ -538,7 +585,7 @@ async function decline(event) {
     const { data } = await api(url(workflowId, '/decline'), {
       method: 'POST',
       body: { statusReason, ...(note ? { note } : {}) },
-      headers: { 'X-Operator': session.operator, 'Idempotency-Key': crypto.randomUUID() },
+      headers: { 'Idempotency-Key': crypto.randomUUID() },
     });
     cur.form.waitingForRepair = false;
     if (data.finished && data.state) cur.detail = data.state;
@@ -549,6 +596,65 @@ async function decline(event) {
   } catch (err) {
     if (statusOf(err) !== 401) notify(`The refund was not declined: ${messageOf(err)}`, 'bad');
     buttonAt('#decline').disabled = false;
+  }
+}
+
+/** Re-check now: Buy with Prime, or (a key in doubt) the same key once more; recorded at once (202). */
+async function recheck() {
+  const cur = current;
+  if (!cur) return;
+  buttonAt('#recheck').disabled = true;
+  try {
+    /** @type {{ data: Recorded }} */
+    const { data } = await api(url(cur.workflowId, '/recheck'), {
+      method: 'POST',
+      body: {},
+      headers: { 'Idempotency-Key': crypto.randomUUID() },
+    });
+    notify(`Re-check recorded: ${data.next ?? 'the refund checks now'}.`, 'good');
+  } catch (err) {
+    if (statusOf(err) !== 401) notify(`The re-check was not recorded: ${messageOf(err)}`, 'bad');
+  } finally {
+    buttonAt('#recheck').disabled = false;
+  }
+}
+
+/**
+ * After an unknown outcome or a 409: the admin states they checked the store and no money moved under the key in
+ * doubt; only this opens a new revision (and key).
+ * @param {SubmitEvent} event
+ */
+async function resubmit(event) {
+  event.preventDefault();
+  const cur = current;
+  if (!cur) return;
+  const verified = inputAt('#verified');
+  const noteInput = inputAt('#verified-note');
+  const note = noteInput.value.trim();
+  verified.toggleAttribute('aria-invalid', !verified.checked);
+  noteInput.toggleAttribute('aria-invalid', !note);
+  if (!verified.checked || !note) {
+    (verified.checked ? noteInput : verified).focus();
+    notify('Tick the statement and say how you checked the store.', 'bad');
+    return;
+  }
+  const workflowId = cur.workflowId;
+  buttonAt('#resubmit').disabled = true;
+  try {
+    /** @type {{ data: Recorded }} */
+    const { data } = await api(url(workflowId, '/resubmit-verified'), {
+      method: 'POST',
+      body: { verifiedNoMoneyMoved: true, note },
+      headers: { 'Idempotency-Key': crypto.randomUUID() },
+    });
+    verified.checked = false;
+    noteInput.value = '';
+    await openRefund(workflowId);
+    notify(`Resubmission recorded: ${data.next ?? ''}`, 'good');
+  } catch (err) {
+    if (statusOf(err) !== 401) notify(`The resubmission was not recorded: ${fieldsOf(err)}`, 'bad');
+  } finally {
+    buttonAt('#resubmit').disabled = false;
   }
 }
 
@@ -563,4 +669,6 @@ export function bindRepair() {
   });
   $('#repair-form').addEventListener('submit', (event) => void confirm(event));
   $('#decline-form').addEventListener('submit', (event) => void decline(event));
+  $('#recheck').addEventListener('click', () => void recheck());
+  $('#resubmit-form').addEventListener('submit', (event) => void resubmit(/** @type {SubmitEvent} */ (event)));
 }

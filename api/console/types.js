@@ -10,6 +10,37 @@
  */
 
 /**
+ * @typedef {object} ProblemBody An application/problem+json answer.
+ * @property {string} [type]
+ * @property {string} [detail]
+ * @property {Problem[]} [problems]
+ * @property {{ field: string, message: string }[]} [errors] Each invalid field of the request, and why.
+ */
+
+/** @typedef {'viewer' | 'operator' | 'admin'} Role */
+
+/**
+ * @typedef {object} Me Who is signed in (GET /me).
+ * @property {string} name The name the audit trail records.
+ * @property {Role} role
+ */
+
+/**
+ * @typedef {object} Attention Why a person should look (docs/protocol.md "No wait without a flag").
+ * @property {string} reason
+ * @property {string} since
+ * @property {string} [detail]
+ */
+
+/**
+ * @typedef {object} InDoubt A key whose outcome is in doubt: only resubmit-verified opens a new key.
+ * @property {string} idempotencyKey
+ * @property {string} reason
+ * @property {string} since
+ * @property {string} detail
+ */
+
+/**
  * @typedef {object} RepairLine
  * @property {string} lineItemId
  * @property {boolean} ticked
@@ -60,6 +91,8 @@
  * @property {string[]} statusReasons
  * @property {Problem[]} problems
  * @property {{ repair: Repair, explanation: string[] }} [suggestion]
+ * @property {Attention[]} attentions
+ * @property {InDoubt} [inDoubt]
  */
 
 /**
@@ -93,6 +126,20 @@
  * @property {Money} [refunded]
  * @property {{ statusReason?: string }} [result]
  * @property {{ at: string, operator: string, action: string, accepted: boolean }[]} [audit]
+ * @property {Attention[]} [attentions]
+ */
+
+/**
+ * @typedef {object} Recorded What an action recorded at once answers (recheck, resubmit-verified: 202).
+ * @property {string} workflowId
+ * @property {boolean} accepted
+ * @property {string} [next] What the workflow does with it next, in words.
+ */
+
+/**
+ * @typedef {object} Started POST /refunds.
+ * @property {string} workflowId
+ * @property {'started' | 'joined' | 'finished'} outcome
  */
 
 /**

@@ -3,9 +3,11 @@ import { describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Info } from '@temporalio/activity';
-import { createActivities, type FetchedContext, type SubmitResult } from '../../activities';
+import { createActivities, type FetchedContext, type SubmitAttemptResult, type SubmitResult } from '../../activities';
 import type { BwpClient, Outcome, RefundClient } from '../../activities/clients';
-import type { RefundRequest } from '../../domain/schemas/store';
+import { z } from 'zod';
+import { RefundRequest as RefundRequestSchema, type RefundRequest } from '../../domain/schemas/store';
+import { FailureType } from '../../workflows/refund.contract';
 import { TEST_POLICY } from '../helpers/harness';
 
 /** The activities turn each classified outcome into Temporal semantics (fake clients: this layer only). */
@@ -97,7 +99,11 @@ describe('submitRefund', () => {
     });
     const first = await failureOf(env({ attempt: 1 }).run(acts.submitRefund, { request }));
     assert.equal(first.type, 'RefundFailed');
-    const third: SubmitResult = await env({ attempt: 3 }).run(acts.submitRefund, { request });
+    // Attempt 2 left its heartbeat: everything so far was definitive (REFUND_FAILED moves nothing).
+    const third: SubmitResult = await env({ attempt: 3, heartbeatDetails: { attempt: 2, definitive: true } }).run(
+      acts.submitRefund,
+      { request },
+    );
     assert.equal(third.kind, 'rejected');
   });
 
@@ -122,5 +128,75 @@ describe('reads', () => {
     const acts = activitiesAnswering({ kind: 'unknown', message: 'n/a' });
     const ctx: FetchedContext = await env().run(acts.fetchRefundContext, { orderId: 'o1' });
     assert.equal(ctx.order, null);
+  });
+});
+
+describe('submitRefundAttempt (one attempt; every answer a value for the workflow)', () => {
+  const answerOf = (outcome: Parameters<typeof activitiesAnswering>[0]): Promise<SubmitAttemptResult> =>
+    env().run(activitiesAnswering(outcome).submitRefundAttempt, { request });
+
+  it('each outcome class is returned as a value, never thrown', async () => {
+    assert.deepEqual(await answerOf({ kind: 'unknown', message: 'timed out' }), {
+      kind: 'unknown',
+      message: 'timed out',
+    });
+    assert.deepEqual(await answerOf({ kind: 'throttled', retryAfterMs: 1500, message: 'slow down' }), {
+      kind: 'throttled',
+      retryAfterMs: 1500,
+      message: 'slow down',
+    });
+    assert.equal((await answerOf({ kind: 'rejected', code: 'UNAUTHORIZED', message: 'bad token' })).kind, 'retry');
+    assert.equal(
+      (await answerOf({ kind: 'rejected', code: 'IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH', message: 'x', status: 409 }))
+        .kind,
+      'alarm',
+    );
+    const rejected = await answerOf({ kind: 'rejected', code: 'REFUND_FAILED', message: 'card', status: 500 });
+    assert.deepEqual(rejected, { kind: 'rejected', code: 'REFUND_FAILED', message: 'card', status: 500 });
+  });
+
+  it('a request the service built that does not parse fails non-retryably (MalformedRequest); nothing is sent', async () => {
+    const refunds = {
+      submitRefund: async (req: RefundRequest) => RefundRequestSchema.parse({ ...req, id: '' }),
+      getStoreOrder: async () => ({ kind: 'success', value: null }),
+    } as unknown as RefundClient;
+    const acts = createActivities({ bwp: {} as BwpClient, refunds, policy: TEST_POLICY });
+    const failure = await failureOf(env().run(acts.submitRefundAttempt, { request }));
+    assert.equal(failure.type, FailureType.MalformedRequest);
+    assert.equal(failure.nonRetryable, true);
+    assert.match(failure.message, /id/);
+  });
+
+  it('an updateOrder input that does not parse fails non-retryably (MalformedRequest)', async () => {
+    const bwp = {
+      getOrder: async () => ({ kind: 'success', value: null }),
+      updateOrder: async () => {
+        throw new z.ZodError([{ code: 'custom', path: ['refunds', 0, 'state'], message: 'bad state', input: 'X' }]);
+      },
+    } as unknown as BwpClient;
+    const acts = createActivities({ bwp, refunds: {} as RefundClient, policy: TEST_POLICY });
+    const failure = await failureOf(
+      env().run(acts.reportToBwp, { update: { orderId: 'o', refunds: [{ id: 'r' }] } as never }),
+    );
+    assert.equal(failure.type, FailureType.MalformedRequest);
+    assert.equal(failure.nonRetryable, true);
+  });
+
+  it('the legacy submitRefund never reads a 4xx after an attempt it cannot vouch for as "nothing moved"', async () => {
+    const acts = activitiesAnswering({
+      kind: 'rejected',
+      code: 'NOT_ENOUGH_ITEMS_LEFT_TO_REFUND',
+      message: 'x',
+      status: 400,
+    });
+    // Attempt 2 with no heartbeat from attempt 1 (it crashed or timed out): the 4xx becomes the alarm.
+    const answer: SubmitResult = await env({ attempt: 2 }).run(acts.submitRefund, { request });
+    assert.equal(answer.kind, 'alarm');
+    // Attempt 2 after attempt 1 recorded a definitive answer (a throttle): a plain rejection.
+    const proven: SubmitResult = await env({ attempt: 2, heartbeatDetails: { attempt: 1, definitive: true } }).run(
+      acts.submitRefund,
+      { request },
+    );
+    assert.equal(proven.kind, 'rejected');
   });
 });

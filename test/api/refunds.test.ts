@@ -392,7 +392,7 @@ describe('operator API', () => {
       assert.equal(detail.plan.report.total, '10.00', 'the state’s plan too');
       assert.deepEqual(
         detail.audit.map((a) => [a.operator, a.action, a.accepted]),
-        [[OPERATORS.operator, 'repair', true]],
+        [[OPERATORS.operator, 'acceptSuggestion', true]],
       );
       // Now it is not waiting any more: 409.
       const again = await api.operator(refundPath(workflowId, '/repair'), { body: { acceptSuggestion: true } });
@@ -469,6 +469,76 @@ describe('operator API', () => {
       const body = await json<{ state: Detail }>(res);
       assert.equal(body.state.status, RefundStatus.CANCELLED);
       assert.equal(body.state.audit.at(-1)?.operator, OPERATORS.admin);
+    });
+  });
+
+  describe('accept-suggestion, recheck, resubmit-verified', () => {
+    it('POST /accept-suggestion answers 200 with the plan and the refund completes', async () => {
+      const { workflowId } = await parked();
+      const res = await api.operator(refundPath(workflowId, '/accept-suggestion'), { body: { note: 'fine' } });
+      assert.equal(res.status, 200);
+      const accepted = await json<PlanAnswer & { action: string }>(res);
+      assert.equal(accepted.action, 'acceptSuggestion');
+      assert.equal(accepted.plan.report.total, '10.00');
+      assert.equal((await api.client.workflow.getHandle(workflowId).result()).status, RefundStatus.REFUNDED);
+      const detail = await json<Detail>(await api.operator(refundPath(workflowId)));
+      assert.deepEqual(
+        detail.audit.map((a) => [a.operator, a.action, a.accepted]),
+        [[OPERATORS.operator, 'acceptSuggestion', true]],
+        'the operator is the credential’s',
+      );
+    });
+
+    it('roles: a viewer may not accept, re-check or resubmit; an operator may not resubmit-verified (admins only)', async () => {
+      const { workflowId } = await parked();
+      for (const path of ['/accept-suggestion', '/recheck']) {
+        const res = await api.operator(refundPath(workflowId, path), { body: {}, as: 'viewer' });
+        assert.equal(res.status, 403, path);
+      }
+      const res = await api.operator(refundPath(workflowId, '/resubmit-verified'), {
+        body: { verifiedNoMoneyMoved: true, note: 'looked on the store' },
+      });
+      assert.equal(res.status, 403);
+      assert.equal((await problemOf(res)).type, '/problems/forbidden');
+    });
+
+    it('strict bodies: an unknown key in recheck or accept-suggestion is a 400 naming it', async () => {
+      const { workflowId } = await parked();
+      for (const path of ['/accept-suggestion', '/recheck']) {
+        const problem = await problemOf(await api.operator(refundPath(workflowId, path), { body: { nots: 'x' } }));
+        assert.equal(problem.status, 400, path);
+        assert.ok(JSON.stringify(problem.errors).includes('nots'), JSON.stringify(problem.errors));
+      }
+    });
+
+    it('POST /recheck is recorded at once (202) and the repair form lists attention reasons', async () => {
+      const { workflowId } = await parked();
+      const res = await api.operator(refundPath(workflowId, '/recheck'), { method: 'POST' });
+      assert.equal(res.status, 202);
+      assert.equal(((await res.json()) as { accepted: boolean }).accepted, true);
+      const detail = await json<Detail>(await api.operator(refundPath(workflowId)));
+      assert.deepEqual(
+        detail.audit.filter((a) => a.action === 'recheck').map((a) => a.operator),
+        [OPERATORS.operator],
+      );
+      const form = await json<{ attentions: unknown[] }>(await api.operator(refundPath(workflowId, '/repair')));
+      assert.deepEqual(form.attentions, []);
+    });
+
+    it('POST /resubmit-verified needs the explicit statement (400 naming the field), and is 409 with no key in doubt', async () => {
+      const { workflowId } = await parked();
+      const bad = await problemOf(
+        await api.operator(refundPath(workflowId, '/resubmit-verified'), { body: { note: 'looked' }, as: 'admin' }),
+      );
+      assert.equal(bad.status, 400);
+      assert.equal(bad.errors?.[0]?.field, 'body.verifiedNoMoneyMoved');
+      const refused = await api.operator(refundPath(workflowId, '/resubmit-verified'), {
+        body: { verifiedNoMoneyMoved: true, note: 'looked on the store' },
+        as: 'admin',
+      });
+      assert.equal(refused.status, 409);
+      const problem = await problemOf(refused);
+      assert.ok(problem.problems?.some((p) => p.code === 'ACTION_NOT_ALLOWED'));
     });
   });
 });

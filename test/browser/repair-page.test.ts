@@ -3,8 +3,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { refundWorkflowId, RefundStatus } from '../../workflows/refund.contract';
-import { waitForState } from '../helpers/harness';
+import { refundIdempotencyKey, refundWorkflowId, RefundStatus, stateQuery } from '../../workflows/refund.contract';
+import { TOKENS, waitForState } from '../helpers/harness';
 import type { Role } from '../../common/operator-keys';
 import { createApiHarness, OPERATORS, type ApiHarness } from '../api/api-harness';
 import { formatDecimal, minor } from '../../domain/money';
@@ -301,6 +301,71 @@ describe('repair page', () => {
     assert.equal(await page.getByRole('button', { name: 'Decline refund' }).isDisabled(), true);
     await page.getByText(/Your role \(viewer\) can check a repair but not send it/).waitFor();
     await api.client.workflow.getHandle(workflowId).terminate('test cleanup');
+  });
+
+  it('a 409 alarm: the page says why it needs attention, an operator re-checks, only an admin resubmits under a new key', async () => {
+    // A partial refund, so the spent 0.01 leaves enough on the order for the plan to go out and meet the 409.
+    const fixture = await api.seed('healthy-partial-qty');
+    // The key this refund will use was already spent on another payload (say, by an older deployment).
+    const spent = await fetch(`${api.sandbox.storeUrl}/refund`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-access-token': TOKENS.refund },
+      body: JSON.stringify({
+        id: refundIdempotencyKey(fixture.bwpOrder.id, fixture.refundId, 1),
+        order: fixture.storeOrder.id,
+        amount: '0.01',
+        currency: 'USD',
+      }),
+    });
+    assert.equal(spent.status, 201);
+    await api.postEvent(api.eventFor(fixture));
+    const workflowId = refundWorkflowId(fixture.bwpOrder.id, fixture.refundId);
+    const handle = api.client.workflow.getHandle(workflowId);
+    await waitForState(handle, (s) => s.status === RefundStatus.AWAITING_REPAIR && s.inDoubt !== undefined);
+
+    await signIn(`#/refund/${encodeURIComponent(workflowId)}`);
+    const attention = page.getByRole('region', { name: 'Needs attention' });
+    await attention.getByText('IDEMPOTENCY_ALARM', { exact: true }).waitFor();
+    assert.match(await attention.innerText(), /Money may have moved under key .*-r1/);
+    // An operator may re-check but not resubmit: the statement form is an admin's.
+    assert.equal(await page.getByRole('button', { name: 'Resubmit under a new key' }).isVisible(), false);
+    await attention.getByText(/an admin can resubmit under a new key/).waitFor();
+    await page.getByRole('button', { name: 'Re-check now' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/Re-check recorded/)
+      .waitFor();
+    await waitForState(handle, (s) => s.audit.some((a) => a.action === 'recheck' && a.operator === OPERATORS.operator));
+
+    // An admin states they checked the store; a new revision (and key) opens, audited under the admin's name.
+    await page.getByRole('link', { name: 'Sign out' }).click();
+    await page.getByLabel('API key').fill(api.keys.admin);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText(`Signed in as ${OPERATORS.admin} (admin)`).waitFor();
+    await page
+      .getByRole('region', { name: 'Needs attention' })
+      .getByText('IDEMPOTENCY_ALARM', { exact: true })
+      .waitFor();
+    await page.getByRole('button', { name: 'Resubmit under a new key' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/Tick the statement/)
+      .waitFor();
+    assert.equal((await handle.query(stateQuery)).revision, 1, 'nothing was sent without the statement');
+    await page.getByLabel('I checked on the store that no money moved under this key').check();
+    await page.getByLabel('How you checked').fill('the spent key was a test payload of 0.01');
+    await page.getByRole('button', { name: 'Resubmit under a new key' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/Resubmission recorded/)
+      .waitFor();
+    const after = await waitForState(handle, (s) => s.revision === 2);
+    assert.ok(
+      after.audit.some((a) => a.action === 'resubmitVerified' && a.operator === OPERATORS.admin && a.accepted),
+      JSON.stringify(after.audit),
+    );
+    assert.equal(after.idempotencyKey, refundIdempotencyKey(fixture.bwpOrder.id, fixture.refundId, 2));
+    if ((await handle.describe()).status.name === 'RUNNING') await handle.terminate('test cleanup');
   });
 
   it('starts a refund whose event was lost, and exports the list as CSV', async () => {

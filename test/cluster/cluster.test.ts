@@ -492,6 +492,17 @@ describe('the service on a Temporal cluster (PostgreSQL, four server processes)'
     for await (const r of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) {
       if (r.error) failed.push(`${r.workflowId}: ${String(r.error)}`);
     }
+    // Keep what failed (or, with KEEP_CLUSTER_HISTORIES=1, everything) to replay it outside the cluster; artifacts/ is
+    // not tracked.
+    if (failed.length > 0 || process.env.KEEP_CLUSTER_HISTORIES === '1') {
+      const dir = path.resolve('artifacts', 'cluster-replay');
+      fs.mkdirSync(dir, { recursive: true });
+      const keep = (id: string) => process.env.KEEP_CLUSTER_HISTORIES === '1' || failed.some((f) => f.startsWith(`${id}:`));
+      for (const h of histories.filter((x) => keep(x.workflowId))) {
+        fs.writeFileSync(path.join(dir, `${encodeURIComponent(h.workflowId)}.json`), JSON.stringify(h.history));
+      }
+      console.log(`histories written to ${dir}`);
+    }
     assert.deepEqual(failed, [], 'histories that no longer replay');
     console.log(`replayed ${histories.length} refund histories written on the cluster`);
   });

@@ -4,7 +4,7 @@ import { temporal } from '@temporalio/proto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { createBwpClient, createRefundClient } from '../../activities/clients';
+import { createBwpClient, createRefundClient, type BwpClient, type RefundClient } from '../../activities/clients';
 import { startOrJoinRefund } from '../../api/start-refund';
 import { createLogger } from '../../common/logger';
 import { DEFAULT_MERCHANT_REASONS, DEFAULT_REASON_MAP } from '../../domain/reasons';
@@ -25,6 +25,8 @@ export const FAST_TIMING: Partial<RefundTiming> = {
   attentionAfterMs: 60_000,
   settleInitialMs: 200,
   settleMaxMs: 1000,
+  submitRetryInitialMs: 200,
+  submitRetryMaxMs: 1000,
 };
 
 export const TEST_POLICY: Policy = {
@@ -63,6 +65,9 @@ export async function createHarness(
     perLineAmounts?: boolean;
     /** Answer the store's API in the `{ meta, data }` envelope. */
     storeEnvelope?: boolean;
+    workerTiming?: Partial<RefundTiming>;
+    /** Wraps the real clients (e.g. to inject a defect no sandbox fault can produce). */
+    wrapClients?: (clients: { bwp: BwpClient; refunds: RefundClient }) => { bwp: BwpClient; refunds: RefundClient };
   } = {},
 ): Promise<Harness> {
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'warn', pretty: false });
@@ -76,7 +81,7 @@ export async function createHarness(
     storeEnvelope: opts.storeEnvelope ?? false,
   });
   const taskQueue = uniqueId('refunds');
-  const deps = {
+  const clients = {
     bwp: createBwpClient({
       url: sandbox.bwpUrl,
       token: TOKENS.bwp,
@@ -87,8 +92,13 @@ export async function createHarness(
       perLineAmounts: opts.perLineAmounts ?? true,
     }),
     refunds: createRefundClient({ url: sandbox.storeUrl, token: TOKENS.refund, timeoutMs: 2000 }),
+  };
+  const deps = {
+    ...(opts.wrapClients ? opts.wrapClients(clients) : clients),
     policy: opts.policy ?? TEST_POLICY,
     readStoreOrder: opts.readStoreOrder,
+    // The worker owns activity timeouts (as common/timing.ts does from config): above the clients' own timeouts.
+    timing: { lookupTimeoutMs: 10_000, submitTimeoutMs: 5_000, ...opts.workerTiming },
   };
   const workers =
     opts.runWorkers === false
@@ -145,7 +155,10 @@ export async function recordHistory(handle: WorkflowHandle, name: string): Promi
   if (process.env.RECORD_HISTORIES !== '1') return;
   const history = await handle.fetchHistory();
   const bytes = temporal.api.history.v1.History.encode(history).finish();
-  fs.writeFileSync(path.join(__dirname, '..', 'replay', 'histories', `${name}.bin`), bytes);
+  // Never overwrite: a saved history stands for the refunds recorded with the code of its day (add a new name instead).
+  const file = path.join(__dirname, '..', 'replay', 'histories', `${name}.bin`);
+  if (fs.existsSync(file)) return;
+  fs.writeFileSync(file, bytes, { flag: 'wx' });
 }
 
 /** Polls the workflow's state until `predicate` holds (or fails after `timeoutMs`). */

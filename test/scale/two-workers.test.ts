@@ -363,8 +363,10 @@ describe('graceful shutdown of a worker process', () => {
     successor = (await startWorker('worker-successor', config)).worker;
     const result = await resultWithin(handle, 60_000);
     assert.equal(result.status, RefundStatus.REFUNDED);
-    const submissions = activityStarts(await handle.fetchHistory()).filter((a) => a.type === 'submitRefund');
-    assert.deepEqual(submissions, [{ type: 'submitRefund', identity: first.identity, attempt: 1, completed: true }]);
+    const submissions = activityStarts(await handle.fetchHistory()).filter((a) => a.type === 'submitRefundAttempt');
+    assert.deepEqual(submissions, [
+      { type: 'submitRefundAttempt', identity: first.identity, attempt: 1, completed: true },
+    ]);
     assert.equal(sandbox.state.store.ledger().filter((e) => e.key.order === fixture.storeOrder.id).length, 1);
     assert.equal((await successor.stop('SIGTERM')).code, 0);
     assert.equal((await api.stop('SIGTERM')).code, 0);

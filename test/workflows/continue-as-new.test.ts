@@ -2,8 +2,18 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { createLogger } from '../../common/logger';
 import { findTemporalCli, startDevServer, type DevServer } from '../../workers/temporal-server';
-import { RefundStatus, repairSignal, repairUpdate, stateQuery } from '../../workflows/refund.contract';
-import { createHarness, waitForState, type Harness } from '../helpers/harness';
+import type { WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Fixture } from '../../sandbox';
+import {
+  declineUpdate,
+  FailureType,
+  RefundStatus,
+  repairSignal,
+  repairUpdate,
+  stateQuery,
+} from '../../workflows/refund.contract';
+import { createHarness, recordHistory, waitForState, type Harness } from '../helpers/harness';
 
 /**
  * Long life: a refund parked for days keeps re-checking BwP, so its history grows. When the server suggests it, the
@@ -58,4 +68,125 @@ it('when a parked refund history grows past the suggested size, it continues as 
   const result = await handle.result();
   assert.equal(result.status, RefundStatus.REFUNDED);
   assert.equal(result.refunded?.amount, '10.00');
+  await noWorkflowTaskFailed(handle);
+  await recordHistory(handle, 'v2-continue-as-new-carried');
+});
+
+async function runsOf(workflowId: string): Promise<number> {
+  let n = 0;
+  for await (const _ of h.client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) n++;
+  return n;
+}
+
+async function continuedAsNew(handle: WorkflowHandle, times = 1): Promise<void> {
+  const seen = new Set([(await handle.describe()).runId]);
+  const deadline = Date.now() + 60_000;
+  while (seen.size <= times && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    seen.add((await handle.describe()).runId);
+  }
+  assert.ok(seen.size > times, `the workflow continued as new ${times} time(s)`);
+}
+
+async function noWorkflowTaskFailed(handle: WorkflowHandle) {
+  const history = await handle.fetchHistory();
+  assert.ok(!history.events?.some((e) => e.workflowTaskFailedEventAttributes), 'no WorkflowTaskFailed event');
+}
+
+function withoutRefund(f: Fixture): Fixture['bwpOrder'] {
+  const order = structuredClone(f.bwpOrder);
+  order.refunds.details = order.refunds.details.filter((r) => r.id !== f.refundId);
+  return order;
+}
+
+it('a decision signalled while a re-check activity runs, with continue-as-new forced, is applied in the new run and no money moves', async () => {
+  // Slow BwP reads: a re-check is in flight most of the time.
+  h.sandbox.state.bwp.setFaults({ latencyMs: 300 });
+  try {
+    const { fixture, handle, workflowId } = await h.startRefund('flat-goodwill-10-usd', {
+      timing: { recheckInitialMs: 100, recheckMaxMs: 100 },
+    });
+    await waitForState(handle, (s) => s.status === RefundStatus.AWAITING_REPAIR);
+    await continuedAsNew(handle);
+    const deadline = Date.now() + 30_000;
+    while ((await handle.describe()).raw.pendingActivities?.length !== 1 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    // As the Temporal UI or CLI would: a raw signal by name.
+    await h.client.workflow.getHandle(workflowId).signal('decline', {
+      operator: 'ops',
+      requestId: 'decline-during-recheck',
+      input: { statusReason: 'FRAUDULENT_RETURN_ATTEMPT' },
+    });
+    const result = await handle.result();
+    assert.equal(result.status, RefundStatus.DECLINED);
+    assert.equal(result.moneyMoved, false);
+    assert.equal(h.sandbox.state.store.ledger().filter((e) => e.key.order === fixture.storeOrder.id).length, 0);
+    assert.equal(
+      h.sandbox.state.bwp
+        .ledger()
+        .filter((e) => e.orderId === fixture.bwpOrder.id)
+        .at(-1)?.state,
+      'FAILURE',
+    );
+    assert.ok((await runsOf(workflowId)) >= 2);
+    await noWorkflowTaskFailed(handle);
+    await recordHistory(handle, 'v2-decision-by-signal');
+  } finally {
+    h.sandbox.state.bwp.setFaults({ latencyMs: 0 });
+  }
+});
+
+it('a decline by update during settlement polling, with continue-as-new forced, answers at once (refused: money moved) and the refund completes', async () => {
+  h.sandbox.state.store.setFaults({ latencyMs: 800 });
+  try {
+    const { fixture, handle } = await h.startRefund('healthy-single-sku', {
+      timing: { settleInitialMs: 100, settleMaxMs: 100 },
+    });
+    await waitForState(handle, (s) => s.status === RefundStatus.SUBMITTING);
+    h.sandbox.state.bwp.seedOrder(withoutRefund(fixture));
+    await waitForState(handle, (s) => s.status === RefundStatus.AWAITING_SETTLEMENT);
+    await continuedAsNew(handle);
+    const refused = await handle
+      .executeUpdate(declineUpdate, { args: [{ operator: 'ops', input: { statusReason: 'OTHERS' } }] })
+      .then(
+        () => assert.fail('a decline after money moved is refused'),
+        (e: unknown) => (e as { cause?: unknown }).cause,
+      );
+    assert.ok(refused instanceof ApplicationFailure);
+    assert.equal(refused.type, FailureType.NotAllowed);
+    assert.match(refused.message, /already refunded/);
+    await continuedAsNew(handle);
+    h.sandbox.state.bwp.seedOrder(fixture.bwpOrder, { externalRefundIds: fixture.externalRefundIds });
+    h.sandbox.state.bwp.setRefundState({ orderId: fixture.bwpOrder.id, refundId: fixture.refundId, state: 'SUCCESS' });
+    const result = await handle.result();
+    assert.equal(result.status, RefundStatus.REFUNDED);
+    assert.equal(h.sandbox.state.store.ledger().filter((e) => e.key.order === fixture.storeOrder.id).length, 1);
+    await noWorkflowTaskFailed(handle);
+    await recordHistory(handle, 'v2-settlement-polling');
+  } finally {
+    h.sandbox.state.store.setFaults({ latencyMs: 0 });
+  }
+});
+
+it('a decline by update whose report waits in settlement across continue-as-new completes DECLINED', async () => {
+  const { fixture, handle } = await h.startRefund('flat-goodwill-10-usd', {
+    timing: { recheckInitialMs: 3600_000, settleInitialMs: 100, settleMaxMs: 100 },
+  });
+  await waitForState(handle, (s) => s.status === RefundStatus.AWAITING_REPAIR);
+  // The refund vanishes from BwP: the FAILURE report is rejected, settlement polls until it is back.
+  h.sandbox.state.bwp.seedOrder(withoutRefund(fixture));
+  const accepted = await handle.executeUpdate(declineUpdate, {
+    args: [{ operator: 'ops', input: { statusReason: 'OTHERS', note: 'not ours' } }],
+  });
+  assert.equal(accepted.accepted, true, 'the update answers at once');
+  await waitForState(handle, (s) => s.status === RefundStatus.AWAITING_SETTLEMENT);
+  await continuedAsNew(handle);
+  h.sandbox.state.bwp.seedOrder(fixture.bwpOrder, { externalRefundIds: fixture.externalRefundIds });
+  h.sandbox.state.bwp.setRefundState({ orderId: fixture.bwpOrder.id, refundId: fixture.refundId, state: 'FAILURE' });
+  const result = await handle.result();
+  assert.equal(result.status, RefundStatus.DECLINED);
+  assert.equal(result.statusReason, 'OTHERS');
+  assert.equal(h.sandbox.state.store.ledger().filter((e) => e.key.order === fixture.storeOrder.id).length, 0);
+  await noWorkflowTaskFailed(handle);
+  await recordHistory(handle, 'v2-decision-by-update');
 });

@@ -136,10 +136,12 @@ describe('refund workflow', () => {
   it('when the operator declines, it reports FAILURE with the status reason and finishes DECLINED; nothing is refunded', async () => {
     const { fixture, handle } = await h.startRefund('flat-goodwill-10-usd');
     await waitForState(handle, parked);
-    const final = await handle.executeUpdate(declineUpdate, {
+    // The update answers at once with what it recorded; the outcome follows in the result (and the state query).
+    const accepted = await handle.executeUpdate(declineUpdate, {
       args: [{ operator: 'dave', input: { statusReason: 'FRAUDULENT_RETURN_ATTEMPT' } }],
     });
-    assert.equal(final.status, RefundStatus.DECLINED);
+    assert.equal(accepted.accepted, true);
+    assert.equal(accepted.action, 'decline');
     const result = await handle.result();
     assert.equal(result.status, RefundStatus.DECLINED);
     assert.equal(result.statusReason, 'FRAUDULENT_RETURN_ATTEMPT');

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { fromBwpAmount, parseDecimal, sum, type Minor } from '../../domain/money';
 import type { BwpLedgerEntry } from '../../sandbox';
 import { RefundStatus, repairUpdate, SA } from '../../workflows/refund.contract';
-import { createHarness, waitForState, type Harness } from '../helpers/harness';
+import { createHarness, recordHistory, waitForState, type Harness } from '../helpers/harness';
 
 /**
  * What the store refunds, end to end on a real Temporal server, real workers and the sandbox over HTTP: line items go
@@ -129,6 +129,7 @@ describe('what the store refunds', () => {
     const report = reportOf(blind, fixture.bwpOrder.id);
     assert.equal(report.total, parseDecimal('25.92', 'USD'), 'the total is what the store refunded');
     assert.equal(report.lines, report.total, 'and so is the sum of its lines');
+    await recordHistory(handle, 'v2-store-amount-mismatch');
   });
 
   it('a store answering in the { meta, data } envelope refunds a healthy order once', async () => {

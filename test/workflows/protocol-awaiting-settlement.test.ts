@@ -1,0 +1,5 @@
+import { RefundStatus } from '../../workflows/refund.contract';
+import { protocolRow } from './protocol-table';
+
+/** docs/protocol.md's state × action table, the AWAITING_SETTLEMENT row (protocol-table.ts holds the table and the holds). */
+protocolRow(RefundStatus.AWAITING_SETTLEMENT);

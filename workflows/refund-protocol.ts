@@ -1,0 +1,462 @@
+/**
+ * The refund's state and its inbox: every operator message goes through `receive`, which parses it, decides by the
+ * rules of docs/protocol.md whether it is allowed in the current state, records it (audit trail, inbox) and answers.
+ * Nothing here changes the status or talks to the outside: the main loop (refund-v2.ts) is the only place that does,
+ * and it applies what the inbox holds. Pure, deterministic code (no Temporal APIs), so it is safe in workflow code and
+ * unit-testable on its own.
+ */
+import type { Policy } from '../domain/context';
+import type { RefundPlan } from '../domain/plan';
+import { problem, type Problem } from '../domain/problems';
+import type { RepairInput } from '../domain/schemas/repair';
+import { validateRepair } from '../domain/validate';
+import type { RefundContextData } from '../activities';
+import {
+  FailureType,
+  RefundStatus,
+  STICKY_ATTENTION,
+  TERMINAL_STATUSES,
+  type Attention,
+  type AttentionReason,
+  type AuditEntry,
+  type CarriedState,
+  type RecordedDecision,
+  type RefundTiming,
+  type RefundWorkflowInput,
+  type RefundWorkflowState,
+} from './refund.contract';
+import { operatorOf, parseMessage, RefundEventMessage, requestIdOf, type OperatorAction } from './refund.messages';
+
+const MAX_AUDIT = 200;
+const MAX_SEEN_REQUESTS = 100;
+const MAX_ATTEMPTS_KEPT = 50;
+
+/** What `receive` answers: accepted (with what happens next) or refused with the problems and a failure type. */
+export type Verdict =
+  | { accepted: true; next: string; duplicate?: boolean; plan?: RefundPlan; revision?: number }
+  | { accepted: false; type: FailureType; problems: Problem[] };
+
+/** A repair (or an accepted suggestion) recorded by a handler: re-validated against a fresh read before it is sent. */
+export interface RecordedRepair {
+  operator: string;
+  requestId?: string;
+  input: RepairInput;
+  via: 'repair' | 'acceptSuggestion';
+}
+
+export interface RecordedResubmit {
+  operator: string;
+  requestId?: string;
+  note: string;
+}
+
+export class RefundProtocol {
+  readonly state: RefundWorkflowState;
+  ctx?: RefundContextData;
+  policy?: Policy;
+  /** The worker's timing as last read with the order (the workflow input overrides it). */
+  workerTiming: Partial<RefundTiming>;
+  pendingRepair?: RecordedRepair;
+  resubmit?: RecordedResubmit;
+  /** An operator's re-check, or a later BwP event: the current wait ends early. */
+  recheckRequested = false;
+  /** Set when Temporal asked to cancel the workflow (UI Cancel, `temporal workflow cancel`). */
+  temporalCancel = false;
+  private readonly seenRequests: string[];
+
+  constructor(
+    input: RefundWorkflowInput,
+    private readonly now: () => string,
+  ) {
+    const carried = input.carried;
+    this.state = carried ? upgradeState(carried) : freshState(input, now());
+    this.ctx = carried?.context;
+    this.policy = carried?.policy;
+    this.workerTiming = carried?.workerTiming ?? {};
+    this.seenRequests = [...(carried?.seenRequests ?? [])];
+    if (carried?.pendingRepair) this.pendingRepair = { ...carried.pendingRepair, via: 'repair' };
+    if (carried?.pendingDecision && !this.state.pendingDecision) {
+      const { kind, msg } = carried.pendingDecision;
+      this.state.pendingDecision = {
+        kind,
+        operator: msg.operator,
+        requestId: msg.requestId,
+        at: now(),
+        source: 'operator',
+        input: { ...msg.input },
+      };
+    }
+  }
+
+  /** What continue-as-new hands to the next run. */
+  carried(): CarriedState {
+    return {
+      version: 2,
+      state: this.state,
+      context: this.ctx,
+      policy: this.policy,
+      workerTiming: this.workerTiming,
+      seenRequests: this.seenRequests,
+      ...(this.pendingRepair ? { pendingRepair: this.pendingRepair } : {}),
+    };
+  }
+
+  // ---- facts the rules read ----
+
+  get status(): RefundStatus {
+    return this.state.status;
+  }
+  moneyMoved(): boolean {
+    return this.state.refunded !== undefined;
+  }
+  finished(): boolean {
+    return TERMINAL_STATUSES.includes(this.state.status) || this.state.result !== undefined;
+  }
+  /** An operator decision or Temporal's cancellation is waiting to be applied. */
+  stopRequested(): boolean {
+    return this.temporalCancel || this.state.pendingDecision !== undefined;
+  }
+  /** Nothing recorded and not yet acted on: the only moment continue-as-new is allowed. */
+  idle(): boolean {
+    return !this.pendingRepair && !this.resubmit && !this.recheckRequested && !this.stopRequested();
+  }
+  /** The order and policy a repair is validated against, when the order has been read. */
+  validationContext() {
+    const { ctx, policy } = this;
+    return ctx?.order && policy
+      ? { order: ctx.order, refundId: this.state.refundId, storeOrder: ctx.storeOrder, policy }
+      : undefined;
+  }
+
+  // ---- the inbox ----
+
+  /**
+   * The one door of every operator message, signal or update alike: parse, check the rules, record. A malformed or
+   * refused message is audited with its problems and changes nothing else; it never throws.
+   */
+  receive(action: OperatorAction, raw: unknown, via: 'signal' | 'update'): Verdict {
+    const parsed = parseMessage(action, raw);
+    if (!parsed.ok) {
+      this.audit({
+        operator: operatorOf(raw),
+        action,
+        accepted: false,
+        requestId: requestIdOf(raw),
+        via,
+        detail: 'malformed message',
+        problems: parsed.problems,
+      });
+      return { accepted: false, type: FailureType.InvalidMessage, problems: parsed.problems };
+    }
+    const msg = parsed.msg;
+    if (msg.requestId && this.seenRequests.includes(msg.requestId)) {
+      return { accepted: true, duplicate: true, next: 'already recorded under this request id; nothing more was done' };
+    }
+    const verdict = this.decide(action, msg as never);
+    this.audit({
+      operator: msg.operator,
+      action,
+      accepted: verdict.accepted,
+      requestId: msg.requestId,
+      via,
+      detail: msg.input,
+      ...(verdict.accepted ? {} : { problems: verdict.problems }),
+    });
+    if (verdict.accepted && msg.requestId) {
+      this.seenRequests.push(msg.requestId);
+      if (this.seenRequests.length > MAX_SEEN_REQUESTS) this.seenRequests.shift();
+    }
+    return verdict;
+  }
+
+  /** A later BwP event (the webhook): re-check now. A malformed one is audited and ignored. */
+  receiveEvent(raw: unknown): void {
+    const parsed = RefundEventMessage.safeParse(raw);
+    if (!parsed.success) {
+      this.audit({
+        operator: 'unknown',
+        action: 'refundEvent',
+        accepted: false,
+        via: 'signal',
+        detail: 'malformed message',
+        problems: [
+          problem('INVALID_INPUT', 'refundEvent needs { eventId, descriptor } strings', { field: 'refundEvent' }),
+        ],
+      });
+      return;
+    }
+    if (!this.finished()) this.recheckRequested = true;
+  }
+
+  /** The checks an update validator makes before anything is recorded: the payload parses; a repair obeys the rules. */
+  validate(action: OperatorAction, raw: unknown): { type: FailureType; problems: Problem[] } | undefined {
+    const parsed = parseMessage(action, raw);
+    if (!parsed.ok) return { type: FailureType.InvalidMessage, problems: parsed.problems };
+    // A repair is checked against the rules only when it could be taken; otherwise the handler refuses it (audited).
+    if (action === 'repair' && this.waitingForOperator() && !this.state.inDoubt) {
+      const vctx = this.validationContext();
+      if (vctx) {
+        const { problems } = validateRepair(vctx, (parsed.msg as { input: RepairInput }).input);
+        if (problems.length > 0) return { type: FailureType.InvalidRepair, problems };
+      }
+    }
+    return undefined;
+  }
+
+  private waitingForOperator(): boolean {
+    return (
+      this.status === RefundStatus.AWAITING_REPAIR && !this.pendingRepair && !this.resubmit && !this.stopRequested()
+    );
+  }
+
+  private decide(action: OperatorAction, msg: { operator: string; requestId?: string; input: never }): Verdict {
+    const s = this.status;
+    if (this.finished())
+      return refuse('ACTION_NOT_ALLOWED', `The refund has finished (${s}); nothing was changed.`, 'status');
+    switch (action) {
+      case 'repair':
+      case 'acceptSuggestion':
+        return this.decideRepair(action, msg);
+      case 'decline':
+      case 'resolve':
+      case 'cancel':
+        return this.decideDecision(action, msg);
+      case 'recheck':
+        this.recheckRequested = true;
+        return { accepted: true, next: RECHECK_NEXT[s] ?? 'recorded' };
+      case 'resubmitVerified': {
+        const doubt = this.state.inDoubt;
+        if (!doubt)
+          return refuse(
+            'ACTION_NOT_ALLOWED',
+            `No idempotency key is in doubt (the refund is ${s}); resubmit-verified is only for a refund parked after an unknown outcome or a 409.`,
+            'status',
+          );
+        const busy = this.busyProblem();
+        if (busy) return busy;
+        if (s !== RefundStatus.AWAITING_REPAIR)
+          return refuse(
+            'ACTION_NOT_ALLOWED',
+            `The refund is ${s}; resubmit-verified is taken while it is parked.`,
+            'status',
+          );
+        const input = msg.input as { note: string };
+        this.resubmit = { operator: msg.operator, requestId: msg.requestId, note: input.note };
+        return {
+          accepted: true,
+          next: `key ${doubt.idempotencyKey} is recorded as verified by ${msg.operator}; a new plan revision (and key) is opened, the order read again and, if it is valid, submitted`,
+        };
+      }
+    }
+  }
+
+  private decideRepair(
+    action: 'repair' | 'acceptSuggestion',
+    msg: { operator: string; requestId?: string; input: never },
+  ): Verdict {
+    const s = this.status;
+    if (this.state.inDoubt) return this.inDoubtRefusal(action);
+    if (s !== RefundStatus.AWAITING_REPAIR)
+      return refuse(
+        'REFUND_NOT_PENDING',
+        `The refund is ${s}, not waiting for an operator; a ${action === 'repair' ? 'repair' : 'suggestion'} is taken only in AWAITING_REPAIR. Nothing was changed.`,
+        'status',
+      );
+    const busy = this.busyProblem();
+    if (busy) return busy;
+    const vctx = this.validationContext();
+    if (!vctx) return refuse('UNKNOWN_ORDER', 'The order could not be read yet; try again shortly.', 'order');
+    let input: RepairInput;
+    if (action === 'acceptSuggestion') {
+      const suggestion = this.state.suggestion;
+      if (!suggestion)
+        return refuse('NO_SUGGESTION', 'The workflow has no suggested repair to accept; send a repair.', 'suggestion');
+      const note = (msg.input as { note?: string }).note;
+      input = { ...suggestion.repair, ...(note ? { note } : {}) };
+    } else {
+      input = msg.input;
+    }
+    const { problems, plan } = validateRepair(vctx, input);
+    if (problems.length > 0 || !plan) {
+      return { accepted: false, type: FailureType.InvalidRepair, problems };
+    }
+    this.pendingRepair = { operator: msg.operator, requestId: msg.requestId, input, via: action };
+    return {
+      accepted: true,
+      next: 'the order is read again, the repair re-validated against it and, if it still holds, submitted',
+      plan: { ...plan, revision: this.state.revision },
+      revision: this.state.revision,
+    };
+  }
+
+  private decideDecision(
+    kind: 'decline' | 'resolve' | 'cancel',
+    msg: { operator: string; requestId?: string; input: never },
+  ): Verdict {
+    const s = this.status;
+    const pending = this.state.pendingDecision;
+    if (pending || this.temporalCancel)
+      return refuse(
+        'ALREADY_DECIDED',
+        `A ${pending?.kind ?? 'Temporal cancellation'} ${pending ? `by ${pending.operator} ` : ''}is already recorded and being applied; nothing was changed.`,
+        'pendingDecision',
+      );
+    const applying = this.state.decision;
+    if (applying && (kind === 'decline' || applying.kind !== 'decline'))
+      return refuse(
+        'ALREADY_DECIDED',
+        `The refund is already being ${applying.kind}d; nothing was changed.`,
+        'pendingDecision',
+      );
+    if (kind === 'decline') {
+      if (this.moneyMoved())
+        return refuse(
+          'MONEY_ALREADY_MOVED',
+          `The store already refunded ${this.state.refunded!.amount} ${this.state.refunded!.currency}; a decline would report FAILURE for money that moved. Use resolve if Buy with Prime is handled by hand.`,
+          'refunded',
+        );
+      if (this.state.inDoubt) return this.inDoubtRefusal('decline');
+      if (s === RefundStatus.REPORTING || s === RefundStatus.AWAITING_SETTLEMENT)
+        return refuse('ACTION_NOT_ALLOWED', `The refund is ${s}; a decline is not allowed now.`, 'status');
+    }
+    this.state.pendingDecision = {
+      kind,
+      operator: msg.operator,
+      requestId: msg.requestId,
+      at: this.now(),
+      source: 'operator',
+      input: { ...(msg.input as Record<string, unknown>) },
+    };
+    return { accepted: true, next: DECISION_NEXT[kind][s] ?? 'applied next' };
+  }
+
+  private busyProblem(): Verdict | undefined {
+    const by = this.pendingRepair ?? this.resubmit ?? this.state.pendingDecision;
+    if (!by && !this.temporalCancel) return undefined;
+    return refuse(
+      'ALREADY_DECIDED',
+      `Another message${by ? ` by ${by.operator}` : ''} was recorded first and is being applied; nothing was changed.`,
+      'pendingDecision',
+    );
+  }
+
+  private inDoubtRefusal(action: OperatorAction): Verdict {
+    const d = this.state.inDoubt!;
+    return refuse(
+      'MONEY_MAY_HAVE_MOVED',
+      `Money may have moved under key ${d.idempotencyKey} (${d.reason}): no ${action} can go out under a new key. Check the store; if nothing moved, send resubmit-verified stating so; if it moved, resolve.`,
+      'inDoubt',
+    );
+  }
+
+  // ---- records the main loop keeps ----
+
+  audit(entry: Omit<AuditEntry, 'at'>): void {
+    this.state.audit.push({ at: this.now(), ...entry });
+    if (this.state.audit.length > MAX_AUDIT) this.state.audit.splice(0, this.state.audit.length - MAX_AUDIT);
+  }
+
+  recordAttempt(attempt: RefundWorkflowState['attempts'][number]): void {
+    this.state.attempts.push(attempt);
+    if (this.state.attempts.length > MAX_ATTEMPTS_KEPT)
+      this.state.attempts.splice(0, this.state.attempts.length - MAX_ATTEMPTS_KEPT);
+  }
+
+  hasAttention(reason: AttentionReason): boolean {
+    return (this.state.attentions ?? []).some((a) => a.reason === reason);
+  }
+
+  flag(reason: AttentionReason, detail?: string): void {
+    const list = (this.state.attentions ?? []).filter((a) => a.reason !== reason);
+    list.push({ reason, since: this.now(), ...(detail ? { detail } : {}) });
+    this.setAttentions(list);
+  }
+
+  clear(...reasons: AttentionReason[]): void {
+    this.setAttentions((this.state.attentions ?? []).filter((a) => !reasons.includes(a.reason)));
+  }
+
+  /** Transient reasons clear when their wait ends; sticky ones stay until the refund ends. */
+  clearTransient(): void {
+    this.setAttentions((this.state.attentions ?? []).filter((a) => STICKY_ATTENTION.includes(a.reason)));
+  }
+
+  /** The refund ended: every reason clears but a store refund that differs from the plan, which stays findable. */
+  clearOnFinish(): void {
+    this.setAttentions((this.state.attentions ?? []).filter((a) => a.reason === 'REFUND_AMOUNT_MISMATCH'));
+  }
+
+  private setAttentions(list: Attention[]): void {
+    this.state.attentions = list;
+    // The primary reason: sticky ones first (they concern money), then the latest.
+    const sticky = list.filter((a) => STICKY_ATTENTION.includes(a.reason));
+    this.state.attention = sticky.at(-1) ?? list.at(-1);
+    this.state.needsAttention = list.length > 0;
+  }
+}
+
+/** A refusal: the problem names the part of the refund's state that stands in the way (its `field`, docs/protocol.md). */
+function refuse(code: Problem['code'], message: string, field: string): Verdict {
+  return { accepted: false, type: FailureType.NotAllowed, problems: [problem(code, message, { field })] };
+}
+
+const RECHECK_NEXT: Partial<Record<RefundStatus, string>> = {
+  [RefundStatus.FETCHING]: 'the order is being read right now; nothing more to do',
+  [RefundStatus.AWAITING_REPAIR]: 'Buy with Prime is checked now (and a key in doubt is asked again)',
+  [RefundStatus.SUBMITTING]: 'the same key is sent again now instead of after the back-off',
+  [RefundStatus.REPORTING]: 'Buy with Prime is checked right after the report in flight',
+  [RefundStatus.AWAITING_SETTLEMENT]: 'Buy with Prime is checked now',
+};
+
+const WHEN_SUBMITTING =
+  'applied once the POST /refund in flight has a definitive answer (the same key is asked again while it is unknown); if money moved it is reported to Buy with Prime first and the result says so';
+const DECISION_NEXT: Record<'decline' | 'resolve' | 'cancel', Partial<Record<RefundStatus, string>>> = {
+  decline: {
+    [RefundStatus.FETCHING]: 'applied as soon as the read in flight returns: FAILURE is reported to Buy with Prime',
+    [RefundStatus.AWAITING_REPAIR]: 'applied now: FAILURE is reported to Buy with Prime, then the refund ends DECLINED',
+    [RefundStatus.SUBMITTING]:
+      'applied if the POST /refund in flight ends with nothing refunded; refused (audited) if money moved',
+  },
+  resolve: {
+    [RefundStatus.FETCHING]: 'applied as soon as the read in flight returns; nothing is sent',
+    [RefundStatus.AWAITING_REPAIR]: 'applied now: the refund ends RESOLVED_ELSEWHERE, nothing is sent',
+    [RefundStatus.SUBMITTING]: WHEN_SUBMITTING,
+    [RefundStatus.REPORTING]: 'applied once the report in flight finishes',
+    [RefundStatus.AWAITING_SETTLEMENT]: 'applied now: the wait for Buy with Prime ends',
+  },
+  cancel: {
+    [RefundStatus.FETCHING]: 'applied as soon as the read in flight returns; nothing is sent',
+    [RefundStatus.AWAITING_REPAIR]: 'applied now: the refund ends CANCELLED, nothing is sent',
+    [RefundStatus.SUBMITTING]: WHEN_SUBMITTING,
+    [RefundStatus.REPORTING]: 'applied once the report in flight finishes',
+    [RefundStatus.AWAITING_SETTLEMENT]: 'applied now: the wait for Buy with Prime ends',
+  },
+};
+
+function freshState(input: RefundWorkflowInput, now: string): RefundWorkflowState {
+  return {
+    orderId: input.orderId,
+    refundId: input.refundId,
+    status: RefundStatus.FETCHING,
+    problems: [],
+    revision: 1,
+    startedAt: now,
+    attempts: [],
+    audit: [],
+    needsAttention: false,
+    attentions: [],
+  };
+}
+
+/** A run continued from the first implementation carries its state in the older shape: bring it up to date. */
+function upgradeState(carried: CarriedState): RefundWorkflowState {
+  const state = carried.state;
+  if (carried.version === 2) return state;
+  state.attentions ??= state.attention ? [state.attention] : [];
+  return state;
+}
+
+/** The recorded decision of a Temporal cancellation request. */
+export function temporalCancelDecision(at: string): RecordedDecision {
+  return { kind: 'cancel', operator: 'temporal', at, source: 'temporal', input: {} };
+}
