@@ -546,7 +546,7 @@ function withoutPlan(state: RefundWorkflowState): Omit<RefundWorkflowState, 'pla
   return rest;
 }
 
-async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) await fn(items[next++]!);
