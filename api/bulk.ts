@@ -129,6 +129,7 @@ export interface BulkRoutesDeps {
 const BATCH_STATE: Record<number, BulkProgress['state']> = { 1: 'RUNNING', 2: 'COMPLETED', 3: 'FAILED' };
 const GRPC_NOT_FOUND = 5;
 const GRPC_ALREADY_EXISTS = 6;
+const GRPC_RESOURCE_EXHAUSTED = 8;
 
 /** One job per operator, action and Idempotency-Key (and deployment: the task queue). */
 export function bulkJobId(action: BulkActionName, operator: string, requestId: string, taskQueue: string): string {
@@ -141,7 +142,8 @@ export function bulkJobId(action: BulkActionName, operator: string, requestId: s
 
 export function bulkRoutes(deps: BulkRoutesDeps): express.Router {
   const { client, taskQueue } = deps;
-  const waitMs = deps.waitMs ?? 30_000;
+  // Below the usual 30 s of a client's request timeout; a longer batch answers 202 with its progress.
+  const waitMs = deps.waitMs ?? 20_000;
   const namespace = client.options.namespace;
   const router = express.Router();
 
@@ -319,26 +321,43 @@ export function bulkRoutes(deps: BulkRoutesDeps): express.Router {
       // The refund's own message schema: what the workflow will parse at its door.
       const msg = MESSAGE_SCHEMAS[spec.action].parse({ operator, requestId, input });
       const payload = await encodeToPayload(client.options.loadedDataConverter, msg);
-      try {
-        await call(
-          () =>
-            client.workflowService.startBatchOperation({
-              namespace,
-              jobId,
-              visibilityQuery: query,
-              reason: `${spec.action} by ${operator} (Idempotency-Key ${clientRequestId}): ${targets.length} refunds`,
-              signalOperation: {
-                signal: MESSAGES[spec.action].signal.name,
-                input: { payloads: [payload] },
-                identity: `refund-api:${operator}`,
-              },
-            } satisfies proto.api.workflowservice.v1.IStartBatchOperationRequest),
-          'query',
+      const start = () =>
+        client.withDeadline(Date.now() + 15_000, () =>
+          client.workflowService.startBatchOperation({
+            namespace,
+            jobId,
+            visibilityQuery: query,
+            reason: `${spec.action} by ${operator} (Idempotency-Key ${clientRequestId}): ${targets.length} refunds`,
+            signalOperation: {
+              signal: MESSAGES[spec.action].signal.name,
+              input: { payloads: [payload] },
+              identity: `refund-api:${operator}`,
+            },
+          } satisfies proto.api.workflowservice.v1.IStartBatchOperationRequest),
         );
-      } catch (err) {
-        // The same request at the same moment: the other one started the job.
-        if (grpcCode(err) === GRPC_ALREADY_EXISTS) return replay();
-        throw err;
+      // Temporal runs a bounded number of batch operations per namespace at once (one by default): wait a little for
+      // the one running to end, then say so instead of queueing behind it.
+      const busyUntil = Date.now() + 8_000;
+      for (;;) {
+        try {
+          await start();
+          break;
+        } catch (err) {
+          // The same request at the same moment: the other one started the job.
+          if (grpcCode(err) === GRPC_ALREADY_EXISTS) return replay();
+          if (grpcCode(err) !== GRPC_RESOURCE_EXHAUSTED) throw toHttpProblem(err, '(bulk)', { field: 'query' }) ?? err;
+          if (Date.now() >= busyUntil) {
+            throw new HttpProblem(
+              'notAllowed',
+              'Another bulk action is running in this namespace (Temporal runs them one at a time); nothing was sent. Try again when it has finished.',
+              {
+                headers: { 'Retry-After': '5' },
+                problems: [{ code: 'ACTION_NOT_ALLOWED', message: 'another bulk action is running', field: 'bulk' }],
+              },
+            );
+          }
+          await new Promise((r) => setTimeout(r, 500));
+        }
       }
       req.log.info({ jobId, action: spec.action, operator, matched: targets.length, query }, 'bulk action started');
       const progress = await follow(jobId);

@@ -164,6 +164,7 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
           descriptor: 'OPERATOR_START',
           taskQueue: deps.taskQueue,
           startedBy: `Started by operator ${who.operator} (POST /refunds, request ${who.requestId})`,
+          operator: { operator: who.operator, requestId: who.requestId },
         }),
       undefined,
       { field: 'body' },
