@@ -118,7 +118,7 @@ describe('repair page: bulk actions', () => {
     await waitForState(api.client.workflow.getHandle(id), (s) => s.status === RefundStatus.AWAITING_REPAIR);
     await signIn('admin');
     await page.getByLabel('Bulk action').selectOption('decline');
-    await page.getByLabel('Status reason for every refund').selectOption('RETURN_WINDOW_EXPIRED');
+    await page.getByLabel('Decline with the reason').selectOption('RETURN_WINDOW_EXPIRED');
     const deadline = Date.now() + 20_000;
     for (;;) {
       await page.getByRole('button', { name: 'Count refunds' }).click();
