@@ -267,21 +267,26 @@ export function bulkRoutes(deps: BulkRoutesDeps): express.Router {
       }
       const jobId = bulkJobId(name, operator, clientRequestId, taskQueue);
       const requestId = `bulk:${jobId}`;
-      const replay = async () => {
-        const progress = await follow(jobId);
-        const { count } = await call(() => client.workflow.count(query));
+      /** The job's answer: 202 while its batch still runs (follow GET /bulk/jobs/:jobId), else 200. */
+      const answerJob = (
+        progress: BulkProgress | undefined,
+        rest: Pick<BulkAnswer, 'matched' | 'replayed' | 'refunds'>,
+      ) =>
         res
           .status(progress?.state === 'RUNNING' ? 202 : 200)
           .setHeader('Location', `/bulk/jobs/${jobId}`)
           .json({
             ...base,
             dryRun: false,
-            matched: count,
             jobId,
             requestId,
-            replayed: true,
             ...(progress ? { progress } : {}),
+            ...rest,
           } satisfies BulkAnswer);
+      const replay = async () => {
+        const progress = await follow(jobId);
+        const { count } = await call(() => client.workflow.count(query));
+        answerJob(progress, { matched: count, replayed: true });
       };
       if (await describe(jobId)) return replay();
 
@@ -361,19 +366,7 @@ export function bulkRoutes(deps: BulkRoutesDeps): express.Router {
       }
       req.log.info({ jobId, action: spec.action, operator, matched: targets.length, query }, 'bulk action started');
       const progress = await follow(jobId);
-      const refunds = await readBack(targets, requestId);
-      res
-        .status(progress?.state === 'RUNNING' ? 202 : 200)
-        .setHeader('Location', `/bulk/jobs/${jobId}`)
-        .json({
-          ...base,
-          dryRun: false,
-          matched: targets.length,
-          jobId,
-          requestId,
-          ...(progress ? { progress } : {}),
-          refunds,
-        } satisfies BulkAnswer);
+      answerJob(progress, { matched: targets.length, refunds: await readBack(targets, requestId) });
     });
   }
 

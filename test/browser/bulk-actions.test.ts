@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { Role } from '../../common/operator-keys';
 import { refundWorkflowId, RefundStatus, stateQuery } from '../../workflows/refund.contract';
 import { createApiHarness, OPERATORS, type ApiHarness } from '../api/api-harness';
 import { waitForState } from '../helpers/harness';
+import { launchChromium } from './chromium';
 
 /**
  * The repair page's bulk actions in a real browser (Debian's Chromium, headless), on a harness of its own (its own task
  * queue), so the refunds it acts on are only this file's: count, confirm that count, see each refund's outcome.
  */
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('repair page: bulk actions', () => {
   let api: ApiHarness;
@@ -21,16 +20,7 @@ describe('repair page: bulk actions', () => {
 
   before(async () => {
     api = await createApiHarness();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-      ],
-    });
+    browser = await launchChromium();
   });
   beforeEach(async () => {
     await page?.close();
@@ -54,6 +44,19 @@ describe('repair page: bulk actions', () => {
     await page.getByLabel('API key').fill(api.keys[as]);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText(`Signed in as ${OPERATORS[as]} (${as})`).waitFor();
+  }
+
+  /** Counts (a dry run) until the page says `said`: visibility lags the workflows a little. */
+  async function countUntil(said: string) {
+    const deadline = Date.now() + 20_000;
+    const count = page.locator('#bulk-count');
+    for (;;) {
+      await page.getByRole('button', { name: 'Count refunds' }).click();
+      await count.getByText(/refunds? match/).waitFor();
+      if ((await count.innerText()) === said) return;
+      assert.ok(Date.now() < deadline, `still ${await count.innerText()}`);
+      await page.waitForTimeout(300);
+    }
   }
 
   it('a viewer is not offered bulk actions', async () => {
@@ -80,16 +83,7 @@ describe('repair page: bulk actions', () => {
     }
     await signIn('operator');
     await page.getByLabel('Problem code (optional)').fill('MISSING_ITEM_DETAIL');
-    // Visibility lags the workflows a little: count again until both are listed.
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      await page.getByRole('button', { name: 'Count refunds' }).click();
-      const said = page.locator('#bulk-count');
-      await said.getByText(/refunds? match/).waitFor();
-      if ((await said.innerText()) === '2 refunds match.') break;
-      assert.ok(Date.now() < deadline, `still ${await said.innerText()}`);
-      await page.waitForTimeout(300);
-    }
+    await countUntil('2 refunds match.');
     // The count sent nothing.
     for (const id of ids) assert.deepEqual((await api.client.workflow.getHandle(id).query(stateQuery)).audit, []);
     await page.getByRole('button', { name: 'Accept the suggestion of 2 refunds' }).click();
@@ -119,15 +113,7 @@ describe('repair page: bulk actions', () => {
     await signIn('admin');
     await page.getByLabel('Bulk action').selectOption('decline');
     await page.getByLabel('Decline with the reason').selectOption('RETURN_WINDOW_EXPIRED');
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      await page.getByRole('button', { name: 'Count refunds' }).click();
-      const said = page.locator('#bulk-count');
-      await said.getByText(/refunds? match/).waitFor();
-      if ((await said.innerText()) === '1 refund match.') break;
-      assert.ok(Date.now() < deadline, `still ${await said.innerText()}`);
-      await page.waitForTimeout(300);
-    }
+    await countUntil('1 refund match.');
     await page.getByRole('button', { name: 'Decline 1 refunds' }).click();
     await page.getByText('1 of 1 refunds accepted it.').waitFor();
     const result = await api.client.workflow.getHandle(id).result();
