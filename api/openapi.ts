@@ -341,7 +341,10 @@ export function buildOpenApiDocument(opts: { serverUrl?: string } = {}) {
         200: json(BulkAnswer, 'Dry run: the count. Otherwise: the batch finished; each refund’s outcome.'),
         202: json(BulkAnswer, 'The batch is still running; follow GET /bulk/jobs/{jobId}.'),
         ...listErrors,
-        409: problem('notAllowed', 'The count changed since the dry run, or too many refunds match; nothing was sent.'),
+        409: problem(
+          'notAllowed',
+          'The count changed since the dry run, more than 1000 refunds match, or another bulk action is running (see Retry-After); nothing was sent.',
+        ),
         415: problem('unsupportedMediaType'),
       },
     })),
