@@ -15,6 +15,7 @@ import { healthRoutes } from './health';
 import { buildOpenApiDocument } from './openapi';
 import { createOrderContextReader, type OrderContextReader } from './order-context';
 import { notFoundHandler, problemHandler } from './problem';
+import { bulkRoutes } from './bulk';
 import { refundRoutes } from './refunds';
 import { webhookRoutes } from './webhooks';
 
@@ -30,6 +31,8 @@ export interface AppDeps {
   bodyLimit?: string;
   /** How long a query or update waits for the refund's worker before 503. */
   workflowTimeoutMs?: number;
+  /** How long a bulk action waits for its batch operation to finish before answering 202. */
+  bulkWaitMs?: number;
   /** The operators' keys; default: OPERATOR_KEYS_FILE, re-read whenever it changes. */
   keys?: OperatorKeyStore;
   /** OIDC bearer tokens; default: from OIDC_ISSUER when set. */
@@ -146,7 +149,15 @@ export function createApp(deps: AppDeps): express.Express {
       ...(deps.workflowTimeoutMs ? { timeoutMs: deps.workflowTimeoutMs } : {}),
     }),
   );
-  app.use(['/refunds', '/refunds.csv', '/me'], limiter, operatorAuth({ keys, oidc, logger }), json);
+  app.use(['/refunds', '/refunds.csv', '/me', '/bulk'], limiter, operatorAuth({ keys, oidc, logger }), json);
+  app.use(
+    bulkRoutes({
+      client,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      logger,
+      ...(deps.bulkWaitMs ? { waitMs: deps.bulkWaitMs } : {}),
+    }),
+  );
   app.use(
     refundRoutes({
       client,

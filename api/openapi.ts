@@ -1,6 +1,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import type { Role } from '../common/operator-keys';
+import { BULK_ACTIONS, BULK_BODIES, BulkAnswer, BulkFilterQuery, BulkJobParams, BulkProgress } from './bulk';
 import { Health, Readiness } from './health';
 import { PROBLEM_CONTENT_TYPE, PROBLEMS, ProblemBody, type ProblemKind } from './problem';
 import {
@@ -60,6 +61,12 @@ const ROLE_TEXT: Record<Role, string> = {
   viewer: 'Role: viewer (or higher).',
   operator: 'Role: operator (or admin).',
   admin: 'Role: admin.',
+};
+
+const BULK_SUMMARY: Record<keyof typeof BULK_ACTIONS, string> = {
+  'accept-suggestion': 'Bulk: accept the suggested repair of every refund the filter matches',
+  decline: 'Bulk: decline every refund the filter matches, with a Buy with Prime status reason',
+  recheck: 'Bulk: re-check now every refund the filter matches',
 };
 
 export function buildOpenApiDocument(opts: { serverUrl?: string } = {}) {
@@ -319,6 +326,38 @@ export function buildOpenApiDocument(opts: { serverUrl?: string } = {}) {
         415: problem('unsupportedMediaType'),
       },
     })),
+    ...(Object.keys(BULK_ACTIONS) as (keyof typeof BULK_ACTIONS)[]).map((action): RouteConfig => ({
+      method: 'post',
+      path: `/bulk/${action}`,
+      tags: ['Bulk actions'],
+      summary: BULK_SUMMARY[action],
+      ...role(
+        BULK_ACTIONS[action].role,
+        'The filter is GET /refunds’s (query parameters, combined with AND; at least one), over running refunds. `dryRun: true` only counts them. Otherwise one Temporal batch operation signals each of them the refund’s own message, recorded in its audit trail with your name; the answer says what each refund did with it (read back from its audit trail). Send `expectedCount` (the dry run’s count) so nothing is sent if the filter now matches another number. The Idempotency-Key (required) names the job: the same request again answers the same job and sends nothing more. Nothing matching is a 200 with `matched: 0`. More than 1000 matching is a 409.',
+      ),
+      security: operator,
+      request: { query: BulkFilterQuery, headers: OperatorHeaders, body: body(BULK_BODIES[action]) },
+      responses: {
+        200: json(BulkAnswer, 'Dry run: the count. Otherwise: the batch finished; each refund’s outcome.'),
+        202: json(BulkAnswer, 'The batch is still running; follow GET /bulk/jobs/{jobId}.'),
+        ...listErrors,
+        409: problem(
+          'notAllowed',
+          'The count changed since the dry run, more than 1000 refunds match, or another bulk action is running (see Retry-After); nothing was sent.',
+        ),
+        415: problem('unsupportedMediaType'),
+      },
+    })),
+    {
+      method: 'get',
+      path: '/bulk/jobs/{jobId}',
+      tags: ['Bulk actions'],
+      summary: 'Progress of a bulk action (its Temporal batch operation)',
+      ...role('operator'),
+      security: operator,
+      request: { params: BulkJobParams },
+      responses: { 200: json(BulkProgress, 'The batch operation’s state and counts.'), ...operatorErrors },
+    },
     {
       method: 'get',
       path: '/healthz',
@@ -366,6 +405,14 @@ export function buildOpenApiDocument(opts: { serverUrl?: string } = {}) {
       if (ok) ok.links = linksFrom('/workflowId');
     }
     if (p.method === 'get' && p.path === '/refunds' && ok) ok.links = linksFrom('/refunds/0/workflowId');
+    if (p.method === 'post' && p.path.startsWith('/bulk/')) {
+      const link = {
+        getBulkJobsJobId: { operationId: 'getBulkJobsJobId', parameters: { jobId: '$response.body#/jobId' } },
+      };
+      for (const answer of [ok, (p.responses as Record<string, Record<string, unknown>>)['202']]) {
+        if (answer) answer.links = link;
+      }
+    }
     registry.registerPath(p);
   }
 
@@ -375,7 +422,7 @@ export function buildOpenApiDocument(opts: { serverUrl?: string } = {}) {
       title: 'refund-orchestrator API',
       version: '1',
       description:
-        'Buy with Prime refunds as Temporal workflows. Buy with Prime posts its events here; operators, each with their own credential and role, list stuck refunds, export them, start refunds whose event was lost, and repair, decline, resolve or cancel them. Errors are application/problem+json; answers are never cached.',
+        'Buy with Prime refunds as Temporal workflows. Buy with Prime posts its events here; operators, each with their own credential and role, list stuck refunds, export them, start refunds whose event was lost, act on many at once by filter, and repair, decline, resolve or cancel them. Errors are application/problem+json; answers are never cached.',
     },
     ...(opts.serverUrl ? { servers: [{ url: opts.serverUrl }] } : {}),
   });

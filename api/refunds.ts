@@ -164,6 +164,7 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
           descriptor: 'OPERATOR_START',
           taskQueue: deps.taskQueue,
           startedBy: `Started by operator ${who.operator} (POST /refunds, request ${who.requestId})`,
+          operator: { operator: who.operator, requestId: who.requestId },
         }),
       undefined,
       { field: 'body' },
@@ -546,7 +547,7 @@ function withoutPlan(state: RefundWorkflowState): Omit<RefundWorkflowState, 'pla
   return rest;
 }
 
-async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) await fn(items[next++]!);

@@ -212,7 +212,7 @@ export const RefundDetail = z
       z.looseObject({
         at: z.string(),
         operator: z.string(),
-        action: z.enum([...OPERATOR_ACTIONS, 'refundEvent', 'temporalCancel']),
+        action: z.enum([...OPERATOR_ACTIONS, 'refundEvent', 'temporalCancel', 'start']),
         accepted: z.boolean(),
       }),
     ),

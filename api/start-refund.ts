@@ -74,6 +74,8 @@ export async function startOrJoinRefund(
     taskQueue?: string;
     /** Who asked, in the workflow's details (default: the event). */
     startedBy?: string;
+    /** An operator's start (POST /refunds): the first audit entry of the refund it starts. */
+    operator?: { operator: string; requestId?: string };
   },
 ): Promise<StartRefundResult> {
   const legacy = await legacyRefund(client, args.orderId, args.refundId);
@@ -90,6 +92,7 @@ export async function startOrJoinRefund(
             refundId: args.refundId,
             businessProductId: args.businessProductId,
             timing: args.timing,
+            ...(args.operator ? { startedBy: args.operator } : {}),
           },
         ],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',

@@ -127,8 +127,14 @@ const quote = (v: string) => `"${v}"`;
  * The visibility query for the filters (every value already matched QUERY_SAFE or an enum), limited to the refunds of
  * this deployment's task queue (several deployments, or test runs, may share a namespace).
  */
-export function buildListQuery(q: Omit<ListRefundsQuery, 'limit' | 'cursor' | 'expand'>, taskQueue: string): string {
+export function buildListQuery(
+  q: Omit<ListRefundsQuery, 'limit' | 'cursor' | 'expand'>,
+  taskQueue: string,
+  opts: { running?: boolean } = {},
+): string {
   const clauses = [`WorkflowType = ${quote(refundWorkflow.name)}`, `TaskQueue = ${quote(taskQueue)}`];
+  // Bulk actions: only a running workflow takes a signal.
+  if (opts.running) clauses.push('ExecutionStatus = "Running"');
   if (q.status) {
     clauses.push(
       q.status.length === 1
@@ -159,7 +165,7 @@ interface Timestamp {
   nanos?: number | null;
 }
 
-function isoTime(ts: Timestamp | null | undefined): string | undefined {
+export function isoTime(ts: Timestamp | null | undefined): string | undefined {
   if (!ts || ts.seconds === undefined || ts.seconds === null) return undefined;
   return new Date(Number(ts.seconds.toString()) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6)).toISOString();
 }
@@ -212,8 +218,13 @@ const badCursor = () =>
   });
 
 /** One page of refunds, newest first, with an opaque cursor for the next one. */
-export async function listRefunds(client: Client, q: ListRefundsQuery, taskQueue: string): Promise<RefundPage> {
-  const query = buildListQuery(q, taskQueue);
+export async function listRefunds(
+  client: Client,
+  q: ListRefundsQuery,
+  taskQueue: string,
+  opts: { running?: boolean } = {},
+): Promise<RefundPage> {
+  const query = buildListQuery(q, taskQueue, opts);
   const nextPageToken = q.cursor ? decodeCursor(query, q.cursor) : undefined;
   if (q.cursor && !nextPageToken) throw badCursor();
   let response;

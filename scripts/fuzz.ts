@@ -325,30 +325,37 @@ async function main() {
       ),
     ];
     const basic = `Basic ${Buffer.from(`${WEBHOOK.user}:${WEBHOOK.password}`).toString('base64')}`;
-    for (const f of fixtures) {
-      await sandbox.seed(f);
-      const res = await fetch(`${apiA.url}/webhooks/bwp`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: basic },
-        body: JSON.stringify(buildRefundRequestedEvent(f.bwpOrder, f.refundId, TOKENS.bp, new Date())),
-      });
-      if (res.status !== 202) throw new Error(`seeding: the webhook answered ${res.status}: ${await res.text()}`);
-    }
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      const res = await fetch(`${apiA.url}/refunds?status=AWAITING_REPAIR&limit=100`, {
-        headers: { authorization: `Bearer ${keys.admin}` },
-      });
-      const page = (await res.json()) as { refunds?: unknown[] };
-      if ((page.refunds?.length ?? 0) >= fixtures.length) break;
-      if (Date.now() > deadline) throw new Error(`seeding: only ${page.refunds?.length ?? 0} refunds parked`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    /** Starts the fixtures' refunds and waits until at least `parked` refunds are parked for repair. */
+    const seedParked = async (batch: Fixture[], parked: number) => {
+      for (const f of batch) {
+        await sandbox.seed(f);
+        const res = await fetch(`${apiA.url}/webhooks/bwp`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: basic },
+          body: JSON.stringify(buildRefundRequestedEvent(f.bwpOrder, f.refundId, TOKENS.bp, new Date())),
+        });
+        if (res.status !== 202) throw new Error(`seeding: the webhook answered ${res.status}: ${await res.text()}`);
+      }
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const res = await fetch(`${apiA.url}/refunds?status=AWAITING_REPAIR&limit=100`, {
+          headers: { authorization: `Bearer ${keys.admin}` },
+        });
+        const page = (await res.json()) as { refunds?: unknown[] };
+        if ((page.refunds?.length ?? 0) >= parked) break;
+        if (Date.now() > deadline) throw new Error(`seeding: only ${page.refunds?.length ?? 0} refunds parked`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    };
+    await seedParked(fixtures, fixtures.length);
     console.error(
       `fuzz: ${fixtures.length} refunds parked for repair; stack up in ${((Date.now() - started) / 1000).toFixed(0)} s`,
     );
 
-    const operatorOps = ['--exclude-path', '/webhooks/bwp'];
+    // Bulk actions run last in each round (they decline or repair every parked refund a filter matches); the round after
+    // them starts with fresh parked refunds.
+    const operatorOps = ['--exclude-path', '/webhooks/bwp', '--exclude-path-regex', '^/bulk/'];
+    const bulkOps = ['--include-path-regex', '^/bulk/'];
     const webhookOnly = ['--include-path', '/webhooks/bwp'];
     const runs: Run[] = [
       { name: 'admin-key', url: apiA.url, auth: ['-H', `Authorization: Bearer ${keys.admin}`], filter: operatorOps },
@@ -375,6 +382,9 @@ async function main() {
         filter: webhookOnly,
         phases: 'examples,coverage,fuzzing',
       },
+      { name: 'bulk-admin', url: apiA.url, auth: ['-H', `Authorization: Bearer ${keys.admin}`], filter: bulkOps },
+      { name: 'bulk-operator', url: apiA.url, auth: ['-H', `Authorization: Bearer ${keys.operator}`], filter: bulkOps },
+      { name: 'bulk-viewer', url: apiA.url, auth: ['-H', `Authorization: Bearer ${keys.viewer}`], filter: bulkOps },
     ];
     const reportDir = path.join(dir, 'reports');
     fs.mkdirSync(reportDir, { recursive: true });
@@ -384,6 +394,14 @@ async function main() {
     // Rounds with new seeds until the target is reached; the first round sizes the cases per operation.
     const maxExamples = Math.max(5, Math.ceil(TARGET / 150));
     for (let round = 0; cases < TARGET && round < 50; round++) {
+      if (round > 0) {
+        await seedParked(
+          Array.from({ length: 20 }, () =>
+            uniqueFixture(loadFixture('flat-goodwill-10-usd'), { businessProductId: TOKENS.bp }),
+          ),
+          20,
+        );
+      }
       for (const run of runs) {
         const r = await schemathesis(run, maxExamples, SEED + round, reportDir);
         cases += r.cases;

@@ -25,7 +25,14 @@ import {
   type RefundWorkflowInput,
   type RefundWorkflowState,
 } from './refund.contract';
-import { operatorOf, parseMessage, RefundEventMessage, requestIdOf, type OperatorAction } from './refund.messages';
+import {
+  operatorOf,
+  parseMessage,
+  RefundEventMessage,
+  requestIdOf,
+  StartedBy,
+  type OperatorAction,
+} from './refund.messages';
 
 const MAX_AUDIT = 200;
 const MAX_SEEN_REQUESTS = 100;
@@ -434,6 +441,21 @@ const DECISION_NEXT: Record<'decline' | 'resolve' | 'cancel', Partial<Record<Ref
 };
 
 function freshState(input: RefundWorkflowInput, now: string): RefundWorkflowState {
+  // Who started a refund by hand; parsed, as the input may come from anyone's `temporal workflow start`.
+  const by = input.startedBy === undefined ? undefined : StartedBy.safeParse(input.startedBy);
+  const audit: AuditEntry[] = by?.success
+    ? [
+        {
+          at: now,
+          operator: by.data.operator,
+          action: 'start',
+          accepted: true,
+          ...(by.data.requestId ? { requestId: by.data.requestId } : {}),
+          via: 'workflow',
+          detail: 'started by hand (POST /refunds): its event was lost upstream',
+        },
+      ]
+    : [];
   return {
     orderId: input.orderId,
     refundId: input.refundId,
@@ -442,7 +464,7 @@ function freshState(input: RefundWorkflowInput, now: string): RefundWorkflowStat
     revision: 1,
     startedAt: now,
     attempts: [],
-    audit: [],
+    audit,
     needsAttention: false,
     attentions: [],
   };

@@ -107,6 +107,8 @@ export interface RefundWorkflowInput {
    * owns timeouts and waits and hands them to the workflow with every read of the order (FetchedContext.timing).
    */
   timing?: Partial<RefundTiming>;
+  /** Who started it by hand (POST /refunds, for an event lost upstream): the first entry of its audit trail. */
+  startedBy?: { operator: string; requestId?: string };
   /** Set by continue-as-new only: the state and the messages not yet acted on. */
   carried?: CarriedState;
 }
@@ -179,7 +181,7 @@ export const DEFAULT_TIMING: RefundTiming = {
 export interface AuditEntry {
   at: string;
   operator: string;
-  action: OperatorAction | 'refundEvent' | 'temporalCancel';
+  action: OperatorAction | 'refundEvent' | 'temporalCancel' | 'start';
   accepted: boolean;
   requestId?: string;
   /** How it arrived: a signal, an update, or the workflow itself applying or refusing a recorded message. */

@@ -61,6 +61,9 @@ export type AcceptSuggestionMessage = z.infer<typeof AcceptSuggestionMessage>;
 export type RecheckMessage = z.infer<typeof RecheckMessage>;
 export type ResubmitVerifiedMessage = z.infer<typeof ResubmitVerifiedMessage>;
 
+/** Who started a refund by hand (the workflow input's `startedBy`), parsed before it goes into the audit trail. */
+export const StartedBy = z.object({ operator: OperatorName, requestId: RequestId.optional() });
+
 /** A later BwP event for the same refund (sent by the webhook): re-check now. */
 export const RefundEventMessage = z.object({
   eventId: z.string().min(1).max(500),

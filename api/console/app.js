@@ -2,6 +2,7 @@
 // The repair page's entry point: sign-in with the operator's own key, and routing between the list (#/) and one refund
 // (#/refund/<workflow id>). Native ES modules, no build step; every rule lives on the server.
 import { $, h, inputAt, notify } from './dom.js';
+import { bindBulk, showBulk } from './bulk.js';
 import { whenUnauthorized } from './http.js';
 import { bindList, loadList } from './list.js';
 import { bindRepair, closeRefund, openRefund } from './repair.js';
@@ -49,6 +50,7 @@ function showSignedIn() {
   );
   // What this role may not do is not offered (the server refuses it anyway).
   $('#start-form').hidden = !session.may('operator');
+  showBulk();
 }
 
 async function route() {
@@ -111,6 +113,7 @@ let nextNotice;
 
 bindList();
 bindRepair();
+bindBulk();
 bindTools((message) => {
   nextNotice = message;
 });

@@ -160,4 +160,34 @@
  * @property {Plan} [plan]
  */
 
+/**
+ * @typedef {object} BulkProgress A bulk action's Temporal batch operation (GET /bulk/jobs/:jobId).
+ * @property {string} jobId
+ * @property {'RUNNING' | 'COMPLETED' | 'FAILED' | 'UNSPECIFIED'} state
+ * @property {number} total
+ * @property {number} completed
+ * @property {number} failed
+ */
+
+/**
+ * @typedef {object} BulkRefundOutcome What one refund did with a bulk action's message.
+ * @property {string} workflowId
+ * @property {string} orderId
+ * @property {string} refundId
+ * @property {'accepted' | 'refused' | 'notSignalled' | 'unreadable'} outcome
+ * @property {string} [status]
+ * @property {Problem[]} [problems]
+ */
+
+/**
+ * @typedef {object} BulkAnswer POST /bulk/:action.
+ * @property {string} action
+ * @property {boolean} dryRun
+ * @property {number} matched
+ * @property {string} [jobId]
+ * @property {boolean} [replayed]
+ * @property {BulkProgress} [progress]
+ * @property {BulkRefundOutcome[]} [refunds]
+ */
+
 export {};

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { refundWorkflowId, RefundStatus } from '../../workflows/refund.contract';
+import { refundWorkflowId, RefundStatus, stateQuery } from '../../workflows/refund.contract';
 import { waitForState } from '../helpers/harness';
 import { uniqueId } from '../helpers/temporal';
-import { createApiHarness, eventually, problemOf, type ApiHarness } from './api-harness';
+import { createApiHarness, eventually, OPERATORS, problemOf, type ApiHarness } from './api-harness';
 
 /** Tools for many refunds: start one whose event was lost (POST /refunds), and export the list as CSV. */
 
@@ -74,6 +74,10 @@ describe('POST /refunds and GET /refunds.csv', () => {
     assert.equal(count, 1, 'one workflow, one refund');
     const description = await handle.describe();
     assert.match((await description.staticDetails()) ?? '', /Started by operator Ada Operator/);
+    // The audit trail says who started it, first.
+    const { audit } = await handle.query(stateQuery);
+    assert.deepEqual([audit[0]?.operator, audit[0]?.action, audit[0]?.accepted], [OPERATORS.operator, 'start', true]);
+    assert.equal(audit.filter((a) => a.action === 'start').length, 1);
     // After it finished, asking again starts nothing.
     const done = (await (await api.operator('/refunds', { body: input })).json()) as Started;
     assert.equal(done.outcome, 'finished');

@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { refundIdempotencyKey, refundWorkflowId, RefundStatus, stateQuery } from '../../workflows/refund.contract';
 import { TOKENS, waitForState } from '../helpers/harness';
 import type { Role } from '../../common/operator-keys';
 import { createApiHarness, OPERATORS, type ApiHarness } from '../api/api-harness';
 import { formatDecimal, minor } from '../../domain/money';
 import { inCurrency } from '../helpers/currency';
+import { launchChromium } from './chromium';
 
 /**
  * The operator's path in a real browser (Debian's Chromium, headless): a flat $10 goodwill refund on a three-SKU order
@@ -17,7 +18,6 @@ import { inCurrency } from '../helpers/currency';
  */
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Runs in the page: the visible form controls that have no label (none should). */
 const UNLABELED_CONTROLS = `[...document.querySelectorAll('input, select, textarea')]
@@ -35,16 +35,7 @@ describe('repair page', () => {
 
   before(async () => {
     api = await createApiHarness();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-      ],
-    });
+    browser = await launchChromium();
   });
   beforeEach(async () => {
     // A fresh tab per test: sessionStorage (the operator's key) starts empty.
