@@ -90,17 +90,15 @@ export async function startChaosStack(opts: {
     SANDBOX_ENABLED: 'false',
     SANDBOX_BWP_PORT: String(bwpPort),
     SANDBOX_STORE_PORT: String(storePort),
-    // The decision routes follow the refund this long before answering 202.
+    // Two operators and an admin hammer the API from one address.
     AUTH_FAILURE_LIMIT: '100000',
   };
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const sandbox = startService('sandbox', path.join(DIST, 'sandbox', 'main.js'), config);
-  await sandbox
-    .waitForLine((l) => l.msg === 'sandbox listening')
-    .catch(async (err: unknown) => {
-      await killAll([sandbox]);
-      throw err;
-    });
+  await waitForHttp(sandbox, `http://127.0.0.1:${storePort}/admin/scenarios`).catch(async (err: unknown) => {
+    await killAll([sandbox]);
+    throw err;
+  });
 
   const startApi = async () => {
     const api = startService('api', ENTRY.api, config);
@@ -108,7 +106,12 @@ export async function startChaosStack(opts: {
     return api;
   };
   const startWorker = async (i: number) => {
-    const worker = startService(`worker-${i + 1}`, ENTRY.worker, { ...config, METRICS_PORT: String(await freePort()) });
+    const worker = startService(`worker-${i + 1}`, ENTRY.worker, {
+      ...config,
+      // 'worker running' is an info line.
+      LOG_LEVEL: 'info',
+      METRICS_PORT: String(await freePort()),
+    });
     await worker.waitForLine((l) => l.msg === 'worker running', 120_000);
     return worker;
   };
