@@ -404,6 +404,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 
       // Operators watch it until it ends.
       const deadline = t.startedAt + 300_000;
+      // Some operators come late, so parked refunds re-check for a while (and continue as new) before anyone acts.
+      const patience = r.pick([0, 0, 0, 8000, 25000]);
+      if (patience > 0) t.faults.add(`op-late-${patience / 1000}s`);
+      let parkedSeen: number | undefined;
       let lastStep = 0;
       while (Date.now() < deadline) {
         await sleep(r.int(700, 1500));
@@ -411,7 +415,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         const state = await stateOf(t);
         if (!state) continue;
         if (TERMINAL_STATUSES.includes(state.status)) continue;
-        if (state.status === RefundStatus.AWAITING_REPAIR && Date.now() - lastStep > 2500) {
+        if (state.status === RefundStatus.AWAITING_REPAIR) parkedSeen ??= Date.now();
+        if (
+          state.status === RefundStatus.AWAITING_REPAIR &&
+          Date.now() - parkedSeen! >= patience &&
+          Date.now() - lastStep > 2500
+        ) {
           lastStep = Date.now();
           await policyStep(t, state, r).catch((err: unknown) => t.log.push(`policy failed: ${String(err)}`));
         }
@@ -476,19 +485,22 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const faultCounts = new Map<string, number>();
     const count = (f: string) => faultCounts.set(f, (faultCounts.get(f) ?? 0) + 1);
 
-    const faultLoop = async () => {
+    // One loop per system, each going through every fault kind in a seeded order, then again: every kind is injected.
+    const faultLoop = async (system: 'store' | 'bwp') => {
       const rf = R.fork();
+      const kinds = system === 'store' ? storeFaults : bwpFaults;
+      const base = system === 'store' ? stack.storeAdminUrl : stack.bwpAdminUrl;
+      let deck: typeof kinds = [];
       while (driving) {
-        await sleep(rf.int(1500, 5000));
+        await sleep(rf.int(500, 2500));
         if (!driving) break;
-        const store = rf.chance(0.6);
-        const f = store ? rf.pick(storeFaults)() : rf.pick(bwpFaults)();
-        const base = store ? stack.storeAdminUrl : stack.bwpAdminUrl;
+        if (deck.length === 0) deck = [...kinds].sort(() => rf.next() - 0.5);
+        const f = deck.pop()!();
         const from = Date.now();
         count(f.name);
         activeFaults.add(f.name);
         await admin(base, '/faults', f.patch).catch((err: unknown) => log.warn({ err }, 'fault not set'));
-        await sleep(rf.int(2000, 6000));
+        await sleep(rf.int(2000, 5000));
         await admin(base, '/faults', f.reset).catch((err: unknown) => log.warn({ err }, 'fault not reset'));
         activeFaults.delete(f.name);
         noteFault(f.name, from, Date.now());
@@ -529,7 +541,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     // Every fixture at least once, in a seeded order.
     plans.sort(() => R.next() - 0.5);
     let nextIndex = 0;
-    const faults = faultLoop();
+    const faults = Promise.all([faultLoop('store'), faultLoop('bwp')]);
     const killsDone = killLoop();
     const progress = setInterval(() => {
       const done = tracked.filter((t) => t.endedAt).length;
@@ -644,6 +656,15 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     print(
       `continue-as-new: ${judged.continuedAsNew} runs continued as new; events answered 2xx: ${[...deliveries.values()].reduce((a, b) => a + b, 0)}`,
     );
+    print(judged.ledgers);
+    const finals = new Map<string, number>();
+    for (const j of judged.perRefund.values()) finals.set(j.final, (finals.get(j.final) ?? 0) + 1);
+    print(
+      `ended as: ${[...finals.entries()]
+        .sort()
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
     const unhandled = [...judged.perRefund.values()].reduce((s, j) => s + j.unhandledCommand, 0);
     print(
       `unhandled-command: ${unhandled} workflow-task completions refused by the server because a signal arrived during the task (not failures; retried with the signal)`,
@@ -713,7 +734,7 @@ async function judge(
   stack: ChaosStack,
   tracked: Tracked[],
   admin: (base: string, route: string, body?: unknown) => Promise<unknown>,
-): Promise<{ perRefund: Map<string, Judged>; strayWftFailures: number; continuedAsNew: number }> {
+): Promise<{ perRefund: Map<string, Judged>; strayWftFailures: number; continuedAsNew: number; ledgers: string }> {
   const store = ((await admin(stack.storeAdminUrl, '/ledger')) as { entries: StoreLedgerEntry[] }).entries;
   const bwp = ((await admin(stack.bwpAdminUrl, '/ledger')) as { entries: BwpLedgerEntry[] }).entries;
   const ours = new Set(tracked.map((t) => t.workflowId));
@@ -870,5 +891,12 @@ async function judge(
       }
     }
   }
-  return { perRefund, strayWftFailures, continuedAsNew };
+  const ourStore = store.filter((e) => tracked.some((t) => t.fixture.storeOrder.id === e.key.order));
+  const ourBwp = bwp.filter((b) => tracked.some((t) => t.fixture.refundId === b.refundId));
+  return {
+    perRefund,
+    strayWftFailures,
+    continuedAsNew,
+    ledgers: `store ledger: ${ourStore.length} refunds moved money; BwP ledger: ${ourBwp.length} updateOrder reports`,
+  };
 }
