@@ -13,6 +13,7 @@ async function main(): Promise<void> {
       workers: { type: 'string', default: '2' },
       concurrency: { type: 'string' },
       'keep-data': { type: 'boolean', default: false },
+      'prove-judge': { type: 'boolean', default: false },
     },
   });
   const int = (name: string, raw: string | undefined, min: number): number | undefined => {
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
     workers: int('workers', values.workers, 2),
     concurrency: int('concurrency', values.concurrency, 1),
     keepData: values['keep-data'],
+    proveJudge: values['prove-judge'],
   });
   const c = report.counts;
   process.exitCode = c.lost + c.doubled + c.overridden + c.unreported + c.wftFailures + c.stuck === 0 ? 0 : 1;

@@ -35,6 +35,8 @@ export interface ChaosOptions {
   /** limit.historyCount.suggestContinueAsNew of the dev server. */
   historyLimit?: number;
   keepData?: boolean;
+  /** Plant money moved behind the service's back (a doubled and an overridden refund) to show the judge counts it. */
+  proveJudge?: boolean;
   print?: (line: string) => void;
 }
 
@@ -599,6 +601,27 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       commitThenFail: { count: 0 },
     });
     await admin(stack.bwpAdminUrl, '/faults', { latencyMs: 0, errorRate: 0, throttleBurst: 0 });
+    if (opts.proveJudge) {
+      // Money moved behind the service's back, as a double refund would: the judge must count it.
+      const entries = ((await admin(stack.storeAdminUrl, '/ledger')) as { entries: StoreLedgerEntry[] }).entries;
+      const refunded = tracked.find((t) => entries.some((e) => e.key.order === t.fixture.storeOrder.id));
+      const declined = tracked.find(
+        (t) =>
+          t.decisionsApplied.some((d) => d.kind === 'decline') &&
+          !entries.some((e) => e.key.order === t.fixture.storeOrder.id),
+      );
+      const plant = async (t: Tracked, body: Record<string, unknown>) => {
+        const res = await fetch(`${stack.storeAdminUrl.replace(/\/admin$/, '')}/refund`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-access-token': TOKENS.refund },
+          body: JSON.stringify({ ...body, id: `chaos-planted-${t.index}`, order: t.fixture.storeOrder.id }),
+        });
+        print(`chaos: judge self-check: planted a store refund on ${t.workflowId} → ${res.status}`);
+      };
+      const entry = refunded && entries.find((e) => e.key.order === refunded.fixture.storeOrder.id);
+      if (refunded && entry) await plant(refunded, { amount: '0.01', currency: entry.refunded.currency });
+      if (declined) await plant(declined, { amount: '0.01', currency: declined.fixture.storeOrder.currency });
+    }
     print(`chaos: driving done at ${Math.round((Date.now() - started) / 1000)} s; judging`);
 
     // ---- judge ----
