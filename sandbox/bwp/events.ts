@@ -26,18 +26,21 @@ export const SendEventsRequest = z
     duplicates: z.number().int().min(1).max(20).default(1),
     /** Deliver the batch newest first, so a receiver sees every pair of events in the wrong order. */
     outOfOrder: z.boolean().default(false),
-    envelope: z.enum(['webhook', 'eventbridge']).default('webhook'),
+    /** 'eventbridge-thin': the 2023 envelope, `detail: {}`, the refund named only in `resources`. */
+    envelope: z.enum(['webhook', 'eventbridge', 'eventbridge-thin']).default('webhook'),
     /** Overrides the configured webhook URL (credentials stay those of the configuration). */
     url: z.url().optional(),
   })
   .strict();
 export type SendEventsRequest = z.input<typeof SendEventsRequest>;
 
+export type EventEnvelope = 'webhook' | 'eventbridge' | 'eventbridge-thin';
+
 export interface Delivery {
   eventId: string;
   orderId: string;
   refundId: string;
-  envelope: 'webhook' | 'eventbridge';
+  envelope: EventEnvelope;
   /** 1 for the first delivery of an event, 2.. for its duplicates. */
   attempt: number;
   at: string;
@@ -133,7 +136,12 @@ export class BwpEventSender {
     const deliveries: Delivery[] = [];
     for (const event of ordered) {
       // A redelivery is the same bytes: same eventId, idempotencyKey and envelope id.
-      const body = req.envelope === 'eventbridge' ? toEventBridge(event, this.deps.businessProductId) : event;
+      const body =
+        req.envelope === 'webhook'
+          ? event
+          : req.envelope === 'eventbridge'
+            ? toEventBridge(event, this.deps.businessProductId)
+            : { ...toEventBridge(event, this.deps.businessProductId), detail: {} };
       for (let attempt = 1; attempt <= req.duplicates; attempt++) {
         deliveries.push(await this.deliver(url, event, body, req.envelope, attempt));
       }
@@ -154,7 +162,7 @@ export class BwpEventSender {
     url: string,
     event: RefundRequestedBody,
     body: unknown,
-    envelope: 'webhook' | 'eventbridge',
+    envelope: EventEnvelope,
     attempt: number,
   ): Promise<Delivery> {
     const resource = event.resources[0] ?? '';

@@ -166,6 +166,22 @@ void describe('BwP simulator: REFUND_REQUESTED events to the webhook', () => {
     assert.equal(received[1]!.body.id, received[0]!.body.id, 'a redelivered envelope keeps its id');
   });
 
+  void it('sends the thin EventBridge form on request: detail {}, the refund only in resources', async () => {
+    reset();
+    const f = await seedScenario(sandbox, 'healthy-single-sku');
+    await adminPost(sandbox.bwpAdminUrl, '/events', {
+      orderId: f.bwpOrder.id,
+      refundId: f.refundId,
+      envelope: 'eventbridge-thin',
+    });
+    const body = received[0]!.body as unknown as { detail: unknown; resources: string[]; 'detail-type': string };
+    assert.deepEqual(body.detail, {});
+    assert.equal(body['detail-type'], 'REFUND_REQUESTED');
+    assert.deepEqual(body.resources, [
+      `businessProduct/${BUSINESS_PRODUCT}/order/${f.bwpOrder.id}/refund/${f.refundId}`,
+    ]);
+  });
+
   void it('shows the refund as it is when sent: a refund resolved elsewhere is no longer PENDING', async () => {
     reset();
     const f = await seedScenario(sandbox, 'healthy-single-sku');
