@@ -94,7 +94,8 @@ async function run(cmd: string, args: string[], opts: { uid?: number; gid?: numb
   return out;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -121,7 +122,8 @@ async function stopLeftover(dataDir: string, log: Logger): Promise<void> {
   if (alive(pid)) process.kill(pid, 'SIGKILL');
 }
 
-async function accepting(port: number): Promise<boolean> {
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+export async function accepting(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     socket.once('connect', () => {

@@ -7,7 +7,7 @@ import { Connection } from '@temporalio/client';
 import { z } from 'zod';
 import type { Logger } from '../common/logger';
 import { SEARCH_ATTRIBUTES } from '../workflows/refund.contract';
-import { startLocalPostgres, tail, type LocalPostgres, type PostgresTarget } from './local-postgres';
+import { accepting, startLocalPostgres, tail, type LocalPostgres, type PostgresTarget } from './local-postgres';
 import { ensureNamespaceSetup, goInstall, isExecutable, linkInto, onPath } from './temporal-server';
 
 /**
@@ -557,17 +557,6 @@ function serviceProcess(opts: {
     if (running()) child?.kill('SIGKILL');
   });
   return service;
-}
-
-async function accepting(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 async function connectOnce(address: string): Promise<Connection> {

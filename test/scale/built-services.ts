@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { alive } from '../../workers/local-postgres';
 
 /**
  * The service as production runs it: `npm run build` once per test run, then `node dist/…` child processes configured
@@ -78,15 +79,6 @@ function readOr(file: string, fallback: string): string {
     return fs.readFileSync(file, 'utf8');
   } catch {
     return fallback;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
