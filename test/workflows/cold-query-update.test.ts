@@ -104,7 +104,16 @@ it('a refund read by a cold worker while its re-check timer fired unseen, then r
   await new Promise((r) => setTimeout(r, killAt - Date.now()));
   first.kill('SIGKILL');
   await first.exited;
-  const state = await handle.query(stateQuery);
+  // As GET /refunds/:id does (503, Retry-After), try again while the server finds no live worker to answer.
+  const state = await until(
+    'the query answered',
+    () =>
+      handle.query(stateQuery).catch((err: Error) => {
+        console.log(`# query failed (${Date.now() - killAt} ms after the kill): ${err.message}: ${String(err.cause)}`);
+        return undefined;
+      }),
+    90_000,
+  );
   const answeredAt = Date.now();
   assert.equal(state.status, RefundStatus.AWAITING_REPAIR);
   assert.ok(answeredAt > timerStartedAt + RECHECK_MS, 'the query was answered after the re-check timer fired');
