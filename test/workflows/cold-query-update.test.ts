@@ -3,6 +3,7 @@ import { after, before, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
 import { startOrJoinRefund } from '../../api/start-refund';
 import { createLogger } from '../../common/logger';
 import { createSandbox, loadFixture, uniqueFixture, type Sandbox } from '../../sandbox';
@@ -132,7 +133,7 @@ it('a refund read by a cold worker while its re-check timer fired unseen, then r
   const sequence = events
     .filter((e) => Number(e.eventId) > Number(timerFired.eventId))
     .slice(0, 8)
-    .map((e) => `${String(e.eventId)} ${String(e.eventType)}`)
+    .map((e) => `${String(e.eventId)} ${temporal.api.enums.v1.EventType[e.eventType ?? 0]}`)
     .join(', ');
   // The live worker's history must replay through the same code: the check every cold worker makes.
   await assert.doesNotReject(
