@@ -57,6 +57,12 @@ export async function createRefundWorkers(opts: RefundWorkersOptions): Promise<W
     const { submitRefund: _submit, submitRefundAttempt: _attempt, ...light } = activities;
     workers.push(
       Worker.create({
+        // No workflow cache (so no sticky queue): each workflow task replays the run from its history, exactly as a
+        // replay does. A cached run can hold events applied outside any workflow task: a query answered from a history
+        // whose timer had fired (while the task waited on a dead worker's sticky queue) fires the timer in the cached
+        // run, and a later update in that task is then handled after the timer's step, where a replay handles it
+        // first; the history no longer replays (docs/operations.md, test/workflows/cold-query-update.test.ts).
+        maxCachedWorkflows: 0,
         ...common,
         taskQueue,
         ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : workflowSource()),

@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import type { Client } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
+import { startOrJoinRefund } from '../../api/start-refund';
+import { createLogger } from '../../common/logger';
+import { createSandbox, loadFixture, uniqueFixture, type Sandbox } from '../../sandbox';
+import { freePort } from '../../workers/temporal-server';
+import { RefundStatus, acceptSuggestionUpdate, stateQuery } from '../../workflows/refund.contract';
+import type { refundWorkflow } from '../../workflows/refund';
+import { TOKENS } from '../helpers/harness';
+import { spawnEntry, until, type Child } from '../helpers/processes';
+import { createTestEnv, stopOwnServer, temporalAddress, uniqueId, workflowBundle } from '../helpers/temporal';
+
+/**
+ * A parked refund whose worker dies (SIGKILL: the server still routes to its sticky queue), whose re-check timer fires
+ * while nobody serves that queue, read by GET (a query: it waits on the dead sticky queue, then a cold worker answers
+ * it from a history that already holds the timer) and repaired by an update before the timed-out workflow task reaches
+ * the new worker. The history the live worker writes must replay: Temporal replays it whenever a worker has no cached
+ * copy (after any restart), and a history that does not replay blocks the refund.
+ */
+
+// Long enough for a second worker process to start (bundling the workflows) while the refund is parked.
+const RECHECK_MS = 40_000;
+let env: TestWorkflowEnvironment;
+let client: Client;
+let sandbox: Sandbox;
+const children: Child[] = [];
+
+before(async () => {
+  env = await createTestEnv();
+  client = env.client;
+  sandbox = await createSandbox({
+    bwpToken: TOKENS.bwp,
+    refundToken: TOKENS.refund,
+    businessProductId: TOKENS.businessProductId,
+    logger: createLogger({ level: 'warn', pretty: false }),
+  });
+});
+after(async () => {
+  for (const c of children) c.kill();
+  await sandbox?.close();
+  await env?.teardown();
+  await stopOwnServer();
+});
+
+async function startWorker(taskQueue: string): Promise<Child> {
+  const child = spawnEntry('workers/main.ts', {
+    TEMPORAL_ADDRESS: await temporalAddress(),
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    BWP_API_URL: sandbox.bwpUrl,
+    BWP_API_TOKEN: TOKENS.bwp,
+    BWP_TARGET_ID: TOKENS.businessProductId,
+    REFUND_API_URL: sandbox.storeUrl,
+    REFUND_API_TOKEN: TOKENS.refund,
+    REFUND_RATE_LIMIT_PER_SECOND: '100',
+    METRICS_PORT: String(await freePort()),
+  });
+  children.push(child);
+  return child;
+}
+
+const pollers = async (taskQueue: string) =>
+  (
+    await client.workflowService.describeTaskQueue({
+      namespace: client.options.namespace,
+      taskQueue: { name: taskQueue },
+      taskQueueType: 1, // workflow
+    })
+  ).pollers.length;
+
+it('a refund read by a cold worker while its re-check timer fired unseen, then repaired, writes a history that replays', async () => {
+  const taskQueue = uniqueId('cold-query');
+  const fixture = uniqueFixture(loadFixture('flat-goodwill-10-usd'), { businessProductId: TOKENS.businessProductId });
+  await sandbox.seed(fixture);
+  const first = await startWorker(taskQueue);
+  const { workflowId } = await startOrJoinRefund(client, {
+    orderId: fixture.bwpOrder.id,
+    refundId: fixture.refundId,
+    eventId: uniqueId('evt'),
+    taskQueue,
+    timing: { recheckInitialMs: RECHECK_MS, recheckMaxMs: RECHECK_MS },
+  });
+  const handle = client.workflow.getHandle<typeof refundWorkflow>(workflowId);
+  // Parked: the re-check timer is the last event.
+  const timerStartedAt = await until(
+    'the refund parked with its re-check timer started',
+    async () => {
+      const events = (await handle.fetchHistory()).events ?? [];
+      const last = events.at(-1);
+      if (!last?.timerStartedEventAttributes) return undefined;
+      return Number(last.eventTime!.seconds) * 1000 + Math.round((last.eventTime!.nanos ?? 0) / 1e6);
+    },
+    60_000,
+  );
+  assert.equal((await handle.query(stateQuery)).status, RefundStatus.AWAITING_REPAIR);
+  // The replacement polls before the first worker dies.
+  await startWorker(taskQueue);
+  await until('both workers polling', async () => (await pollers(taskQueue)) >= 2, 60_000);
+  // Kill a few seconds before the timer fires, so the GET below waits on the dead sticky queue across the fire.
+  const killAt = timerStartedAt + RECHECK_MS - 4000;
+  assert.ok(Date.now() < killAt, `the replacement took too long to start (${Date.now() - killAt} ms late)`);
+  await new Promise((r) => setTimeout(r, killAt - Date.now()));
+  first.kill('SIGKILL');
+  await first.exited;
+  // As GET /refunds/:id does (503, Retry-After), try again while the server finds no live worker to answer.
+  const state = await until(
+    'the query answered',
+    () =>
+      handle.query(stateQuery).catch((err: Error) => {
+        console.log(`# query failed (${Date.now() - killAt} ms after the kill): ${err.message}: ${String(err.cause)}`);
+        return undefined;
+      }),
+    90_000,
+  );
+  const answeredAt = Date.now();
+  assert.equal(state.status, RefundStatus.AWAITING_REPAIR);
+  assert.ok(answeredAt > timerStartedAt + RECHECK_MS, 'the query was answered after the re-check timer fired');
+  const accepted = await handle.executeUpdate(acceptSuggestionUpdate, {
+    args: [{ operator: 'ops@test', requestId: uniqueId('req'), input: {} }],
+  });
+  assert.equal(accepted.accepted, true);
+  const result = await handle.result();
+  assert.equal(result.status, RefundStatus.REFUNDED);
+
+  const history = await handle.fetchHistory();
+  const events = history.events ?? [];
+  const accept = events.find((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+  const timerFired = events.filter((e) => e.timerFiredEventAttributes).at(-1);
+  assert.ok(accept && timerFired, 'the timer fired and the update was accepted');
+  const sequence = events
+    .filter((e) => Number(e.eventId) > Number(timerFired.eventId))
+    .slice(0, 8)
+    .map((e) => `${String(e.eventId)} ${temporal.api.enums.v1.EventType[e.eventType ?? 0]}`)
+    .join(', ');
+  // The live worker's history must replay through the same code: the check every cold worker makes.
+  await assert.doesNotReject(
+    Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, workflowId),
+    `history after the timer: ${sequence}`,
+  );
+});
