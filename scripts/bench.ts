@@ -21,6 +21,7 @@ import { temporal } from '@temporalio/proto';
 import { RefundStatus, refundWorkflowId } from '../workflows/refund.contract';
 import {
   commonFlags,
+  cpuMeter,
   header,
   loadavg,
   percentile,
@@ -46,6 +47,8 @@ const LIMIT = num('limit', 4.9);
 const NAIVE_WORKERS = num('naive-workers', 10);
 /** Fixed names: on a cluster, deploy/temporal/dynamicconfig gives exactly these submission queues one partition. */
 const QUEUE = flags['task-queue'] ?? 'bench';
+/** Which parts to run (profiling one at a time): a, b, c. */
+const PHASES = flags.phases ?? 'abc';
 const LIMITED_QUEUE = `${QUEUE}-limited`;
 
 const fixtures = (n: number) =>
@@ -54,12 +57,15 @@ const fixtures = (n: number) =>
 async function throughput(
   label: string,
   n: number,
+  pids: Record<string, number | undefined>,
   run: (i: number) => Promise<void>,
 ): Promise<{ perSecond: number; seconds: number }> {
+  const cpu = cpuMeter({ ...pids, bench: process.pid });
   const t0 = Date.now();
   await Promise.all(Array.from({ length: n }, (_, i) => run(i)));
   const seconds = (Date.now() - t0) / 1000;
   console.log(`${label.padEnd(26)}${n} in ${seconds.toFixed(1)} s: ${(n / seconds).toFixed(1)}/s (load ${loadavg()})`);
+  console.log(`    cpu: ${cpu()}`);
   return { perSecond: n / seconds, seconds };
 }
 
@@ -68,7 +74,8 @@ async function refundPhase(client: Client, server: Server, sandbox: SandboxProce
   await sandbox.seed(fs);
   const worker = await startWorker('refund', workerEnv(server, sandbox, QUEUE, RATE), profileDir);
   try {
-    const result = await throughput('(a) refund workflow:', N, async (i) => {
+    const pids = { worker: worker.pid, sandbox: sandbox.pid, server: server.pid };
+    const result = await throughput('(a) refund workflow:', N, pids, async (i) => {
       const f = fs[i]!;
       const { workflowId } = await startOrJoinRefund(client, {
         orderId: f.bwpOrder.id,
@@ -81,19 +88,39 @@ async function refundPhase(client: Client, server: Server, sandbox: SandboxProce
     });
     const events = await historyStats(client, fs[0]!);
     console.log(
-      `    per refund: ${events.events} history events, ${(events.bytes / 1024).toFixed(1)} KiB of history; worker peak RSS ${worker.peakRssMiB().toFixed(0)} MiB`,
+      `    per refund: ${events.events} history events, ${(events.bytes / 1024).toFixed(1)} KiB of history (${(events.payloadBytes / 1024).toFixed(1)} KiB in inputs and results); worker peak RSS ${worker.peakRssMiB().toFixed(0)} MiB`,
     );
+    console.log(`    events: ${events.byType}`);
     return result;
   } finally {
     await worker.stop();
   }
 }
 
+/** Events and payload bytes of one finished refund: what each refund costs the server and the worker. */
 async function historyStats(client: Client, f: Fixture) {
   const history = await client.workflow.getHandle(refundWorkflowId(f.bwpOrder.id, f.refundId)).fetchHistory();
+  const byType = new Map<string, number>();
+  let payloadBytes = 0;
+  for (const e of history.events ?? []) {
+    const type = temporal.api.enums.v1.EventType[e.eventType ?? 0]?.replace('EVENT_TYPE_', '') ?? '?';
+    byType.set(type, (byType.get(type) ?? 0) + 1);
+    if (process.env.BENCH_DEBUG && e.upsertWorkflowSearchAttributesEventAttributes)
+      console.log(
+        e.eventId?.toString(),
+        Object.keys(e.upsertWorkflowSearchAttributesEventAttributes.searchAttributes?.indexedFields ?? {}).join(','),
+      );
+    const attrs = Object.values(e).find((v) => v && typeof v === 'object' && ('input' in v || 'result' in v)) as
+      | { input?: temporal.api.common.v1.IPayloads; result?: temporal.api.common.v1.IPayloads }
+      | undefined;
+    for (const p of [...(attrs?.input?.payloads ?? []), ...(attrs?.result?.payloads ?? [])])
+      payloadBytes += p.data?.length ?? 0;
+  }
   return {
     events: history.events?.length ?? 0,
     bytes: temporal.api.history.v1.History.encode(history).finish().length,
+    payloadBytes,
+    byType: [...byType].map(([t, n]) => `${t} ${n}`).join(', '),
   };
 }
 
@@ -101,7 +128,8 @@ async function barePhase(client: Client, server: Server, sandbox: SandboxProcess
   const worker = await startWorker('bare', workerEnv(server, sandbox, QUEUE, RATE), profileDir);
   const run = `${Date.now()}`;
   try {
-    return await throughput('(b) bare workflow:', N, async (i) => {
+    const pids = { worker: worker.pid, sandbox: sandbox.pid, server: server.pid };
+    return await throughput('(b) bare workflow:', N, pids, async (i) => {
       const handle = await client.workflow.start<typeof bareRefundWorkflow>('bareRefundWorkflow', {
         workflowId: `bare:${run}:${i}`,
         taskQueue: QUEUE,
@@ -214,17 +242,20 @@ async function main() {
     const sandbox = await startSandbox({}, profileDir);
     let refund, bare;
     try {
-      refund = await refundPhase(client, server, sandbox);
-      bare = await barePhase(client, server, sandbox);
+      if (PHASES.includes('a')) refund = await refundPhase(client, server, sandbox);
+      if (PHASES.includes('b')) bare = await barePhase(client, server, sandbox);
     } finally {
       await sandbox.stop();
     }
-    const { service, naive } = await goodputPhase(client, server);
+    const goodput = PHASES.includes('c') ? await goodputPhase(client, server) : undefined;
     console.log(`load average at end: ${loadavg()}`);
-    console.log(`ratio refund/bare: ${(refund.perSecond / bare.perSecond).toFixed(2)}`);
-    console.log(
-      `goodput/limit: service ${service.goodput.toFixed(2)} (throttled ${service.throttled}), naive ${naive.goodput.toFixed(2)} (throttled ${naive.throttled})`,
-    );
+    if (refund && bare) console.log(`ratio refund/bare: ${(refund.perSecond / bare.perSecond).toFixed(2)}`);
+    if (goodput) {
+      const { service, naive } = goodput;
+      console.log(
+        `goodput/limit: service ${service.goodput.toFixed(2)} (throttled ${service.throttled}), naive ${naive.goodput.toFixed(2)} (throttled ${naive.throttled})`,
+      );
+    }
   } finally {
     await connection.close();
     await server.stop();

@@ -34,9 +34,31 @@ export function header(what: string, engine: string): void {
   console.log(`load average at start: ${loadavg()}`);
 }
 
+/** CPU seconds (user + system) a process has used so far; NaN when it cannot be read (not on this machine). */
+export function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU used by each process between two calls: where a phase's time went. */
+export function cpuMeter(pids: Record<string, number | undefined>) {
+  const start = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+  return () =>
+    Object.entries(pids)
+      .map(([k, pid]) => `${k} ${(cpuSeconds(pid) - start[k]!).toFixed(1)} s`)
+      .join(', ');
+}
+
 export interface Server {
   address: string;
   engine: string;
+  /** The dev server's pid (none for --address). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -53,6 +75,7 @@ export async function temporalServer(address: string | undefined): Promise<Serve
   return {
     address: server.address,
     engine: 'Temporal dev server (SQLite file)',
+    pid: server.process.pid,
     stop: async () => {
       await server.stop();
       fs.rmSync(dir, { recursive: true, force: true });
@@ -69,8 +92,14 @@ export interface Child {
 }
 
 /** Runs a TypeScript entry of the project as `node --import tsx` (one process: its pid is the one measured). */
-export function spawnTs(entry: string, args: string[], env: Record<string, string>, profileDir?: string): Child {
-  const flags = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+export function spawnTs(
+  entry: string,
+  args: string[],
+  env: Record<string, string>,
+  profile?: { dir: string; label: string },
+): Child {
+  // One folder per process (its threads write one profile each: main, then the workflow threads).
+  const flags = profile ? ['--cpu-prof', '--cpu-prof-dir', path.join(profile.dir, profile.label)] : [];
   const child = spawn(process.execPath, [...flags, '--import', 'tsx', path.join(ROOT, entry), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
@@ -118,7 +147,12 @@ export async function startSandbox(
   opts: { storeRatePerSecond?: number; storeRateBurst?: number },
   profileDir?: string,
 ): Promise<SandboxProcess> {
-  const child = spawnTs('scripts/bench/sandbox-process.ts', [JSON.stringify({ tokens: TOKENS, ...opts })], {}, profileDir);
+  const child = spawnTs(
+    'scripts/bench/sandbox-process.ts',
+    [JSON.stringify({ tokens: TOKENS, ...opts })],
+    {},
+    profileDir ? { dir: profileDir, label: `sandbox-${Date.now()}` } : undefined,
+  );
   await waitFor(child, 'sandbox', (out) => out.includes('"ready":true'));
   const line = child
     .output()
@@ -201,7 +235,7 @@ export async function startWorker(
   profileDir?: string,
 ): Promise<WorkerProcess> {
   const entry = kind === 'refund' ? 'workers/main.ts' : 'scripts/bench/bare-worker.ts';
-  const child = spawnTs(entry, [], env, profileDir);
+  const child = spawnTs(entry, [], env, profileDir ? { dir: profileDir, label: `${kind}-worker-${Date.now()}` } : undefined);
   await waitFor(child, `${kind} worker`, (out) => out.includes('worker running'));
   return {
     ...child,
