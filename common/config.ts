@@ -42,6 +42,12 @@ export const configSchema = z.object({
         .min(1),
     ),
 
+  /**
+   * Workflows a worker process keeps in its sticky cache (the SDK's default grows with the heap, ~2300 here, and a
+   * cached refund costs about a MiB): beyond it a refund's next task replays its history instead (npm run bench:parked).
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
+
   // HTTP API
   API_PORT: port.default(3000),
   API_HOST: z.string().min(1).default('127.0.0.1'),

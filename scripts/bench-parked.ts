@@ -86,7 +86,8 @@ async function waitParked(client: Client, queue: string, n: number, what: string
   for (;;) {
     const parked = await countParked(client, queue);
     if (parked >= n) break;
-    if (parked !== last && Date.now() - t0 > 10_000) console.log(`    ${what}: ${parked}/${n} parked (load ${loadavg()})`);
+    if (parked !== last && Date.now() - t0 > 10_000)
+      console.log(`    ${what}: ${parked}/${n} parked (load ${loadavg()})`);
     last = parked;
     await new Promise((r) => setTimeout(r, 2000));
   }
@@ -100,6 +101,7 @@ async function api(server: Server, sandbox: SandboxProcess, client: Client) {
   const config = loadConfig({
     LOG_LEVEL: 'warn',
     TEMPORAL_ADDRESS: server.address,
+    TEMPORAL_NAMESPACE: server.namespace,
     TEMPORAL_TASK_QUEUE: QUEUE,
     OPERATOR_KEYS_FILE: path.join(dir, 'keys.json'),
     BWP_API_URL: sandbox.bwpUrl,
@@ -136,10 +138,10 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 }
 
 async function main() {
-  const server = await temporalServer(address);
+  const server = await temporalServer(address, flags.namespace);
   header('refund-orchestrator parked benchmark', server.engine);
   const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection, namespace: flags.namespace ?? 'default' });
+  const client = new Client({ connection, namespace: server.namespace });
   const sandbox = await startSandbox({}, profileDir);
   const scale = 86_400 / DAY_SECONDS;
   const worker = await startWorker(

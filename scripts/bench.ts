@@ -111,8 +111,7 @@ async function historyStats(client: Client, f: Fixture) {
         Object.keys(e.upsertWorkflowSearchAttributesEventAttributes.searchAttributes?.indexedFields ?? {}).join(','),
       );
     const attrs = Object.values(e).find((v) => v && typeof v === 'object' && ('input' in v || 'result' in v)) as
-      | { input?: temporal.api.common.v1.IPayloads; result?: temporal.api.common.v1.IPayloads }
-      | undefined;
+      { input?: temporal.api.common.v1.IPayloads; result?: temporal.api.common.v1.IPayloads } | undefined;
     for (const p of [...(attrs?.input?.payloads ?? []), ...(attrs?.result?.payloads ?? [])])
       payloadBytes += p.data?.length ?? 0;
   }
@@ -231,13 +230,13 @@ async function goodputPhase(client: Client, server: Server) {
 }
 
 async function main() {
-  const server = await temporalServer(address);
+  const server = await temporalServer(address, flags.namespace);
   header('refund-orchestrator benchmark', server.engine);
   console.log(
     `(a)/(b): ${N} each, limiter ${RATE}/s; (c): ${GOODPUT_N} each, store bucket ${STORE_RATE}/s burst ${STORE_BURST}, service limiter ${LIMIT}/s, naive K=${NAIVE_WORKERS}`,
   );
   const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection, namespace: flags.namespace ?? 'default' });
+  const client = new Client({ connection, namespace: server.namespace });
   try {
     const sandbox = await startSandbox({}, profileDir);
     let refund, bare;

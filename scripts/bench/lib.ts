@@ -56,6 +56,7 @@ export function cpuMeter(pids: Record<string, number | undefined>) {
 
 export interface Server {
   address: string;
+  namespace: string;
   engine: string;
   /** The dev server's pid (none for --address). */
   pid?: number;
@@ -63,17 +64,19 @@ export interface Server {
 }
 
 /** The given server (--address), or a dev server of its own with a SQLite file in a temporary directory. */
-export async function temporalServer(address: string | undefined): Promise<Server> {
-  if (address) return { address, engine: `Temporal server at ${address}`, stop: async () => undefined };
+export async function temporalServer(address: string | undefined, namespace = 'default'): Promise<Server> {
+  if (address) return { address, namespace, engine: `Temporal server at ${address}`, stop: async () => undefined };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'refund-bench-'));
   const server = await startDevServer({
     cli: await findTemporalCli({ log }),
     dbFile: path.join(dir, 'temporal.db'),
+    namespace,
     headless: true,
     log,
   });
   return {
     address: server.address,
+    namespace,
     engine: 'Temporal dev server (SQLite file)',
     pid: server.process.pid,
     stop: async () => {
@@ -210,6 +213,7 @@ export function workerEnv(
     // As in production: the worker logs at info.
     LOG_LEVEL: 'info',
     TEMPORAL_ADDRESS: server.address,
+    TEMPORAL_NAMESPACE: server.namespace,
     TEMPORAL_TASK_QUEUE: taskQueue,
     REFUND_RATE_LIMIT_PER_SECOND: String(ratePerSecond),
     METRICS_PORT: '0',
@@ -235,7 +239,12 @@ export async function startWorker(
   profileDir?: string,
 ): Promise<WorkerProcess> {
   const entry = kind === 'refund' ? 'workers/main.ts' : 'scripts/bench/bare-worker.ts';
-  const child = spawnTs(entry, [], env, profileDir ? { dir: profileDir, label: `${kind}-worker-${Date.now()}` } : undefined);
+  const child = spawnTs(
+    entry,
+    [],
+    env,
+    profileDir ? { dir: profileDir, label: `${kind}-worker-${Date.now()}` } : undefined,
+  );
   await waitFor(child, `${kind} worker`, (out) => out.includes('worker running'));
   return {
     ...child,

@@ -27,14 +27,18 @@ for (const [id, us] of self) {
   const short = url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/(?=[^/]+\/[^/]+$)/, '');
   const key = `${functionName || '(anonymous)'} ${short}:${lineNumber + 1}`;
   fn.set(key, (fn.get(key) ?? 0) + us);
-  const p = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (url ? (url.startsWith('node:') ? url : 'project') : functionName);
+  const p =
+    /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ??
+    (url ? (url.startsWith('node:') ? url : 'project') : functionName);
   pkg.set(p, (pkg.get(p) ?? 0) + us);
 }
 const show = (m: Map<string, number>, n: number) =>
   [...m]
     .sort((a, b) => b[1] - a[1])
     .slice(0, n)
-    .forEach(([k, us]) => console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`));
+    .forEach(([k, us]) =>
+      console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${k}`),
+    );
 console.log(`${file}: ${(total / 1e6).toFixed(1)} s sampled`);
 console.log('-- by package');
 show(pkg, 12);
