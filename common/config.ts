@@ -46,7 +46,7 @@ export const configSchema = z.object({
    * Workflows a worker process keeps in its sticky cache (the SDK's default grows with the heap, ~2300 here, and a
    * cached refund costs about a MiB): beyond it a refund's next task replays its history instead (npm run bench:parked).
    */
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(500),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(200),
 
   // HTTP API
   API_PORT: port.default(3000),

@@ -6,7 +6,7 @@
  *   (c) against a store enforcing its limit (the sandbox's token bucket: --store-rate R, --store-burst B, 429 with
  *       Retry-After): the service (limiter --limit) and the naive peer (scripts/naive-peer.ts, --naive-workers K):
  *       goodput, throttled calls, p50/p99 event-to-refund time.
- * Flags: --refunds N (200) --rate 20 (limiter of a/b) --goodput-refunds M (150) --store-rate 5 --store-burst 5
+ * Flags: --refunds N (200) --rate 20 (limiter of a/b) --goodput-refunds M (300) --store-rate 5 --store-burst 6
  *   --limit 4.9 --naive-workers 10 --address host:port (an existing server; default: a dev server of its own)
  *   --profile DIR (node --cpu-prof of the workers and the sandbox into DIR).
  * Ends with `ratio refund/bare: X.XX` and `goodput/limit: service X.XX (throttled N), naive Y.YY (throttled M)`.
@@ -40,9 +40,9 @@ const { flags, address, profileDir } = commonFlags(process.argv.slice(2));
 const num = (name: string, fallback: number) => (flags[name] === undefined ? fallback : Number(flags[name]));
 const N = num('refunds', 200);
 const RATE = num('rate', 20);
-const GOODPUT_N = num('goodput-refunds', 150);
+const GOODPUT_N = num('goodput-refunds', 300);
 const STORE_RATE = num('store-rate', 5);
-const STORE_BURST = num('store-burst', 5);
+const STORE_BURST = num('store-burst', 6);
 const LIMIT = num('limit', 4.9);
 const NAIVE_WORKERS = num('naive-workers', 10);
 /** Fixed names: on a cluster, deploy/temporal/dynamicconfig gives exactly these submission queues one partition. */

@@ -100,9 +100,13 @@ export function spawnTs(
   args: string[],
   env: Record<string, string>,
   profile?: { dir: string; label: string },
+  nodeFlags: string[] = [],
 ): Child {
   // One folder per process (its threads write one profile each: main, then the workflow threads).
-  const flags = profile ? ['--cpu-prof', '--cpu-prof-dir', path.join(profile.dir, profile.label)] : [];
+  const flags = [
+    ...nodeFlags,
+    ...(profile ? ['--cpu-prof', '--cpu-prof-dir', path.join(profile.dir, profile.label)] : []),
+  ];
   const child = spawn(process.execPath, [...flags, '--import', 'tsx', path.join(ROOT, entry), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
@@ -237,14 +241,11 @@ export async function startWorker(
   kind: 'refund' | 'bare',
   env: Record<string, string>,
   profileDir?: string,
+  nodeFlags: string[] = [],
 ): Promise<WorkerProcess> {
   const entry = kind === 'refund' ? 'workers/main.ts' : 'scripts/bench/bare-worker.ts';
-  const child = spawnTs(
-    entry,
-    [],
-    env,
-    profileDir ? { dir: profileDir, label: `${kind}-worker-${Date.now()}` } : undefined,
-  );
+  const profile = profileDir ? { dir: profileDir, label: `${kind}-worker-${Date.now()}` } : undefined;
+  const child = spawnTs(entry, [], env, profile, nodeFlags);
   await waitFor(child, `${kind} worker`, (out) => out.includes('worker running'));
   return {
     ...child,
