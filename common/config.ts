@@ -43,8 +43,9 @@ export const configSchema = z.object({
     ),
 
   /**
-   * Workflows a worker process keeps in its sticky cache (the SDK's default grows with the heap, ~2300 here, and a
-   * cached refund costs about a MiB): beyond it a refund's next task replays its history instead (npm run bench:parked).
+   * Workflows a worker process keeps in its sticky cache. The SDK's default grows with the heap limit (~2300 on a
+   * 24 GiB machine) and each cached refund holds its own copy of the workflow's modules, so an uncapped worker reached
+   * 2.1 GiB with 866 refunds parked; beyond the cap a refund's next task replays its history (npm run bench:parked).
    */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(200),
 
