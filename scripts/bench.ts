@@ -1,135 +1,264 @@
 /**
- * Benchmark: N refunds end to end on this machine, through a real Temporal dev server (SQLite file), the sandbox over
- * real HTTP, and the real workers. Prints throughput, end-to-end latency percentiles and the submission rate the store
- * saw against the configured task-queue limit.
- *   npx tsx scripts/bench.ts [refunds=200] [ratePerSecond=20]
+ * `npm run bench -- [flags]`: on one Temporal server and machine, in one run:
+ *   (a) N healthy refunds through the production worker (workers/main.ts), and (b) N bare workflows of the same shape
+ *       (scripts/bench/bare-workflows.ts: same activity count, queues, limiter and worker options, no-op activities):
+ *       throughput of each and the ratio;
+ *   (c) against a store enforcing its limit (the sandbox's token bucket: --store-rate R, --store-burst B, 429 with
+ *       Retry-After): the service (limiter --limit) and the naive peer (scripts/naive-peer.ts, --naive-workers K):
+ *       goodput, throttled calls, p50/p99 event-to-refund time.
+ * Flags: --refunds N (200) --rate 20 (limiter of a/b) --goodput-refunds M (300) --store-rate 5 --store-burst 6
+ *   --limit 4.9 --naive-workers 10 --address host:port (an existing server; default: a dev server of its own)
+ *   --profile DIR (node --cpu-prof of the workers and the sandbox into DIR).
+ * Ends with `ratio refund/bare: X.XX` and `goodput/limit: service X.XX (throttled N), naive Y.YY (throttled M)`.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import { createBwpClient, createRefundClient } from '../activities/clients';
 import { startOrJoinRefund } from '../api/start-refund';
-import { createLogger } from '../common/logger';
-import { DEFAULT_MERCHANT_REASONS, DEFAULT_REASON_MAP } from '../domain/reasons';
-import { createSandbox, loadFixture, uniqueFixture } from '../sandbox';
-import { installRuntime } from '../workers/runtime';
-import { findTemporalCli, startDevServer } from '../workers/temporal-server';
-import { createRefundWorkers, runWorkers, shutdownWorkers } from '../workers/worker';
+import { policyFromConfig } from '../common/policy';
+import { loadConfig } from '../common/config';
+import { loadFixture, uniqueFixture, type Fixture } from '../sandbox';
 import type { refundWorkflow } from '../workflows/refund';
-import { RefundStatus } from '../workflows/refund.contract';
+import { temporal } from '@temporalio/proto';
+import { RefundStatus, refundWorkflowId } from '../workflows/refund.contract';
+import {
+  commonFlags,
+  cpuMeter,
+  header,
+  loadavg,
+  percentile,
+  startSandbox,
+  startWorker,
+  temporalServer,
+  TOKENS,
+  workerEnv,
+  type SandboxProcess,
+  type Server,
+} from './bench/lib';
+import type { bareRefundWorkflow } from './bench/bare-workflows';
+import { runNaivePeer } from './naive-peer';
 
-const N = Number(process.argv[2] ?? 200);
-const RATE = Number(process.argv[3] ?? 20);
+const { flags, address, profileDir } = commonFlags(process.argv.slice(2));
+const num = (name: string, fallback: number) => (flags[name] === undefined ? fallback : Number(flags[name]));
+const N = num('refunds', 200);
+const RATE = num('rate', 20);
+const GOODPUT_N = num('goodput-refunds', 300);
+const STORE_RATE = num('store-rate', 5);
+const STORE_BURST = num('store-burst', 6);
+const LIMIT = num('limit', 4.9);
+const NAIVE_WORKERS = num('naive-workers', 10);
+/** Fixed names: on a cluster, deploy/temporal/dynamicconfig gives exactly these submission queues one partition. */
+const QUEUE = flags['task-queue'] ?? 'bench';
+/** Which parts to run (profiling one at a time): a, b, c. */
+const PHASES = flags.phases ?? 'abc';
+const LIMITED_QUEUE = `${QUEUE}-limited`;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const fixtures = (n: number) =>
+  Array.from({ length: n }, () => uniqueFixture(loadFixture('healthy-multi-sku'), { businessProductId: TOKENS.bp }));
+
+async function throughput(
+  label: string,
+  n: number,
+  pids: Record<string, number | undefined>,
+  run: (i: number) => Promise<void>,
+): Promise<{ perSecond: number; seconds: number }> {
+  const cpu = cpuMeter({ ...pids, bench: process.pid });
+  const t0 = Date.now();
+  await Promise.all(Array.from({ length: n }, (_, i) => run(i)));
+  const seconds = (Date.now() - t0) / 1000;
+  console.log(`${label.padEnd(26)}${n} in ${seconds.toFixed(1)} s: ${(n / seconds).toFixed(1)}/s (load ${loadavg()})`);
+  console.log(`    cpu: ${cpu()}`);
+  return { perSecond: n / seconds, seconds };
 }
 
-async function main() {
-  const log = createLogger({ level: 'warn', pretty: false });
-  installRuntime(log);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'refund-bench-'));
-  const server = await startDevServer({
-    cli: await findTemporalCli({ log }),
-    dbFile: path.join(dir, 'temporal.db'),
-    headless: true,
-    log,
-  });
-  const tokens = { bwp: 'bench', refund: 'bench', bp: 'bench-bp' };
-  const sandbox = await createSandbox({
-    bwpToken: tokens.bwp,
-    refundToken: tokens.refund,
-    businessProductId: tokens.bp,
-    logger: log,
-  });
-  const native = await NativeConnection.connect({ address: server.address });
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection });
-  const taskQueue = 'bench';
-  const workers = await createRefundWorkers({
-    connection: native,
-    namespace: 'default',
-    taskQueue,
-    submitRatePerSecond: RATE,
-    deps: {
-      bwp: createBwpClient({
-        url: sandbox.bwpUrl,
-        token: tokens.bwp,
-        targetId: tokens.bp,
-        apiVersion: '2024-11-01',
-        timeoutMs: 10_000,
-        perLineAmounts: true,
-      }),
-      refunds: createRefundClient({ url: sandbox.storeUrl, token: tokens.refund, timeoutMs: 10_000 }),
-      policy: {
-        reasons: { map: DEFAULT_REASON_MAP, merchantReasons: DEFAULT_MERCHANT_REASONS },
-        allowAppeasement: true,
-      },
-    },
-  });
-  const running = runWorkers(workers);
-
-  const fixtures = Array.from({ length: N }, () =>
-    uniqueFixture(loadFixture('healthy-multi-sku'), { businessProductId: tokens.bp }),
-  );
-  for (const f of fixtures) await sandbox.seed(f);
-  const timing = { settleInitialMs: 100, settleMaxMs: 1000 };
-
-  const t0 = Date.now();
-  const latencies = await Promise.all(
-    fixtures.map(async (f) => {
-      const start = Date.now();
+async function refundPhase(client: Client, server: Server, sandbox: SandboxProcess) {
+  const fs = fixtures(N);
+  await sandbox.seed(fs);
+  const worker = await startWorker('refund', workerEnv(server, sandbox, QUEUE, RATE), profileDir);
+  try {
+    const pids = { worker: worker.pid, sandbox: sandbox.pid, server: server.pid };
+    const result = await throughput('(a) refund workflow:', N, pids, async (i) => {
+      const f = fs[i]!;
       const { workflowId } = await startOrJoinRefund(client, {
         orderId: f.bwpOrder.id,
         refundId: f.refundId,
         eventId: `bench-${f.refundId}`,
-        taskQueue,
-        timing,
+        taskQueue: QUEUE,
       });
-      const result = await client.workflow.getHandle<typeof refundWorkflow>(workflowId).result();
-      if (result.status !== RefundStatus.REFUNDED) throw new Error(`${workflowId} ended ${result.status}`);
-      return Date.now() - start;
-    }),
-  );
-  const elapsed = (Date.now() - t0) / 1000;
-
-  const calls = sandbox.state.store
-    .requests()
-    .filter((r) => r.path === '/refund')
-    .map((r) => r.at)
-    .sort((a, b) => a - b);
-  let maxInWindow = 0;
-  for (let i = 0, j = 0; i < calls.length; i++) {
-    while (calls[i]! - calls[j]! >= 1000) j++;
-    maxInWindow = Math.max(maxInWindow, i - j + 1);
+      const r = await client.workflow.getHandle<typeof refundWorkflow>(workflowId).result();
+      if (r.status !== RefundStatus.REFUNDED) throw new Error(`${workflowId} ended ${r.status}`);
+    });
+    const events = await historyStats(client, fs[0]!);
+    console.log(
+      `    per refund: ${events.events} history events, ${(events.bytes / 1024).toFixed(1)} KiB of history (${(events.payloadBytes / 1024).toFixed(1)} KiB in inputs and results); worker peak RSS ${worker.peakRssMiB().toFixed(0)} MiB`,
+    );
+    console.log(`    events: ${events.byType}`);
+    return result;
+  } finally {
+    await worker.stop();
   }
-  const ledger = sandbox.state.store.ledger();
-  const sorted = [...latencies].sort((a, b) => a - b);
-  console.log(
-    `refund-orchestrator benchmark — ${os.cpus().length} cores, Node ${process.version}, Temporal dev server (SQLite file)`,
-  );
-  console.log(`refunds:                  ${N} (healthy-multi-sku), all REFUNDED`);
-  console.log(`wall time:                ${elapsed.toFixed(1)} s`);
-  console.log(`throughput:               ${(N / elapsed).toFixed(1)} refunds/s`);
-  console.log(
-    `end-to-end latency:       p50 ${percentile(sorted, 50)} ms, p95 ${percentile(sorted, 95)} ms, max ${sorted.at(-1)} ms`,
-  );
-  console.log(
-    `POST /refund rate limit:  ${RATE}/s configured; store saw ${calls.length} calls, at most ${maxInWindow} in any 1 s window`,
-  );
-  console.log(
-    `store ledger:             ${ledger.length} refunds applied for ${N} refunds (${ledger.length === N ? 'exactly once' : 'MISMATCH'})`,
-  );
+}
 
-  shutdownWorkers(workers);
-  await running;
-  await connection.close();
-  await native.close();
-  await sandbox.close();
-  await server.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
+/** Events and payload bytes of one finished refund: what each refund costs the server and the worker. */
+async function historyStats(client: Client, f: Fixture) {
+  const history = await client.workflow.getHandle(refundWorkflowId(f.bwpOrder.id, f.refundId)).fetchHistory();
+  const byType = new Map<string, number>();
+  let payloadBytes = 0;
+  for (const e of history.events ?? []) {
+    const type = temporal.api.enums.v1.EventType[e.eventType ?? 0]?.replace('EVENT_TYPE_', '') ?? '?';
+    byType.set(type, (byType.get(type) ?? 0) + 1);
+    if (process.env.BENCH_DEBUG && e.upsertWorkflowSearchAttributesEventAttributes)
+      console.log(
+        e.eventId?.toString(),
+        Object.keys(e.upsertWorkflowSearchAttributesEventAttributes.searchAttributes?.indexedFields ?? {}).join(','),
+      );
+    const attrs = Object.values(e).find((v) => v && typeof v === 'object' && ('input' in v || 'result' in v)) as
+      { input?: temporal.api.common.v1.IPayloads; result?: temporal.api.common.v1.IPayloads } | undefined;
+    for (const p of [...(attrs?.input?.payloads ?? []), ...(attrs?.result?.payloads ?? [])])
+      payloadBytes += p.data?.length ?? 0;
+  }
+  return {
+    events: history.events?.length ?? 0,
+    bytes: temporal.api.history.v1.History.encode(history).finish().length,
+    payloadBytes,
+    byType: [...byType].map(([t, n]) => `${t} ${n}`).join(', '),
+  };
+}
+
+async function barePhase(client: Client, server: Server, sandbox: SandboxProcess) {
+  const worker = await startWorker('bare', workerEnv(server, sandbox, QUEUE, RATE), profileDir);
+  const run = `${Date.now()}`;
+  try {
+    const pids = { worker: worker.pid, sandbox: sandbox.pid, server: server.pid };
+    return await throughput('(b) bare workflow:', N, pids, async (i) => {
+      const handle = await client.workflow.start<typeof bareRefundWorkflow>('bareRefundWorkflow', {
+        workflowId: `bare:${run}:${i}`,
+        taskQueue: QUEUE,
+        args: [{ orderId: `bare-${run}-${i}`, refundId: `r-${i}` }],
+      });
+      await handle.result();
+    });
+  } finally {
+    await worker.stop();
+  }
+}
+
+interface Goodput {
+  goodput: number;
+  throttled: number;
+  p50: number;
+  p99: number;
+  refunded: number;
+  perSecond: number;
+}
+
+/**
+ * Goodput over limit: refunds the store applied over what its bucket allowed in the same span (B + R × span, span from
+ * the first POST /refund of the phase to its last refund). 1.00 is every token turned into a refund.
+ */
+async function storeFigures(sandbox: SandboxProcess, since: number, startedAt: Map<string, number>): Promise<Goodput> {
+  const calls = (await sandbox.storeRequests()).filter((r) => r.path === '/refund' && r.at >= since);
+  const ledger = (await sandbox.storeLedger()).filter((e) => startedAt.has(e.key.order));
+  const done = ledger.map((e) => Date.parse(e.at));
+  const first = Math.min(...calls.map((c) => c.at));
+  const last = Math.max(...done);
+  const span = (last - first) / 1000;
+  const latencies = ledger.map((e) => Date.parse(e.at) - startedAt.get(e.key.order)!);
+  return {
+    goodput: ledger.length / (STORE_BURST + STORE_RATE * span),
+    throttled: calls.filter((c) => c.status === 429).length,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    refunded: ledger.length,
+    perSecond: ledger.length / span,
+  };
+}
+
+function printGoodput(label: string, g: Goodput) {
+  console.log(
+    `${label.padEnd(26)}${g.refunded} refunded, ${g.perSecond.toFixed(2)}/s, goodput/limit ${g.goodput.toFixed(3)}, throttled ${g.throttled}, event-to-refund p50 ${g.p50} ms p99 ${g.p99} ms (load ${loadavg()})`,
+  );
+}
+
+async function goodputPhase(client: Client, server: Server) {
+  const sandbox = await startSandbox({ storeRatePerSecond: STORE_RATE, storeRateBurst: STORE_BURST }, profileDir);
+  try {
+    // The service: every event starts a refund at once; Temporal's task-queue limit paces POST /refund.
+    const serviceFixtures = fixtures(GOODPUT_N);
+    await sandbox.seed(serviceFixtures);
+    const worker = await startWorker('refund', workerEnv(server, sandbox, LIMITED_QUEUE, LIMIT), profileDir);
+    const startedAt = new Map<string, number>();
+    const since = Date.now();
+    try {
+      await Promise.all(
+        serviceFixtures.map(async (f) => {
+          startedAt.set(f.storeOrder.id, Date.now());
+          const { workflowId } = await startOrJoinRefund(client, {
+            orderId: f.bwpOrder.id,
+            refundId: f.refundId,
+            eventId: `bench-${f.refundId}`,
+            taskQueue: LIMITED_QUEUE,
+          });
+          const r = await client.workflow.getHandle<typeof refundWorkflow>(workflowId).result();
+          if (r.status !== RefundStatus.REFUNDED) throw new Error(`${workflowId} ended ${r.status}`);
+        }),
+      );
+    } finally {
+      await worker.stop();
+    }
+    const service = await storeFigures(sandbox, since, startedAt);
+    printGoodput('(c) service:', service);
+
+    // The naive peer: the same events in a queue, K consumers, retry after Retry-After, no global limiter.
+    await new Promise((r) => setTimeout(r, (STORE_BURST / STORE_RATE) * 1000 + 1000)); // the store's bucket refills
+    const naiveFixtures = fixtures(GOODPUT_N);
+    await sandbox.seed(naiveFixtures);
+    const naiveStarted = new Map<string, number>();
+    const naiveSince = Date.now();
+    for (const f of naiveFixtures) naiveStarted.set(f.storeOrder.id, naiveSince);
+    const result = await runNaivePeer({
+      ...sandbox.clients(),
+      policy: policyFromConfig(loadConfig({})),
+      events: naiveFixtures.map((f) => ({ orderId: f.bwpOrder.id, refundId: f.refundId })),
+      workers: NAIVE_WORKERS,
+    });
+    if (result.failed.length > 0) throw new Error(`naive peer failed: ${JSON.stringify(result.failed.slice(0, 3))}`);
+    const naive = await storeFigures(sandbox, naiveSince, naiveStarted);
+    printGoodput(`(c) naive, K=${NAIVE_WORKERS}:`, naive);
+    return { service, naive };
+  } finally {
+    await sandbox.stop();
+  }
+}
+
+async function main() {
+  const server = await temporalServer(address, flags.namespace);
+  header('refund-orchestrator benchmark', server.engine);
+  console.log(
+    `(a)/(b): ${N} each, limiter ${RATE}/s; (c): ${GOODPUT_N} each, store bucket ${STORE_RATE}/s burst ${STORE_BURST}, service limiter ${LIMIT}/s, naive K=${NAIVE_WORKERS}`,
+  );
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection, namespace: server.namespace });
+  try {
+    const sandbox = await startSandbox({}, profileDir);
+    let refund, bare;
+    try {
+      if (PHASES.includes('a')) refund = await refundPhase(client, server, sandbox);
+      if (PHASES.includes('b')) bare = await barePhase(client, server, sandbox);
+    } finally {
+      await sandbox.stop();
+    }
+    const goodput = PHASES.includes('c') ? await goodputPhase(client, server) : undefined;
+    console.log(`load average at end: ${loadavg()}`);
+    if (refund && bare) console.log(`ratio refund/bare: ${(refund.perSecond / bare.perSecond).toFixed(2)}`);
+    if (goodput) {
+      const { service, naive } = goodput;
+      console.log(
+        `goodput/limit: service ${service.goodput.toFixed(2)} (throttled ${service.throttled}), naive ${naive.goodput.toFixed(2)} (throttled ${naive.throttled})`,
+      );
+    }
+  } finally {
+    await connection.close();
+    await server.stop();
+  }
 }
 
 main().catch((err: unknown) => {

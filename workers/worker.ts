@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from '../activities';
+import { createActivities, type ActivityDeps, type RefundActivities } from '../activities';
 import { REFUND_TASK_QUEUE, submitTaskQueue } from '../workflows/refund.contract';
 
 /** Prebuilt by `npm run build` (scripts/build-workflow-bundle.ts) next to the compiled workers. */
@@ -24,6 +24,11 @@ export interface RefundWorkersOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Extra worker options (tests: maxCachedWorkflows, shutdownGraceTime…). */
   overrides?: Partial<WorkerOptions>;
+  /**
+   * Other workflows and activities of the same names on the same queues and limiter: the benchmark's bare twin
+   * (scripts/bench/bare-worker.ts). Production never sets them.
+   */
+  twin?: { workflowsPath: string; activities: Record<keyof RefundActivities, (input: never) => Promise<unknown>> };
 }
 
 /**
@@ -42,7 +47,8 @@ export function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workfl
  */
 export async function createRefundWorkers(opts: RefundWorkersOptions): Promise<Worker[]> {
   const identity = opts.identity ?? `${os.hostname()}-${process.pid}`;
-  const activities = createActivities(opts.deps);
+  const activities: Record<keyof RefundActivities, (input: never) => Promise<unknown>> =
+    opts.twin?.activities ?? createActivities(opts.deps);
   const taskQueue = opts.taskQueue ?? REFUND_TASK_QUEUE;
   const roles = opts.roles ?? ['refunds', 'submissions'];
   const common = {
@@ -65,7 +71,11 @@ export async function createRefundWorkers(opts: RefundWorkersOptions): Promise<W
         maxCachedWorkflows: 0,
         ...common,
         taskQueue,
-        ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : workflowSource()),
+        ...(opts.twin
+          ? { workflowsPath: opts.twin.workflowsPath }
+          : opts.workflowBundle
+            ? { workflowBundle: opts.workflowBundle }
+            : workflowSource()),
         activities: light,
       }),
     );

@@ -193,7 +193,8 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
 
   const moveTo = (status: RefundStatus) => {
     if (state.status !== status) {
-      log.info('refund status', { from: state.status, to: status, refundId: state.refundId });
+      // Debug: each move is already in the RefundStatus search attribute and the refund_status_entered metric.
+      log.debug('refund status', { from: state.status, to: status, refundId: state.refundId });
       refundsByStatus.add(1, { status });
     }
     state.status = status;
