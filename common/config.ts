@@ -47,7 +47,6 @@ export const configSchema = z.object({
    * 24 GiB machine) and each cached refund holds its own copy of the workflow's modules, so an uncapped worker reached
    * 2.1 GiB with 866 refunds parked; beyond the cap a refund's next task replays its history (npm run bench:parked).
    */
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(200),
 
   // HTTP API
   API_PORT: port.default(3000),

@@ -7,7 +7,7 @@
  * the PARKED_TOO_LONG flag in --day-seconds) gives the history events per parked refund after a day.
  * Flags: --address host:port, --lists 100, --repairs 100, --sample 20, --day-seconds 120, --concurrency 50,
  *   --recheck-initial-seconds (the main worker's RECHECK_INITIAL_SECONDS; default 21600, the steady state of refunds
- *   parked for days), --max-cached (its WORKER_MAX_CACHED_WORKFLOWS; default the config's), --profile DIR.
+ *   parked for days), --profile DIR.
  * Last line: `parked: N refunds, worker rss X MiB, list p99 Y ms, repair p99 Z ms`.
  */
 import fs from 'node:fs';
@@ -151,7 +151,6 @@ async function main() {
       // Refunds parked for days re-check every RECHECK_MAX_SECONDS: the N are measured in that steady state, not all
       // in their first day at once (the sample shows the first day).
       RECHECK_INITIAL_SECONDS: flags['recheck-initial-seconds'] ?? String(6 * 3600),
-      ...(flags['max-cached'] ? { WORKER_MAX_CACHED_WORKFLOWS: flags['max-cached'] } : {}),
     }),
     profileDir,
     // The worker's heap as README "Benchmark" advises for production: the SDK sizes its cache by it, and V8 collects sooner.

@@ -32,7 +32,6 @@ async function main() {
     },
     submitRatePerSecond: config.REFUND_RATE_LIMIT_PER_SECOND,
     roles,
-    overrides: { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS },
   });
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down: draining in-flight activities');

@@ -22,7 +22,7 @@ export interface RefundWorkersOptions {
   roles?: ('refunds' | 'submissions')[];
   /** Passed by tests to share one bundle; production uses the prebuilt bundle when present. */
   workflowBundle?: WorkerOptions['workflowBundle'];
-  /** Extra worker options (tests: maxCachedWorkflows, shutdownGraceTime…). */
+  /** Extra worker options (tests: shutdownGraceTime…). The refunds worker's `maxCachedWorkflows` stays 0 whatever they say. */
   overrides?: Partial<WorkerOptions>;
   /**
    * Other workflows and activities of the same names on the same queues and limiter: the benchmark's bare twin
@@ -68,8 +68,8 @@ export async function createRefundWorkers(opts: RefundWorkersOptions): Promise<W
         // whose timer had fired (while the task waited on a dead worker's sticky queue) fires the timer in the cached
         // run, and a later update in that task is then handled after the timer's step, where a replay handles it
         // first; the history no longer replays (docs/operations.md, test/workflows/cold-query-update.test.ts).
-        maxCachedWorkflows: 0,
         ...common,
+        maxCachedWorkflows: 0,
         taskQueue,
         ...(opts.twin
           ? { workflowsPath: opts.twin.workflowsPath }

@@ -24,7 +24,6 @@ async function main() {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     deps: { bwp, refunds, policy: policyFromConfig(config) },
     submitRatePerSecond: config.REFUND_RATE_LIMIT_PER_SECOND,
-    overrides: { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS },
     twin: { workflowsPath: require.resolve('./bare-workflows'), activities: createBareActivities() },
   });
   process.once('SIGINT', () => shutdownWorkers(workers));
