@@ -58,9 +58,28 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-/** Starts an app on host:port (0 picks a free port) and gives a close() that also drops held connections. */
+/**
+ * Starts an app on host:port (0 picks a free port) and gives a close() that also drops held connections, and resolves
+ * once the handlers of requests in flight have answered (bounded): a handler whose caller hung up still runs, and must
+ * not outlive what it uses (the Temporal connection closed next, in tests and at shutdown).
+ */
 export async function listen(app: express.Express, host: string, port: number): Promise<Listening> {
   const server = http.createServer(app);
+  let handling = 0;
+  server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    handling += 1;
+    let answered = false;
+    const settle = () => {
+      if (answered) return;
+      answered = true;
+      handling -= 1;
+    };
+    const end = res.end.bind(res) as (...args: unknown[]) => http.ServerResponse;
+    res.end = ((...args: unknown[]) => {
+      settle();
+      return end(...args);
+    }) as typeof res.end;
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -69,16 +88,22 @@ export async function listen(app: express.Express, host: string, port: number): 
     });
   });
   const address = server.address() as AddressInfo;
+  const handlersDone = async (deadline: number) => {
+    while (handling > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  };
   return {
     server,
     port: address.port,
-    // Requests in flight may finish (up to 2 s), so their handlers never outlive what they use; idle sockets go at once.
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    // Requests in flight may finish (up to 2 s); idle sockets go at once; handlers get up to 10 s to answer.
+    close: async () => {
+      const deadline = Date.now() + 10_000;
+      await new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 2_000).unref();
-      }),
+      });
+      await handlersDone(deadline);
+    },
   };
 }
 
