@@ -42,12 +42,6 @@ export const configSchema = z.object({
         .min(1),
     ),
 
-  /**
-   * Workflows a worker process keeps in its sticky cache. The SDK's default grows with the heap limit (~2300 on a
-   * 24 GiB machine) and each cached refund holds its own copy of the workflow's modules, so an uncapped worker reached
-   * 2.1 GiB with 866 refunds parked; beyond the cap a refund's next task replays its history (npm run bench:parked).
-   */
-
   // HTTP API
   API_PORT: port.default(3000),
   API_HOST: z.string().min(1).default('127.0.0.1'),
