@@ -5,7 +5,7 @@
  * walked with the cursor) and the repair round trip (POST /refunds/:id/repair: the update sent, accepted and answered;
  * p50/p99). Meanwhile a sample of refunds on a second worker whose timing config is compressed (a day of re-checks and
  * the PARKED_TOO_LONG flag in --day-seconds) gives the history events per parked refund after a day.
- * Flags: --address host:port, --lists 100, --repairs 100, --sample 20, --day-seconds 120, --concurrency 50,
+ * Flags: --address host:port (--server-pids 1,2,3 for its CPU), --lists 100, --repairs 100, --sample 20, --day-seconds 120, --concurrency 50,
  *   --recheck-initial-seconds (the main worker's RECHECK_INITIAL_SECONDS; default 21600, the steady state of refunds
  *   parked for days), --profile DIR.
  * Last line: `parked: N refunds, worker rss X MiB, list p99 Y ms, repair p99 Z ms`.
@@ -37,7 +37,7 @@ import {
   type Server,
 } from './bench/lib';
 
-const { flags, rest, address, profileDir } = commonFlags(process.argv.slice(2));
+const { flags, rest, address, profileDir, serverPids } = commonFlags(process.argv.slice(2));
 const num = (name: string, fallback: number) => (flags[name] === undefined ? fallback : Number(flags[name]));
 const N = Number(rest[0] ?? 1000);
 const LISTS = num('lists', 100);
@@ -139,7 +139,7 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 }
 
 async function main() {
-  const server = await temporalServer(address, flags.namespace);
+  const server = await temporalServer(address, flags.namespace, serverPids);
   header('refund-orchestrator parked benchmark', server.engine);
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });

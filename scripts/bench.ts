@@ -8,6 +8,7 @@
  *       goodput, throttled calls, p50/p99 event-to-refund time.
  * Flags: --refunds N (200) --rate 20 (limiter of a/b) --goodput-refunds M (300) --store-rate 5 --store-burst 6
  *   --limit 4.9 --naive-workers 10 --address host:port (an existing server; default: a dev server of its own)
+ *   --server-pids 1,2,3 (with --address: the server processes whose CPU is reported)
  *   --profile DIR (node --cpu-prof of the workers and the sandbox into DIR).
  * Ends with `ratio refund/bare: X.XX` and `goodput/limit: service X.XX (throttled N), naive Y.YY (throttled M)`.
  */
@@ -36,7 +37,7 @@ import {
 import type { bareRefundWorkflow } from './bench/bare-workflows';
 import { runNaivePeer } from './naive-peer';
 
-const { flags, address, profileDir } = commonFlags(process.argv.slice(2));
+const { flags, address, profileDir, serverPids } = commonFlags(process.argv.slice(2));
 const num = (name: string, fallback: number) => (flags[name] === undefined ? fallback : Number(flags[name]));
 const N = num('refunds', 200);
 const RATE = num('rate', 20);
@@ -57,7 +58,7 @@ const fixtures = (n: number) =>
 async function throughput(
   label: string,
   n: number,
-  pids: Record<string, number | undefined>,
+  pids: Record<string, number | number[] | undefined>,
   run: (i: number) => Promise<void>,
 ): Promise<{ perSecond: number; seconds: number }> {
   const cpu = cpuMeter({ ...pids, bench: process.pid });
@@ -230,7 +231,7 @@ async function goodputPhase(client: Client, server: Server) {
 }
 
 async function main() {
-  const server = await temporalServer(address, flags.namespace);
+  const server = await temporalServer(address, flags.namespace, serverPids);
   header('refund-orchestrator benchmark', server.engine);
   console.log(
     `(a)/(b): ${N} each, limiter ${RATE}/s; (c): ${GOODPUT_N} each, store bucket ${STORE_RATE}/s burst ${STORE_BURST}, service limiter ${LIMIT}/s, naive K=${NAIVE_WORKERS}`,

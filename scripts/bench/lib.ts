@@ -35,7 +35,8 @@ export function header(what: string, engine: string): void {
 }
 
 /** CPU seconds (user + system) a process has used so far; NaN when it cannot be read (not on this machine). */
-export function cpuSeconds(pid: number | undefined): number {
+export function cpuSeconds(pid: number | number[] | undefined): number {
+  if (Array.isArray(pid)) return pid.length ? pid.reduce((sum, p) => sum + cpuSeconds(p), 0) : NaN;
   if (!pid) return NaN;
   try {
     const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -45,12 +46,15 @@ export function cpuSeconds(pid: number | undefined): number {
   }
 }
 
-/** CPU used by each process between two calls: where a phase's time went. */
-export function cpuMeter(pids: Record<string, number | undefined>) {
+/** CPU used by each process (or group of processes) between two calls: where a phase's time went. */
+export function cpuMeter(pids: Record<string, number | number[] | undefined>) {
   const start = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
   return () =>
     Object.entries(pids)
-      .map(([k, pid]) => `${k} ${(cpuSeconds(pid) - start[k]!).toFixed(1)} s`)
+      .map(([k, pid]) => {
+        const used = cpuSeconds(pid) - start[k]!;
+        return `${k} ${Number.isNaN(used) ? 'n/a' : `${used.toFixed(1)} s`}`;
+      })
       .join(', ');
 }
 
@@ -58,14 +62,19 @@ export interface Server {
   address: string;
   namespace: string;
   engine: string;
-  /** The dev server's pid (none for --address). */
-  pid?: number;
+  /** The dev server's pid; with --address, the processes given by --server-pids (e.g. a cluster's four services). */
+  pid?: number | number[];
   stop(): Promise<void>;
 }
 
 /** The given server (--address), or a dev server of its own with a SQLite file in a temporary directory. */
-export async function temporalServer(address: string | undefined, namespace = 'default'): Promise<Server> {
-  if (address) return { address, namespace, engine: `Temporal server at ${address}`, stop: async () => undefined };
+export async function temporalServer(
+  address: string | undefined,
+  namespace = 'default',
+  serverPids: number[] = [],
+): Promise<Server> {
+  if (address)
+    return { address, namespace, engine: `Temporal server at ${address}`, pid: serverPids, stop: async () => undefined };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'refund-bench-'));
   const server = await startDevServer({
     cli: await findTemporalCli({ log }),
@@ -270,5 +279,7 @@ export function commonFlags(argv: string[]) {
   }
   const profileDir = flags.profile ? path.resolve(flags.profile) : undefined;
   if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
-  return { flags, rest, address: flags.address || undefined, profileDir };
+  // --server-pids 1,2,3: with --address, whose CPU counts as the server's (npm run cluster's ready file lists them).
+  const serverPids = (flags['server-pids'] ?? '').split(',').filter(Boolean).map(Number);
+  return { flags, rest, address: flags.address || undefined, profileDir, serverPids };
 }
