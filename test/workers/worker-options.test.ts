@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { after, it } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createBwpClient, createRefundClient } from '../../activities/clients';
+import { createRefundWorkers, runWorkers, shutdownWorkers } from '../../workers/worker';
+import { submitTaskQueue } from '../../workflows/refund.contract';
+import { TEST_POLICY } from '../helpers/harness';
+import { createTestEnv, stopOwnServer, uniqueId, workflowBundle } from '../helpers/temporal';
+
+/**
+ * The refunds worker keeps no workflow cache, whatever a caller's overrides say: a cached run could hold a timer fired
+ * outside any workflow task (docs/operations.md, test/workflows/cold-query-update.test.ts). A merge once brought a
+ * cache size in through `overrides`; this keeps that from happening again unnoticed.
+ */
+
+let env: TestWorkflowEnvironment | undefined;
+after(async () => {
+  await env?.teardown();
+  await stopOwnServer();
+});
+
+it('the refunds worker has no workflow cache even when overrides ask for one; the submission worker keeps the limit', async () => {
+  env = await createTestEnv();
+  const taskQueue = uniqueId('options');
+  const workers = await createRefundWorkers({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    deps: {
+      bwp: createBwpClient({ url: 'http://127.0.0.1:9', token: 't', targetId: 'bp', apiVersion: '2024-11-01', timeoutMs: 1_000 }),
+      refunds: createRefundClient({ url: 'http://127.0.0.1:9', token: 't', timeoutMs: 1_000 }),
+      policy: TEST_POLICY,
+    },
+    submitRatePerSecond: 7,
+    workflowBundle: await workflowBundle(),
+    overrides: { maxCachedWorkflows: 500, shutdownGraceTime: '1s' },
+  });
+  // Run and stop them: a created worker that never ran keeps the process alive.
+  const running = runWorkers(workers);
+  shutdownWorkers(workers);
+  await running;
+  const refunds = workers.find((w) => w.options.taskQueue === taskQueue);
+  const submissions = workers.find((w) => w.options.taskQueue === submitTaskQueue(taskQueue));
+  assert.ok(refunds && submissions, 'both workers created');
+  assert.equal(refunds.options.maxCachedWorkflows, 0);
+  assert.equal(submissions.options.maxTaskQueueActivitiesPerSecond, 7);
+});
