@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { it } from 'node:test';
+import { onServer, ownQueue, runScript } from './run-script';
 
 /**
  * The parked benchmark is not a test (CI does not measure anything), but it must keep starting: it runs at a tiny size on
@@ -9,31 +8,11 @@ import { it } from 'node:test';
  * other benchmark's smoke test).
  */
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const address = process.env.TEMPORAL_TEST_ADDRESS;
-
-function run(script: string, args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script), ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    child.on('exit', (code) => resolve({ code, out }));
-  });
-}
-
-const on = address ? ['--address', address] : [];
-const queue = () => ['--task-queue', `smoke-${Math.random().toString(36).slice(2, 8)}`];
-
 it('npm run bench:parked prints the parked line', async () => {
-  const { code, out } = await run('scripts/bench-parked.ts', [
+  const { code, out } = await runScript('scripts/bench-parked.ts', [
     '3',
-    ...on,
-    ...queue(),
+    ...onServer,
+    ...ownQueue(),
     '--lists',
     '2',
     '--repairs',
