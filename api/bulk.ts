@@ -13,6 +13,7 @@ import { HttpProblem, parseOr400 } from './problem';
 import { forEachLimited } from './refunds';
 import { AcceptSuggestionInput, DeclineInput, IDEMPOTENCY_HEADER, MutationHeaders, RecheckInput } from './schemas';
 import { grpcCode, toHttpProblem } from './temporal-errors';
+import { queryWithRetry } from './query';
 import { buildListQuery, isoTime, listRefunds, ListRefundsQuery, type RefundRow } from './visibility';
 
 /**
@@ -207,9 +208,8 @@ export function bulkRoutes(deps: BulkRoutesDeps): express.Router {
     await forEachLimited(rows, 8, async (row) => {
       const base = { workflowId: row.workflowId, orderId: row.orderId, refundId: row.refundId };
       try {
-        const state = await client.withDeadline(Date.now() + 5_000, () =>
-          client.workflow.getHandle(row.workflowId).query(stateQuery),
-        );
+        const handle = client.workflow.getHandle(row.workflowId);
+        const state = await queryWithRetry(handle, () => handle.query(stateQuery), 5_000);
         const entries = state.audit.filter((a) => a.requestId === requestId);
         const verdict = entries.find((a) => a.via === 'signal') ?? entries[0];
         // A decision the workflow refused after accepting it (money moved meanwhile) counts as refused.

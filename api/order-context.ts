@@ -2,6 +2,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { RefundContextData } from '../activities';
 import type { Policy } from '../domain/context';
 import { contextQuery, type RefundWorkflowState } from '../workflows/refund.contract';
+import { queryWithRetry } from './query';
 
 /**
  * A refund's state with the order exactly as its workflow last read it (the BwP order and, through its EXTERNAL_ID
@@ -9,9 +10,13 @@ import { contextQuery, type RefundWorkflowState } from '../workflows/refund.cont
  * against it, so the page's verdict is the workflow's verdict.
  */
 export interface OrderContextReader {
-  read(handle: WorkflowHandle): Promise<{ state: RefundWorkflowState; context?: RefundContextData; policy?: Policy }>;
+  /** `budgetMs`: how long to keep trying (api/query.ts); 14 s by default, inside the API's 15 s per call. */
+  read(
+    handle: WorkflowHandle,
+    budgetMs?: number,
+  ): Promise<{ state: RefundWorkflowState; context?: RefundContextData; policy?: Policy }>;
 }
 
 export function createOrderContextReader(): OrderContextReader {
-  return { read: (handle) => handle.query(contextQuery) };
+  return { read: (handle, budgetMs = 14_000) => queryWithRetry(handle, () => handle.query(contextQuery), budgetMs) };
 }

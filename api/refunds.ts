@@ -28,6 +28,7 @@ import type { RefundContextData } from '../activities';
 import { operatorOf, requireRole } from './auth';
 import { exportColumns, toCsv } from './export';
 import type { OrderContextReader } from './order-context';
+import { queryWithRetry } from './query';
 import { planBody, type PlanBody } from './plan-view';
 import { fieldErrors, HttpProblem, parseOr400 } from './problem';
 import {
@@ -124,7 +125,8 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
     return { workflowId: id, handle: client.workflow.getHandle(id) };
   };
 
-  const stateOf = (workflowId: string, handle: WorkflowHandle) => temporal(workflowId, () => handle.query(stateQuery));
+  const stateOf = (workflowId: string, handle: WorkflowHandle) =>
+    temporal(workflowId, () => queryWithRetry(handle, () => handle.query(stateQuery), workflowTimeoutMs - 1_000));
 
   /**
    * The operator and the request id of a mutation. The operator is the credential's (its name goes into the audit
@@ -201,9 +203,7 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
     } while (cursor && rows.length < query.max);
     const details = new Map<string, Awaited<ReturnType<typeof orders.read>>>();
     await forEachLimited(rows, 8, async (row) => {
-      const read = await client
-        .withDeadline(Date.now() + 5_000, () => orders.read(client.workflow.getHandle(row.workflowId)))
-        .catch(() => undefined);
+      const read = await orders.read(client.workflow.getHandle(row.workflowId), 5_000).catch(() => undefined);
       if (read) details.set(row.workflowId, read);
     });
     const csv = toCsv(
@@ -230,7 +230,7 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
   /** A list row's summary: best effort (a refund whose worker or order cannot be read just lists without it). */
   const summaryOf = async (workflowId: string): Promise<RefundRow['summary']> => {
     const handle = client.workflow.getHandle(workflowId);
-    const read = await client.withDeadline(Date.now() + 5_000, () => orders.read(handle)).catch(() => undefined);
+    const read = await orders.read(handle, 5_000).catch(() => undefined);
     if (!read) return undefined;
     const { state, context } = read;
     const refund = context?.order ? findRefund(context.order, state.refundId) : undefined;
@@ -397,7 +397,9 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
       if (!ctx.order) {
         answer = {
           ok: false,
-          problems: [{ code: 'UNKNOWN_ORDER', message: `Buy with Prime has no order ${state.orderId}.`, field: 'order' }],
+          problems: [
+            { code: 'UNKNOWN_ORDER', message: `Buy with Prime has no order ${state.orderId}.`, field: 'order' },
+          ],
         };
       } else {
         // The workflow's own order and policy: the page's verdict is the one the repair update will give.
