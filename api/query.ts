@@ -6,9 +6,8 @@ const GRPC_DEADLINE_EXCEEDED = 4;
 /**
  * A workflow query, tried again when one attempt is not answered in time. The refunds worker keeps no workflow cache
  * (docs/operations.md), and a query that reaches the server while the refund's workflow task is being handled is at
- * times never answered: measured on the dev server, every query sent to a refund in the second after an update was
- * accepted waited 10–20 s (the workflow task's timeout) in about half the tries, while a fresh attempt was answered at
- * once. A query is a read, so trying again is safe; each attempt gets `attemptMs`, all of them `budgetMs`, after which
+ * times not answered for 10–20 s: measured on the dev server, with four clients querying a refund through an accepted
+ * repair and its submission, about half the tries had such queries, while a fresh attempt was answered at once. A query is a read, so trying again is safe; each attempt gets `attemptMs`, all of them `budgetMs`, after which
  * the last attempt's error (DEADLINE_EXCEEDED: a 503 to retry) stands.
  */
 export async function queryWithRetry<T>(
