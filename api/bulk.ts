@@ -208,8 +208,7 @@ export function bulkRoutes(deps: BulkRoutesDeps): express.Router {
     await forEachLimited(rows, 8, async (row) => {
       const base = { workflowId: row.workflowId, orderId: row.orderId, refundId: row.refundId };
       try {
-        const handle = client.workflow.getHandle(row.workflowId);
-        const state = await queryWithRetry(handle, () => handle.query(stateQuery), 5_000);
+        const state = await queryWithRetry(client.workflow.getHandle(row.workflowId), stateQuery, 5_000);
         const entries = state.audit.filter((a) => a.requestId === requestId);
         const verdict = entries.find((a) => a.via === 'signal') ?? entries[0];
         // A decision the workflow refused after accepting it (money moved meanwhile) counts as refused.

@@ -10,13 +10,13 @@ import { queryWithRetry } from './query';
  * against it, so the page's verdict is the workflow's verdict.
  */
 export interface OrderContextReader {
-  /** `budgetMs`: how long to keep trying (api/query.ts); 14 s by default, inside the API's 15 s per call. */
+  /** `budgetMs`: how long to keep trying (api/query.ts), within the caller's own deadline. */
   read(
     handle: WorkflowHandle,
-    budgetMs?: number,
+    budgetMs: number,
   ): Promise<{ state: RefundWorkflowState; context?: RefundContextData; policy?: Policy }>;
 }
 
 export function createOrderContextReader(): OrderContextReader {
-  return { read: (handle, budgetMs = 14_000) => queryWithRetry(handle, () => handle.query(contextQuery), budgetMs) };
+  return { read: (handle, budgetMs) => queryWithRetry(handle, contextQuery, budgetMs) };
 }

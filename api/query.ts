@@ -1,7 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import { grpcCode } from './temporal-errors';
-
-const GRPC_DEADLINE_EXCEEDED = 4;
+import type { QueryDefinition } from '@temporalio/common';
+import { GRPC_DEADLINE_EXCEEDED, grpcCode } from './temporal-errors';
 
 /**
  * A workflow query, tried again when one attempt is not answered in time. The refunds worker keeps no workflow cache
@@ -12,7 +11,7 @@ const GRPC_DEADLINE_EXCEEDED = 4;
  */
 export async function queryWithRetry<T>(
   handle: WorkflowHandle,
-  query: () => Promise<T>,
+  query: QueryDefinition<T, []>,
   budgetMs: number,
   attemptMs = 3_000,
 ): Promise<T> {
@@ -20,7 +19,7 @@ export async function queryWithRetry<T>(
   for (;;) {
     const attemptDeadline = Math.min(deadline, Date.now() + attemptMs);
     try {
-      return await handle.client.connection.withDeadline(attemptDeadline, query);
+      return await handle.client.connection.withDeadline(attemptDeadline, () => handle.query(query));
     } catch (err) {
       if (grpcCode(err) !== GRPC_DEADLINE_EXCEEDED || Date.now() >= deadline - 50) throw err;
     }

@@ -81,6 +81,8 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
   const { client, policy, orders } = deps;
   const workflowTimeoutMs = deps.workflowTimeoutMs ?? 15_000;
   const decisionWaitMs = deps.decisionWaitMs ?? 20_000;
+  /** Queries are tried again (api/query.ts) until just before the call's own deadline. */
+  const readBudgetMs = Math.max(workflowTimeoutMs - 1_000, workflowTimeoutMs / 2);
   const router = express.Router();
 
   /** Runs a Temporal call with a deadline, turning Temporal's errors into problems about this refund. */
@@ -126,7 +128,7 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
   };
 
   const stateOf = (workflowId: string, handle: WorkflowHandle) =>
-    temporal(workflowId, () => queryWithRetry(handle, () => handle.query(stateQuery), workflowTimeoutMs - 1_000));
+    temporal(workflowId, () => queryWithRetry(handle, stateQuery, readBudgetMs));
 
   /**
    * The operator and the request id of a mutation. The operator is the credential's (its name goes into the audit
@@ -272,7 +274,7 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
 
   /** State and order as the workflow last read it; 503 while it has not read it yet (it retries its reads on its own). */
   const readOrder = async (workflowId: string, handle: WorkflowHandle) => {
-    const read = await temporal(workflowId, () => orders.read(handle));
+    const read = await temporal(workflowId, () => orders.read(handle, readBudgetMs));
     const { context } = read;
     if (!context) {
       throw new HttpProblem('notReady', 'The refund has not read its order yet. Try again shortly.', {
@@ -375,7 +377,11 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
     const { workflowId, handle } = handleOf(req);
     const body = requireJsonBody(req);
     rejectUnknownKeys(body);
-    const { state, context: ctx, policy: workflowPolicy } = await temporal(workflowId, () => orders.read(handle));
+    const {
+      state,
+      context: ctx,
+      policy: workflowPolicy,
+    } = await temporal(workflowId, () => orders.read(handle, readBudgetMs));
     let answer: RepairCheckBody;
     if (state.status !== RefundStatus.AWAITING_REPAIR) {
       answer = {

@@ -16,7 +16,7 @@ import { HttpProblem, problemsAsFieldErrors } from './problem';
  */
 
 const GRPC_INVALID_ARGUMENT = 3;
-const GRPC_DEADLINE_EXCEEDED = 4;
+export const GRPC_DEADLINE_EXCEEDED = 4;
 const GRPC_RESOURCE_EXHAUSTED = 8;
 const GRPC_UNAVAILABLE = 14;
 const GRPC_FAILED_PRECONDITION = 9;
