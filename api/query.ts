@@ -1,13 +1,14 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { QueryDefinition } from '@temporalio/common';
-import { GRPC_DEADLINE_EXCEEDED, grpcCode } from './temporal-errors';
+import { GRPC_CANCELLED, GRPC_DEADLINE_EXCEEDED, grpcCode } from './temporal-errors';
 
 /**
  * A workflow query, tried again when one attempt is not answered in time. The refunds worker keeps no workflow cache
- * (docs/operations.md), and a query that reaches the server while the refund's workflow task is being handled is at
- * times not answered for 10–20 s: measured on the dev server, with four clients querying a refund through an accepted
- * repair and its submission, about half the tries had such queries, while a fresh attempt was answered at once. A query is a read, so trying again is safe; each attempt gets `attemptMs`, all of them `budgetMs`, after which
- * the last attempt's error (DEADLINE_EXCEEDED: a 503 to retry) stands.
+ * (docs/operations.md), and its SDK at times drops a query polled while the run is evicted after a workflow task: that
+ * query is never answered, while a fresh attempt is answered at once (test/workflows/query-storm.test.ts). A query is
+ * a read, so trying again is safe. Each attempt gets `attemptMs`, all of them `budgetMs`; an attempt cut off by its
+ * deadline ends DEADLINE_EXCEEDED or, at times, CANCELLED (grpc-js), and either is tried again. When the budget is
+ * spent the last attempt's error stands (the API answers 503, to retry).
  */
 export async function queryWithRetry<T>(
   handle: WorkflowHandle,
@@ -21,7 +22,10 @@ export async function queryWithRetry<T>(
     try {
       return await handle.client.connection.withDeadline(attemptDeadline, () => handle.query(query));
     } catch (err) {
-      if (grpcCode(err) !== GRPC_DEADLINE_EXCEEDED || Date.now() >= deadline - 50) throw err;
+      const code = grpcCode(err);
+      const timedOut =
+        code === GRPC_DEADLINE_EXCEEDED || (code === GRPC_CANCELLED && Date.now() >= attemptDeadline - 50);
+      if (!timedOut || Date.now() >= deadline - 50) throw err;
     }
   }
 }

@@ -15,6 +15,8 @@ import { HttpProblem, problemsAsFieldErrors } from './problem';
  * answer in time 503 (never the client's fault, never a bare 500).
  */
 
+/** What a call cut off by its own deadline can end with: grpc-js reports it as either. */
+export const GRPC_CANCELLED = 1;
 const GRPC_INVALID_ARGUMENT = 3;
 export const GRPC_DEADLINE_EXCEEDED = 4;
 const GRPC_RESOURCE_EXHAUSTED = 8;
@@ -118,7 +120,13 @@ export function toHttpProblem(err: unknown, workflowId: string, ctx: ProblemCont
     }
     return undefined;
   }
-  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || grpcCode(err) === GRPC_DEADLINE_EXCEEDED) {
+  // The API cancels a call only through its deadline, so a cancelled call is one that was not answered in time.
+  const code = grpcCode(err);
+  if (
+    err instanceof WorkflowUpdateRPCTimeoutOrCancelledError ||
+    code === GRPC_DEADLINE_EXCEEDED ||
+    code === GRPC_CANCELLED
+  ) {
     return new HttpProblem(
       'unavailable',
       `The refund's workflow did not answer in time (is a worker running for its task queue?). Try again; a retried call with the same Idempotency-Key applies once.`,

@@ -24,3 +24,14 @@ it('another FAILED_PRECONDITION is not mistaken for it', () => {
   const err = new ServiceError('Failed', { cause: grpcError(9, 'FAILED_PRECONDITION: something else') });
   assert.equal(toHttpProblem(err, 'refund:o:r'), undefined);
 });
+
+it('a query cut off by its deadline is a 503 with Retry-After, whether grpc-js reports DEADLINE_EXCEEDED or CANCELLED', () => {
+  for (const cause of [
+    grpcError(4, 'DEADLINE_EXCEEDED: Deadline exceeded'),
+    grpcError(1, 'CANCELLED: Call cancelled'),
+  ]) {
+    const problem = toHttpProblem(new ServiceError('Failed to query Workflow', { cause }), 'refund:o:r');
+    assert.equal(problem?.status, 503, cause.message);
+    assert.equal(problem?.extras.headers?.['Retry-After'], '5');
+  }
+});
