@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import {
   REFUND_TASK_QUEUE,
+  REFUND_WORKFLOW_TASK_TIMEOUT,
   refundEventSignal,
   refundWorkflowId,
   RefundStatus,
@@ -97,6 +98,7 @@ export async function startOrJoinRefund(
         ],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         workflowIdConflictPolicy: 'FAIL',
+        workflowTaskTimeout: REFUND_WORKFLOW_TASK_TIMEOUT,
         typedSearchAttributes: [
           { key: SA.status, value: RefundStatus.FETCHING },
           { key: SA.bwpOrderId, value: args.orderId },

@@ -22,6 +22,15 @@ import type { RefundContextData } from '../activities';
 /** Default task queue of the refund workflows and of their light activities (fetch, report, poll); TEMPORAL_TASK_QUEUE. */
 export const REFUND_TASK_QUEUE = 'refunds';
 /**
+ * Workflow task timeout of every refund run (set at start; a continued run keeps it). Half the server's 10 s default:
+ * the worker runs without a workflow cache, and its SDK (Core 1.24.0) then at times drops a workflow task it polled
+ * while the run was being evicted after its previous task, when a query for the same run was polled in that window
+ * too; the server gives the task to a worker again only when this timeout passes. The worker holds a task for about
+ * 1.1 s (p50) and 1.5 s (max) with 200 refunds in flight on 2 cores (`npm run bench`, "workflow tasks"), so 5 s
+ * leaves a margin of three (docs/operations.md, "A dropped workflow task").
+ */
+export const REFUND_WORKFLOW_TASK_TIMEOUT = '5s';
+/**
  * Task queue of `POST /refund` only, derived from the workflow's queue: its rate limit is enforced by the Temporal
  * server across all workers of that queue.
  */

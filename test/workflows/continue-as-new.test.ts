@@ -8,6 +8,7 @@ import type { Fixture } from '../../sandbox';
 import {
   declineUpdate,
   FailureType,
+  REFUND_WORKFLOW_TASK_TIMEOUT,
   RefundStatus,
   repairSignal,
   repairUpdate,
@@ -54,6 +55,12 @@ it('when a parked refund history grows past the suggested size, it continues as 
     runId = (await handle.describe()).runId;
   }
   assert.notEqual(runId, firstRunId, 'the workflow continued as new');
+  const config = (await handle.describe()).raw.executionConfig;
+  assert.equal(
+    Number(config?.defaultWorkflowTaskTimeout?.seconds),
+    parseInt(REFUND_WORKFLOW_TASK_TIMEOUT, 10),
+    'the continued run keeps the workflow task timeout the refund started with',
+  );
 
   const carried = await handle.query(stateQuery);
   assert.equal(carried.status, RefundStatus.AWAITING_REPAIR);
