@@ -92,6 +92,10 @@ async function refundPhase(client: Client, server: Server, sandbox: SandboxProce
       `    per refund: ${events.events} history events, ${(events.bytes / 1024).toFixed(1)} KiB of history (${(events.payloadBytes / 1024).toFixed(1)} KiB in inputs and results); worker peak RSS ${worker.peakRssMiB().toFixed(0)} MiB`,
     );
     console.log(`    events: ${events.byType}`);
+    const tasks = await workflowTaskStats(client, fs);
+    console.log(
+      `    workflow tasks: ${tasks.count}, started→completed p50 ${tasks.p50} ms, p99 ${tasks.p99} ms, max ${tasks.max} ms; timed out ${tasks.timedOut}`,
+    );
     return result;
   } finally {
     await worker.stop();
@@ -121,6 +125,36 @@ async function historyStats(client: Client, f: Fixture) {
     bytes: temporal.api.history.v1.History.encode(history).finish().length,
     payloadBytes,
     byType: [...byType].map(([t, n]) => `${t} ${n}`).join(', '),
+  };
+}
+
+const eventMs = (e: temporal.api.history.v1.IHistoryEvent) =>
+  Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+
+/**
+ * How long the worker held each workflow task of the phase (started → completed or failed) and how many the server
+ * timed out: the margin under the workflow task timeout (api/start-refund.ts) on this machine at this load.
+ */
+async function workflowTaskStats(client: Client, fs: Fixture[]) {
+  const held: number[] = [];
+  let timedOut = 0;
+  for (const f of fs) {
+    const history = await client.workflow.getHandle(refundWorkflowId(f.bwpOrder.id, f.refundId)).fetchHistory();
+    let startedAt: number | undefined;
+    for (const e of history.events ?? []) {
+      if (e.workflowTaskStartedEventAttributes) startedAt = eventMs(e);
+      else if ((e.workflowTaskCompletedEventAttributes || e.workflowTaskFailedEventAttributes) && startedAt) {
+        held.push(eventMs(e) - startedAt);
+        startedAt = undefined;
+      } else if (e.workflowTaskTimedOutEventAttributes) timedOut++;
+    }
+  }
+  return {
+    count: held.length,
+    p50: percentile(held, 50),
+    p99: percentile(held, 99),
+    max: Math.max(...held),
+    timedOut,
   };
 }
 
