@@ -533,6 +533,26 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       }
     };
 
+    // Operators' pages reading refunds while they move (GET /refunds/:id is the state query, GET …/repair the repair
+    // page's data): reads racing workflow tasks must never stop a refund, and each is answered, 503 at worst.
+    const reads = new Map<string, number>();
+    const readLoop = async () => {
+      const rr = R.fork();
+      while (driving) {
+        const open = tracked.filter((t) => !t.endedAt);
+        const t = open.length > 0 ? rr.pick(open) : undefined;
+        if (!t) {
+          await sleep(200);
+          continue;
+        }
+        const res = await api('first', refundRoute(t, rr.chance(0.5) ? '' : '/repair'));
+        const key = res.status === 0 ? 'no answer' : String(res.status);
+        reads.set(key, (reads.get(key) ?? 0) + 1);
+        if (res.status >= 500 && res.status !== 503) t.log.push(`read answered ${res.status}`);
+        await sleep(rr.int(0, 150));
+      }
+    };
+
     // ---- drive ----
     const concurrency = opts.concurrency ?? 16;
     const rs = names.length;
@@ -543,7 +563,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     // Every fixture at least once, in a seeded order.
     plans.sort(() => R.next() - 0.5);
     let nextIndex = 0;
-    const faults = Promise.all([faultLoop('store'), faultLoop('bwp')]);
+    const faults = Promise.all([faultLoop('store'), faultLoop('bwp'), ...Array.from({ length: 3 }, readLoop)]);
     const killsDone = killLoop();
     const progress = setInterval(() => {
       const done = tracked.filter((t) => t.endedAt).length;
@@ -643,7 +663,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const cols = ['refunds', 'ended', 'parked', 'can', 'lost', 'doubled', 'overr', 'unrep', 'wft', 'stuck'];
     const row = (label: string, ts: Tracked[], width: number) => {
       const js = ts.map((t) => judged.perRefund.get(t.workflowId)!);
-      const sum = (k: keyof Omit<Judged, 'final' | 'notes' | 'runs' | 'unhandledCommand'>) =>
+      const sum = (k: keyof Omit<Judged, 'final' | 'notes' | 'runs' | 'unhandledCommand' | 'taskTimeouts'>) =>
         js.reduce((s, j) => s + j[k], 0);
       const cells = [
         ts.length,
@@ -688,6 +708,16 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')}`,
     );
+    print(
+      `reads during the run: ${[...reads.entries()]
+        .sort()
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
+    const taskTimeouts = [...judged.perRefund.values()].reduce((s, j) => s + j.taskTimeouts, 0);
+    print(
+      `wft-timeouts: ${taskTimeouts} workflow tasks timed out and were handed out again (a worker killed holding one, or one the SDK dropped; docs/operations.md)`,
+    );
     const unhandled = [...judged.perRefund.values()].reduce((s, j) => s + j.unhandledCommand, 0);
     print(
       `unhandled-command: ${unhandled} workflow-task completions refused by the server because a signal arrived during the task (not failures; retried with the signal)`,
@@ -727,6 +757,8 @@ interface Judged {
   stuck: number;
   /** WorkflowTaskFailed with cause UNHANDLED_COMMAND: see isUnhandledCommand. */
   unhandledCommand: number;
+  /** WorkflowTaskTimedOut events: the server handed the task out again (not a failure of workflow code). */
+  taskTimeouts: number;
   /** 'closed:<status>' | 'parked' | 'running:<status>' | 'missing'. */
   final: string;
   runs: number;
@@ -789,6 +821,7 @@ async function judge(
       wftFailures: 0,
       stuck: 0,
       unhandledCommand: 0,
+      taskTimeouts: 0,
       final: 'missing',
       runs: 0,
       notes: [],
@@ -801,6 +834,7 @@ async function judge(
     let closedStatus: string | undefined;
     for (const run of mine) {
       for (const e of run.history.events ?? []) {
+        if (e.workflowTaskTimedOutEventAttributes) j.taskTimeouts++;
         const failed = e.workflowTaskFailedEventAttributes;
         if (failed && isUnhandledCommand(failed)) {
           j.unhandledCommand++;
