@@ -158,6 +158,44 @@ async function workflowTaskStats(client: Client, fs: Fixture[]) {
   };
 }
 
+/**
+ * BENCH_DEBUG=1: pauses of over 800 ms between the starts of consecutive submissions of (c), and how many submissions
+ * were scheduled and waiting through each (0: the refunds had not reached submission yet; more: the limiter or the
+ * submission worker held them).
+ */
+async function submitTimeline(client: Client, fs: Fixture[], since: number) {
+  const rows: { scheduled: number; started: number; completed: number }[] = [];
+  for (const f of fs) {
+    const history = await client.workflow.getHandle(refundWorkflowId(f.bwpOrder.id, f.refundId)).fetchHistory();
+    const byId = new Map<string, { scheduled: number; started: number; completed: number }>();
+    for (const e of history.events ?? []) {
+      const sch = e.activityTaskScheduledEventAttributes;
+      if (sch && sch.activityType?.name?.startsWith('submit'))
+        byId.set(String(e.eventId), { scheduled: eventMs(e) - since, started: 0, completed: 0 });
+      const st = e.activityTaskStartedEventAttributes;
+      if (st && byId.has(String(st.scheduledEventId)))
+        byId.get(String(st.scheduledEventId))!.started = eventMs(e) - since;
+      const co = e.activityTaskCompletedEventAttributes;
+      if (co && byId.has(String(co.scheduledEventId)))
+        byId.get(String(co.scheduledEventId))!.completed = eventMs(e) - since;
+    }
+    rows.push(...byId.values());
+  }
+  rows.sort((a, b) => a.started - b.started);
+  for (let i = 1; i < rows.length; i++) {
+    const gap = rows[i]!.started - rows[i - 1]!.started;
+    if (gap > 800) {
+      const waiting = rows.filter((r) => r.scheduled < rows[i - 1]!.started && r.started >= rows[i]!.started).length;
+      console.log(
+        `    pause of ${gap} ms in submit starts at +${rows[i - 1]!.started} ms; ${waiting} submit tasks were scheduled and waiting`,
+      );
+    }
+  }
+  console.log(
+    `    submits: first scheduled +${Math.min(...rows.map((r) => r.scheduled))} ms, last scheduled +${Math.max(...rows.map((r) => r.scheduled))} ms`,
+  );
+}
+
 async function barePhase(client: Client, server: Server, sandbox: SandboxProcess) {
   const worker = await startWorker('bare', workerEnv(server, sandbox, QUEUE, RATE), profileDir);
   const run = `${Date.now()}`;
@@ -183,6 +221,8 @@ interface Goodput {
   p99: number;
   refunded: number;
   perSecond: number;
+  /** The longest pause between two consecutive POST /refund calls of the phase (ms). */
+  longestGap: number;
 }
 
 /**
@@ -197,6 +237,8 @@ async function storeFigures(sandbox: SandboxProcess, since: number, startedAt: M
   const last = Math.max(...done);
   const span = (last - first) / 1000;
   const latencies = ledger.map((e) => Date.parse(e.at) - startedAt.get(e.key.order)!);
+  const at = calls.map((c) => c.at).sort((a, b) => a - b);
+  const longestGap = at.reduce((gap, t, i) => (i === 0 ? 0 : Math.max(gap, t - at[i - 1]!)), 0);
   return {
     goodput: ledger.length / (STORE_BURST + STORE_RATE * span),
     throttled: calls.filter((c) => c.status === 429).length,
@@ -204,12 +246,13 @@ async function storeFigures(sandbox: SandboxProcess, since: number, startedAt: M
     p99: percentile(latencies, 99),
     refunded: ledger.length,
     perSecond: ledger.length / span,
+    longestGap,
   };
 }
 
 function printGoodput(label: string, g: Goodput) {
   console.log(
-    `${label.padEnd(26)}${g.refunded} refunded, ${g.perSecond.toFixed(2)}/s, goodput/limit ${g.goodput.toFixed(3)}, throttled ${g.throttled}, event-to-refund p50 ${g.p50} ms p99 ${g.p99} ms (load ${loadavg()})`,
+    `${label.padEnd(26)}${g.refunded} refunded, ${g.perSecond.toFixed(2)}/s, goodput/limit ${g.goodput.toFixed(3)}, throttled ${g.throttled}, event-to-refund p50 ${g.p50} ms p99 ${g.p99} ms, longest pause between calls ${g.longestGap} ms (load ${loadavg()})`,
   );
 }
 
@@ -241,6 +284,11 @@ async function goodputPhase(client: Client, server: Server) {
     }
     const service = await storeFigures(sandbox, since, startedAt);
     printGoodput('(c) service:', service);
+    if (process.env.BENCH_DEBUG) await submitTimeline(client, serviceFixtures, since);
+    const tasks = await workflowTaskStats(client, serviceFixtures);
+    console.log(
+      `    workflow tasks: ${tasks.count}, started→completed p50 ${tasks.p50} ms, p99 ${tasks.p99} ms, max ${tasks.max} ms; timed out ${tasks.timedOut}`,
+    );
 
     // The naive peer: the same events in a queue, K consumers, retry after Retry-After, no global limiter.
     await new Promise((r) => setTimeout(r, (STORE_BURST / STORE_RATE) * 1000 + 1000)); // the store's bucket refills
