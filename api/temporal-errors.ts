@@ -133,22 +133,22 @@ export function toHttpProblem(err: unknown, workflowId: string, ctx: ProblemCont
       { headers: { 'Retry-After': '5' } },
     );
   }
-  if (grpcCode(err) === GRPC_INVALID_ARGUMENT) return invalidArgument(err, ctx);
-  if (grpcCode(err) === GRPC_RESOURCE_EXHAUSTED) {
+  if (code === GRPC_INVALID_ARGUMENT) return invalidArgument(err, ctx);
+  if (code === GRPC_RESOURCE_EXHAUSTED) {
     return new HttpProblem('unavailable', 'Temporal is busy (rate limited); try again shortly.', {
       headers: { 'Retry-After': '5' },
     });
   }
   // A production server refuses a query when nothing has polled the workflow's task queue lately (a worker just died
   // or is being replaced): the workers are the ones to answer, so it is a 503 to retry, as above.
-  if (grpcCode(err) === GRPC_FAILED_PRECONDITION && /no poller seen/i.test(messages(err))) {
+  if (code === GRPC_FAILED_PRECONDITION && /no poller seen/i.test(messages(err))) {
     return new HttpProblem(
       'unavailable',
       "No worker is serving the refund's task queue right now (is one starting?). Try again shortly.",
       { headers: { 'Retry-After': '5' } },
     );
   }
-  if (grpcCode(err) === GRPC_UNAVAILABLE) {
+  if (code === GRPC_UNAVAILABLE) {
     return new HttpProblem('unavailable', 'Temporal is not reachable right now. Try again shortly.', {
       headers: { 'Retry-After': '5' },
     });

@@ -87,24 +87,29 @@ async function refundPhase(client: Client, server: Server, sandbox: SandboxProce
       const r = await client.workflow.getHandle<typeof refundWorkflow>(workflowId).result();
       if (r.status !== RefundStatus.REFUNDED) throw new Error(`${workflowId} ended ${r.status}`);
     });
-    const events = await historyStats(client, fs[0]!);
+    const histories = await historiesOf(client, fs);
+    const events = historyStats(histories[0]!);
     console.log(
       `    per refund: ${events.events} history events, ${(events.bytes / 1024).toFixed(1)} KiB of history (${(events.payloadBytes / 1024).toFixed(1)} KiB in inputs and results); worker peak RSS ${worker.peakRssMiB().toFixed(0)} MiB`,
     );
     console.log(`    events: ${events.byType}`);
-    const tasks = await workflowTaskStats(client, fs);
-    console.log(
-      `    workflow tasks: ${tasks.count}, started→completed p50 ${tasks.p50} ms, p99 ${tasks.p99} ms, max ${tasks.max} ms; timed out ${tasks.timedOut}`,
-    );
+    printWorkflowTasks(histories);
     return result;
   } finally {
     await worker.stop();
   }
 }
 
+/** The history of each refund of a phase, read once for every figure drawn from them. */
+async function historiesOf(client: Client, fs: Fixture[]): Promise<temporal.api.history.v1.IHistory[]> {
+  const out: temporal.api.history.v1.IHistory[] = [];
+  for (const f of fs)
+    out.push(await client.workflow.getHandle(refundWorkflowId(f.bwpOrder.id, f.refundId)).fetchHistory());
+  return out;
+}
+
 /** Events and payload bytes of one finished refund: what each refund costs the server and the worker. */
-async function historyStats(client: Client, f: Fixture) {
-  const history = await client.workflow.getHandle(refundWorkflowId(f.bwpOrder.id, f.refundId)).fetchHistory();
+function historyStats(history: temporal.api.history.v1.IHistory) {
   const byType = new Map<string, number>();
   let payloadBytes = 0;
   for (const e of history.events ?? []) {
@@ -133,13 +138,12 @@ const eventMs = (e: temporal.api.history.v1.IHistoryEvent) =>
 
 /**
  * How long the worker held each workflow task of the phase (started → completed or failed) and how many the server
- * timed out: the margin under the workflow task timeout (api/start-refund.ts) on this machine at this load.
+ * timed out: the margin under REFUND_WORKFLOW_TASK_TIMEOUT (workflows/refund.contract.ts) on this machine at this load.
  */
-async function workflowTaskStats(client: Client, fs: Fixture[]) {
+function printWorkflowTasks(histories: temporal.api.history.v1.IHistory[]) {
   const held: number[] = [];
   let timedOut = 0;
-  for (const f of fs) {
-    const history = await client.workflow.getHandle(refundWorkflowId(f.bwpOrder.id, f.refundId)).fetchHistory();
+  for (const history of histories) {
     let startedAt: number | undefined;
     for (const e of history.events ?? []) {
       if (e.workflowTaskStartedEventAttributes) startedAt = eventMs(e);
@@ -149,13 +153,9 @@ async function workflowTaskStats(client: Client, fs: Fixture[]) {
       } else if (e.workflowTaskTimedOutEventAttributes) timedOut++;
     }
   }
-  return {
-    count: held.length,
-    p50: percentile(held, 50),
-    p99: percentile(held, 99),
-    max: Math.max(...held),
-    timedOut,
-  };
+  console.log(
+    `    workflow tasks: ${held.length}, started→completed p50 ${percentile(held, 50)} ms, p99 ${percentile(held, 99)} ms, max ${Math.max(...held)} ms; timed out ${timedOut}`,
+  );
 }
 
 /**
@@ -163,21 +163,17 @@ async function workflowTaskStats(client: Client, fs: Fixture[]) {
  * were scheduled and waiting through each (0: the refunds had not reached submission yet; more: the limiter or the
  * submission worker held them).
  */
-async function submitTimeline(client: Client, fs: Fixture[], since: number) {
-  const rows: { scheduled: number; started: number; completed: number }[] = [];
-  for (const f of fs) {
-    const history = await client.workflow.getHandle(refundWorkflowId(f.bwpOrder.id, f.refundId)).fetchHistory();
-    const byId = new Map<string, { scheduled: number; started: number; completed: number }>();
+function printSubmitPauses(histories: temporal.api.history.v1.IHistory[], since: number) {
+  const rows: { scheduled: number; started: number }[] = [];
+  for (const history of histories) {
+    const byId = new Map<string, { scheduled: number; started: number }>();
     for (const e of history.events ?? []) {
-      const sch = e.activityTaskScheduledEventAttributes;
-      if (sch && sch.activityType?.name?.startsWith('submit'))
-        byId.set(String(e.eventId), { scheduled: eventMs(e) - since, started: 0, completed: 0 });
-      const st = e.activityTaskStartedEventAttributes;
-      if (st && byId.has(String(st.scheduledEventId)))
-        byId.get(String(st.scheduledEventId))!.started = eventMs(e) - since;
-      const co = e.activityTaskCompletedEventAttributes;
-      if (co && byId.has(String(co.scheduledEventId)))
-        byId.get(String(co.scheduledEventId))!.completed = eventMs(e) - since;
+      const scheduled = e.activityTaskScheduledEventAttributes;
+      if (scheduled?.activityType?.name?.startsWith('submit'))
+        byId.set(String(e.eventId), { scheduled: eventMs(e) - since, started: 0 });
+      const started = e.activityTaskStartedEventAttributes;
+      const row = started && byId.get(String(started.scheduledEventId));
+      if (row) row.started = eventMs(e) - since;
     }
     rows.push(...byId.values());
   }
@@ -284,11 +280,9 @@ async function goodputPhase(client: Client, server: Server) {
     }
     const service = await storeFigures(sandbox, since, startedAt);
     printGoodput('(c) service:', service);
-    if (process.env.BENCH_DEBUG) await submitTimeline(client, serviceFixtures, since);
-    const tasks = await workflowTaskStats(client, serviceFixtures);
-    console.log(
-      `    workflow tasks: ${tasks.count}, started→completed p50 ${tasks.p50} ms, p99 ${tasks.p99} ms, max ${tasks.max} ms; timed out ${tasks.timedOut}`,
-    );
+    const histories = await historiesOf(client, serviceFixtures);
+    if (process.env.BENCH_DEBUG) printSubmitPauses(histories, since);
+    printWorkflowTasks(histories);
 
     // The naive peer: the same events in a queue, K consumers, retry after Retry-After, no global limiter.
     await new Promise((r) => setTimeout(r, (STORE_BURST / STORE_RATE) * 1000 + 1000)); // the store's bucket refills
