@@ -1,4 +1,4 @@
-import { activityInfo, ApplicationFailure, heartbeat, log, metricMeter } from '@temporalio/activity';
+import { ApplicationFailure, log, metricMeter } from '@temporalio/activity';
 import type { BwpOrder, RefundState, UpdateOrderInput } from '../domain/schemas/bwp';
 import { ALIAS_EXTERNAL_ID } from '../domain/schemas/bwp';
 import type { RefundRequest, StoreOrder } from '../domain/schemas/store';
@@ -24,8 +24,6 @@ export interface ActivityDeps {
   readStoreOrder?: boolean;
   /** Reason map and appeasement policy, from config; handed to the workflow with each read of the order. */
   policy: Policy;
-  /** Attempts of a 500 REFUND_FAILED (payment failed, nothing moved) before it goes to a human (legacy submitRefund). */
-  refundFailedAttempts?: number;
   /** The worker's timing (timeouts, waits, bounds), from its config: handed to the workflow with each read. */
   timing?: Partial<RefundTiming>;
 }
@@ -42,12 +40,6 @@ export interface FetchedContext extends RefundContextData {
   /** The worker's timing: activity timeouts and waits are owned by the worker's configuration. */
   timing?: Partial<RefundTiming>;
 }
-
-export type SubmitResult =
-  | { kind: 'refunded'; refunded: { amount: string; currency: string } }
-  | { kind: 'rejected'; code: string; message: string }
-  /** 409: the key was reused with another payload. Never resend automatically. */
-  | { kind: 'alarm'; code: string; message: string };
 
 /**
  * One attempt of POST /refund, every answer returned as a value (the activity runs with one attempt): the workflow sees
@@ -122,8 +114,6 @@ function retryOrFail<T>(outcome: Exclude<Outcome<T>, { kind: 'success' }>, what:
 }
 
 export function createActivities(deps: ActivityDeps) {
-  const refundFailedAttempts = deps.refundFailedAttempts ?? 3;
-
   async function readOrder(orderId: string): Promise<BwpOrder | null> {
     const outcome = await deps.bwp.getOrder(orderId);
     if (outcome.kind !== 'success') retryOrFail(outcome, 'BwP order query');
@@ -182,57 +172,6 @@ export function createActivities(deps: ActivityDeps) {
           }
           if (outcome.code === UNAUTHORIZED) return { kind: 'retry', code: outcome.code, message: outcome.message };
           return { kind: 'rejected', code: outcome.code, message: outcome.message, status: outcome.status };
-      }
-    },
-
-    /**
-     * DEPRECATED (legacy workflow only; see workflows/refund-legacy.ts): POST /refund with Temporal retrying unknown
-     * outcomes and throttling with the same payload and key; definitive answers are returned for the workflow to act on.
-     * Hardened: Temporal's retries hide earlier attempts, so each attempt leaves a heartbeat saying whether everything so
-     * far was definitive; a 4xx or 409 on a later attempt without that proof is returned as the alarm (the legacy
-     * workflow parks and never re-sends), never as a rejection that would open a new key.
-     */
-    submitRefund: async (input: { request: RefundRequest }): Promise<SubmitResult> => {
-      const info = activityInfo();
-      const before = info.heartbeatDetails as { attempt?: number; definitive?: boolean } | undefined;
-      const provenSoFar = info.attempt === 1 || (before?.attempt === info.attempt - 1 && before.definitive === true);
-      const outcome = await deps.refunds.submitRefund(input.request);
-      countSubmission(outcome.kind === 'rejected' ? `rejected:${outcome.code}` : outcome.kind);
-      const definitive =
-        outcome.kind === 'throttled' ||
-        (outcome.kind === 'rejected' && outcome.code !== 'IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH');
-      heartbeat({ attempt: info.attempt, definitive: provenSoFar && definitive });
-      const retriedAnyway =
-        outcome.kind === 'rejected' &&
-        (outcome.code === UNAUTHORIZED || (outcome.code === 'REFUND_FAILED' && info.attempt < refundFailedAttempts));
-      if (outcome.kind === 'rejected' && !provenSoFar && !retriedAnyway) {
-        return {
-          kind: 'alarm',
-          code: 'UNKNOWN_OUTCOME',
-          message: `an earlier attempt under key ${input.request.id} may have had an unknown outcome; then ${outcome.code}: ${outcome.message}`,
-        };
-      }
-      switch (outcome.kind) {
-        case 'success':
-          return { kind: 'refunded', refunded: outcome.value.refunded };
-        case 'rejected':
-          if (outcome.code === 'IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH') {
-            log.error('idempotency key reused with another payload', {
-              key: input.request.id,
-              order: input.request.order,
-            });
-            return { kind: 'alarm', code: outcome.code, message: outcome.message };
-          }
-          if (outcome.code === UNAUTHORIZED) retryOrFail(outcome, 'POST /refund (credentials)');
-          if (outcome.code === 'REFUND_FAILED' && info.attempt < refundFailedAttempts) {
-            throw ApplicationFailure.create({
-              type: 'RefundFailed',
-              message: `POST /refund: REFUND_FAILED (${outcome.message}); trying again`,
-            });
-          }
-          return { kind: 'rejected', code: outcome.code, message: outcome.message };
-        default:
-          return retryOrFail(outcome, 'POST /refund');
       }
     },
 

@@ -60,7 +60,7 @@ export async function createRefundWorkers(opts: RefundWorkersOptions): Promise<W
   };
   const workers: Promise<Worker>[] = [];
   if (roles.includes('refunds')) {
-    const { submitRefund: _submit, submitRefundAttempt: _attempt, ...light } = activities;
+    const { submitRefundAttempt: _attempt, ...light } = activities;
     workers.push(
       Worker.create({
         // No workflow cache (so no sticky queue): each workflow task replays the run from its history, exactly as a
@@ -85,7 +85,7 @@ export async function createRefundWorkers(opts: RefundWorkersOptions): Promise<W
       Worker.create({
         ...common,
         taskQueue: submitTaskQueue(taskQueue),
-        activities: { submitRefund: activities.submitRefund, submitRefundAttempt: activities.submitRefundAttempt },
+        activities: { submitRefundAttempt: activities.submitRefundAttempt },
         maxTaskQueueActivitiesPerSecond: opts.submitRatePerSecond,
       }),
     );

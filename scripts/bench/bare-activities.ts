@@ -4,7 +4,6 @@ export function createBareActivities() {
     fetchRefundContext: async (_input: { orderId: string }) => ({ ok: true }),
     checkRefundState: async (_input: { orderId: string; refundId: string }) => 'SUCCESS',
     submitRefundAttempt: async (_input: { request: { id: string } }) => ({ kind: 'refunded' }),
-    submitRefund: async (_input: { request: { id: string } }) => ({ kind: 'refunded' }),
     reportToBwp: async (_input: { orderId: string }) => 'SUCCESS',
   };
 }

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Info } from '@temporalio/activity';
-import { createActivities, type FetchedContext, type SubmitAttemptResult, type SubmitResult } from '../../activities';
+import { createActivities, type FetchedContext, type SubmitAttemptResult } from '../../activities';
 import type { BwpClient, Outcome, RefundClient } from '../../activities/clients';
 import { z } from 'zod';
 import { RefundRequest as RefundRequestSchema, type RefundRequest } from '../../domain/schemas/store';
@@ -37,82 +37,6 @@ async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
   assert.ok(err instanceof ApplicationFailure, String(err));
   return err;
 }
-
-describe('submitRefund', () => {
-  it('a 2xx is the refunded amount', async () => {
-    const acts = activitiesAnswering({
-      kind: 'success',
-      value: { id: request.id, order: request.order, refunded: { amount: '9.99', currency: 'USD' } },
-    });
-    assert.deepEqual(await env().run(acts.submitRefund, { request }), {
-      kind: 'refunded',
-      refunded: { amount: '9.99', currency: 'USD' },
-    });
-  });
-
-  it('an unknown outcome is retried (same payload, same key): a retryable failure', async () => {
-    const acts = activitiesAnswering({ kind: 'unknown', message: 'timed out' });
-    const f = await failureOf(env().run(acts.submitRefund, { request }));
-    assert.equal(f.type, 'UnknownOutcome');
-    assert.equal(f.nonRetryable, false);
-  });
-
-  it('a 429 is retried after Retry-After', async () => {
-    const acts = activitiesAnswering({ kind: 'throttled', retryAfterMs: 7000, message: '429' });
-    const f = await failureOf(env().run(acts.submitRefund, { request }));
-    assert.equal(f.type, 'Throttled');
-    assert.equal(f.nextRetryDelay, 7000);
-  });
-
-  it('a definitive rejection is returned for the workflow to park, not retried', async () => {
-    const acts = activitiesAnswering({
-      kind: 'rejected',
-      code: 'NOT_ENOUGH_ITEMS_LEFT_TO_REFUND',
-      message: 'no',
-      status: 400,
-    });
-    assert.deepEqual(await env().run(acts.submitRefund, { request }), {
-      kind: 'rejected',
-      code: 'NOT_ENOUGH_ITEMS_LEFT_TO_REFUND',
-      message: 'no',
-    });
-  });
-
-  it('409 IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH is an alarm, never resent', async () => {
-    const acts = activitiesAnswering({
-      kind: 'rejected',
-      code: 'IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH',
-      message: 'x',
-      status: 409,
-    });
-    const answer: SubmitResult = await env().run(acts.submitRefund, { request });
-    assert.equal(answer.kind, 'alarm');
-  });
-
-  it('500 REFUND_FAILED is tried again a few times with the same key, then returned as a rejection', async () => {
-    const acts = activitiesAnswering({
-      kind: 'rejected',
-      code: 'REFUND_FAILED',
-      message: 'card',
-      status: 500,
-      retryable: true,
-    });
-    const first = await failureOf(env({ attempt: 1 }).run(acts.submitRefund, { request }));
-    assert.equal(first.type, 'RefundFailed');
-    // Attempt 2 left its heartbeat: everything so far was definitive (REFUND_FAILED moves nothing).
-    const third: SubmitResult = await env({ attempt: 3, heartbeatDetails: { attempt: 2, definitive: true } }).run(
-      acts.submitRefund,
-      { request },
-    );
-    assert.equal(third.kind, 'rejected');
-  });
-
-  it('bad credentials are retried (a misconfiguration must not fail refunds)', async () => {
-    const acts = activitiesAnswering({ kind: 'rejected', code: 'UNAUTHORIZED', message: 'token', status: 401 });
-    const f = await failureOf(env().run(acts.submitRefund, { request }));
-    assert.equal(f.nonRetryable, false);
-  });
-});
 
 describe('reads', () => {
   it('a rejected read is retried, not final', async () => {
@@ -182,21 +106,4 @@ describe('submitRefundAttempt (one attempt; every answer a value for the workflo
     assert.equal(failure.nonRetryable, true);
   });
 
-  it('the legacy submitRefund never reads a 4xx after an attempt it cannot vouch for as "nothing moved"', async () => {
-    const acts = activitiesAnswering({
-      kind: 'rejected',
-      code: 'NOT_ENOUGH_ITEMS_LEFT_TO_REFUND',
-      message: 'x',
-      status: 400,
-    });
-    // Attempt 2 with no heartbeat from attempt 1 (it crashed or timed out): the 4xx becomes the alarm.
-    const answer: SubmitResult = await env({ attempt: 2 }).run(acts.submitRefund, { request });
-    assert.equal(answer.kind, 'alarm');
-    // Attempt 2 after attempt 1 recorded a definitive answer (a throttle): a plain rejection.
-    const proven: SubmitResult = await env({ attempt: 2, heartbeatDetails: { attempt: 1, definitive: true } }).run(
-      acts.submitRefund,
-      { request },
-    );
-    assert.equal(proven.kind, 'rejected');
-  });
 });
