@@ -1,4 +1,4 @@
-import { ApplicationFailure, log, metricMeter } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, log, metricMeter } from '@temporalio/activity';
 import type { BwpOrder, RefundState, UpdateOrderInput } from '../domain/schemas/bwp';
 import { ALIAS_EXTERNAL_ID } from '../domain/schemas/bwp';
 import type { RefundRequest, StoreOrder } from '../domain/schemas/store';
@@ -7,21 +7,24 @@ import { FailureType, type RefundTiming } from '../workflows/refund.contract';
 import { UNAUTHORIZED, type Outcome } from './clients/outcome';
 import type { BwpClient } from './clients/bwp-client';
 import type { RefundClient } from './clients/refund-client';
+import type { StoreOrderClient } from './clients/store-order-client';
 
 /**
  * All I/O of the refund workflow. Built over injected clients so workers pass real ones and tests pass the sandbox.
  * Outcomes are classified once, in the clients; here they become Temporal semantics:
  * - success: a value;
  * - definitive rejection: a value the workflow acts on (or a non-retryable failure where nothing can be done);
- * - throttled: a retryable failure with nextRetryDelay from Retry-After;
+ * - throttled: a retryable failure with nextRetryDelay from Retry-After, else an exponential back-off with jitter;
+ * - credentials refused (after one token refresh): a non-retryable `CredentialsRejected` failure: the workflow flags
+ *   the refund CREDENTIALS_REJECTED and tries again itself, with growing waits (a person must fix the credentials);
  * - unknown: a retryable failure, so the same payload and idempotency key are sent again.
  */
 
 export interface ActivityDeps {
   bwp: BwpClient;
   refunds: RefundClient;
-  /** Read the store's order (GET /orders/:id) to check lines, quantities, shipping and pre-orders; off if the store has no such API. */
-  readStoreOrder?: boolean;
+  /** The merchant's order-facts endpoint (STORE_ORDER_URL); absent: the store order is not read. */
+  storeOrders?: StoreOrderClient;
   /** Reason map and appeasement policy, from config; handed to the workflow with each read of the order. */
   policy: Policy;
   /** The worker's timing (timeouts, waits, bounds), from its config: handed to the workflow with each read. */
@@ -53,10 +56,10 @@ export type SubmitAttemptResult =
   | { kind: 'rejected'; code: string; message: string; status?: number }
   /** 409: the key was used with another payload. Never resend automatically. */
   | { kind: 'alarm'; code: string; message: string }
-  /** 429: nothing moved; try the same key after `retryAfterMs`. */
-  | { kind: 'throttled'; retryAfterMs: number; message: string }
-  /** Credentials refused: nothing moved; the same key is tried again after a back-off (a misconfiguration shows). */
-  | { kind: 'retry'; code: string; message: string }
+  /** 429: nothing moved; try the same key after `retryAfterMs` (absent: the workflow's own growing back-off). */
+  | { kind: 'throttled'; retryAfterMs?: number; message: string }
+  /** Credentials refused: nothing moved; the same key is tried again after a growing back-off, the refund flagged. */
+  | { kind: 'credentials'; code: string; message: string }
   /** Timeout, reset, 5xx, unreadable 2xx: money may have moved. */
   | { kind: 'unknown'; message: string };
 
@@ -83,32 +86,70 @@ function countSubmission(answer: string) {
   metricMeter.createCounter('refund_submissions', 'calls', 'POST /refund answers by class').add(1, { answer });
 }
 
+/** The failure type of a call whose credentials were refused after a token refresh (the workflow flags the refund). */
+export const CREDENTIALS_REJECTED = FailureType.CredentialsRejected;
+
+/**
+ * Back-off of a throttled call that named no Retry-After (Buy with Prime documents only "retry with exponential
+ * backoff"): 1 s doubling per attempt, capped at 60 s, with equal jitter (half fixed, half random) so that many refunds
+ * throttled together do not come back together (docs/operations.md).
+ */
+export const THROTTLE_BACKOFF = { initialMs: 1_000, maxMs: 60_000 } as const;
+export function throttleBackoffMs(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(THROTTLE_BACKOFF.maxMs, THROTTLE_BACKOFF.initialMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+function countThrottled(call: string) {
+  metricMeter.createCounter('refund_throttled_calls', 'calls', 'Calls answered with a throttle').add(1, { call });
+}
+
+function countCredentialsRejected(api: 'bwp' | 'store') {
+  metricMeter
+    .createCounter('refund_credentials_rejected', 'calls', 'Calls whose credentials were refused after a token refresh')
+    .add(1, { api });
+}
+
 /**
  * Turns a failed outcome into a Temporal failure. Rejections are final only for writes (`final: true`): a rejected
- * read, or bad credentials anywhere, are retried with backoff, so a misconfiguration or a BwP hiccup shows as a
- * retrying activity in the UI instead of failing refunds.
+ * read is retried with backoff, so a BwP hiccup shows as a retrying activity in the UI instead of failing refunds.
+ * Refused credentials fail at once (CredentialsRejected) for the workflow to flag and retry.
  */
-function retryOrFail<T>(outcome: Exclude<Outcome<T>, { kind: 'success' }>, what: string, final = false): never {
+function retryOrFail<T>(
+  outcome: Exclude<Outcome<T>, { kind: 'success' }>,
+  what: string,
+  api: 'bwp' | 'store',
+  final = false,
+): never {
   switch (outcome.kind) {
-    case 'throttled':
-      metricMeter
-        .createCounter('refund_throttled_calls', 'calls', 'Calls answered with a throttle')
-        .add(1, { call: what });
+    case 'throttled': {
+      countThrottled(what);
+      const delay = outcome.retryAfterMs ?? throttleBackoffMs(activityInfo().attempt);
       throw ApplicationFailure.create({
         type: 'Throttled',
-        message: `${what}: throttled (${outcome.message}); retrying after ${outcome.retryAfterMs} ms`,
-        nextRetryDelay: outcome.retryAfterMs,
+        message: `${what}: throttled (${outcome.message}); retrying after ${delay} ms${outcome.retryAfterMs === undefined ? ' (no Retry-After: exponential back-off)' : ''}`,
+        nextRetryDelay: delay,
       });
+    }
     case 'unknown':
       throw ApplicationFailure.create({
         type: 'UnknownOutcome',
         message: `${what}: outcome unknown (${outcome.message})`,
       });
     case 'rejected':
+      if (outcome.code === UNAUTHORIZED) {
+        countCredentialsRejected(api);
+        throw ApplicationFailure.create({
+          type: CREDENTIALS_REJECTED,
+          message: `${what}: ${outcome.message}`,
+          details: [{ api }],
+          nonRetryable: true,
+        });
+      }
       throw ApplicationFailure.create({
         type: `Rejected:${outcome.code}`,
         message: `${what}: rejected ${outcome.code}: ${outcome.message}`,
-        nonRetryable: final && outcome.code !== UNAUTHORIZED,
+        nonRetryable: final,
       });
   }
 }
@@ -116,7 +157,7 @@ function retryOrFail<T>(outcome: Exclude<Outcome<T>, { kind: 'success' }>, what:
 export function createActivities(deps: ActivityDeps) {
   async function readOrder(orderId: string): Promise<BwpOrder | null> {
     const outcome = await deps.bwp.getOrder(orderId);
-    if (outcome.kind !== 'success') retryOrFail(outcome, 'BwP order query');
+    if (outcome.kind !== 'success') retryOrFail(outcome, 'BwP order query', 'bwp');
     return outcome.value;
   }
 
@@ -126,9 +167,9 @@ export function createActivities(deps: ActivityDeps) {
       const order = await readOrder(input.orderId);
       const storeOrderId = order?.aliases.find((a) => a.aliasType === ALIAS_EXTERNAL_ID)?.aliasId;
       let storeOrder: StoreOrder | null | undefined = undefined;
-      if (storeOrderId && deps.readStoreOrder !== false) {
-        const outcome = await deps.refunds.getStoreOrder(storeOrderId);
-        if (outcome.kind !== 'success') retryOrFail(outcome, 'store order read');
+      if (storeOrderId && deps.storeOrders) {
+        const outcome = await deps.storeOrders.getStoreOrder(storeOrderId);
+        if (outcome.kind !== 'success') retryOrFail(outcome, 'store order read', 'store');
         storeOrder = outcome.value;
       }
       return { order, storeOrder, storeOrderId, policy: deps.policy, ...(deps.timing ? { timing: deps.timing } : {}) };
@@ -156,10 +197,12 @@ export function createActivities(deps: ActivityDeps) {
         case 'success':
           return { kind: 'refunded', refunded: outcome.value.refunded };
         case 'throttled':
-          metricMeter
-            .createCounter('refund_throttled_calls', 'calls', 'Calls answered with a throttle')
-            .add(1, { call: 'POST /refund' });
-          return { kind: 'throttled', retryAfterMs: outcome.retryAfterMs, message: outcome.message };
+          countThrottled('POST /refund');
+          return {
+            kind: 'throttled',
+            ...(outcome.retryAfterMs !== undefined ? { retryAfterMs: outcome.retryAfterMs } : {}),
+            message: outcome.message,
+          };
         case 'unknown':
           return { kind: 'unknown', message: outcome.message };
         case 'rejected':
@@ -170,7 +213,10 @@ export function createActivities(deps: ActivityDeps) {
             });
             return { kind: 'alarm', code: outcome.code, message: outcome.message };
           }
-          if (outcome.code === UNAUTHORIZED) return { kind: 'retry', code: outcome.code, message: outcome.message };
+          if (outcome.code === UNAUTHORIZED) {
+            countCredentialsRejected('store');
+            return { kind: 'credentials', code: outcome.code, message: outcome.message };
+          }
           return { kind: 'rejected', code: outcome.code, message: outcome.message, status: outcome.status };
       }
     },
@@ -180,12 +226,13 @@ export function createActivities(deps: ActivityDeps) {
      * e.g. an earlier attempt applied but its answer was lost), it is not sent again.
      */
     reportToBwp: async (input: { update: UpdateOrderInput }): Promise<RefundState> => {
-      const wanted = input.update.refunds[0]!;
-      const current = (await readOrder(input.update.orderId))?.refunds.details.find((r) => r.id === wanted.id);
+      const wanted = input.update.input.refunds.details[0]!;
+      const orderId = input.update.orderIdentifier.orderId;
+      const current = (await readOrder(orderId))?.refunds.details.find((r) => r.id === wanted.id);
       if (
         current &&
         current.state === wanted.state &&
-        current.refundTotal?.totalAmount.amount === wanted.refundTotal.totalAmount.amount &&
+        current.refundTotal?.totalAmount?.amount === wanted.refundTotal.totalAmount.amount &&
         (wanted.aliases ?? []).every((a) =>
           current.aliases.some((c) => c.aliasType === a.aliasType && c.aliasId === a.aliasId),
         )
@@ -198,7 +245,7 @@ export function createActivities(deps: ActivityDeps) {
       } catch (err) {
         throw malformed(err, 'BwP updateOrder');
       }
-      if (outcome.kind !== 'success') retryOrFail(outcome, 'BwP updateOrder', true);
+      if (outcome.kind !== 'success') retryOrFail(outcome, 'BwP updateOrder', 'bwp', true);
       return outcome.value.refunds.details.find((r) => r.id === wanted.id)?.state ?? wanted.state;
     },
   };

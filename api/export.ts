@@ -1,7 +1,7 @@
 import type { RefundContextData } from '../activities';
 import { findRefund } from '../domain/context';
 import { formatDecimal, fromBwpAmount } from '../domain/money';
-import { legacyRefundIdempotencyKey, RefundStatus, type RefundWorkflowState } from '../workflows/refund.contract';
+import { RefundStatus, type RefundWorkflowState } from '../workflows/refund.contract';
 import type { RefundRow } from './visibility';
 
 /**
@@ -35,9 +35,8 @@ const amountOf = (r: ExportRecord): { amount: string; currency: string } | undef
 const keysOf = (s: RefundWorkflowState | undefined): string[] => {
   if (!s) return [];
   const keys = s.attempts.map((a) => a.idempotencyKey);
-  // The key the workflow fixed when the revision opened; a revision opened before keys were kept had the first formula.
-  if (s.status === RefundStatus.SUBMITTING)
-    keys.push(s.idempotencyKey ?? legacyRefundIdempotencyKey(s.orderId, s.refundId, s.revision));
+  // The key the workflow fixed when the revision opened.
+  if (s.status === RefundStatus.SUBMITTING) keys.push(s.idempotencyKey);
   return [...new Set(keys)];
 };
 
@@ -62,6 +61,7 @@ export const exportColumns: Column[] = [
   ['submission_attempts', (r) => r.state?.attempts.length],
   ['problem_codes', (r) => (r.state ? r.state.problems.map((p) => p.code) : r.row.problemCodes).join(' ')],
   ['problems', (r) => r.state?.problems.map((p) => `${p.code}: ${p.message}`).join(' | ')],
+  ['advisories', (r) => r.state?.advisories?.map((p) => `${p.code}: ${p.message}`).join(' | ')],
   ['bwp_state', (r) => r.state?.bwpState],
   ['started_at', (r) => r.row.startTime],
   ['parked_since', (r) => r.state?.parkedSince],

@@ -3,7 +3,7 @@ import { type Client, type WorkflowHandle } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
-import { describeOrder, findRefund, type Policy } from '../domain/context';
+import { describeOrder, findRefund, valueOfUnits, type Policy } from '../domain/context';
 import { formatDecimal, fromBwpAmount, isKnownCurrency, currencyExponent, type Minor } from '../domain/money';
 import type { BwpAmount } from '../domain/schemas/bwp';
 import { validateRepair } from '../domain/validate';
@@ -297,6 +297,7 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
       statusReasons: [...RefundStatusReason.options],
       allowAppeasement: policy.allowAppeasement,
       problems: state.problems,
+      ...(state.advisories?.length ? { advisories: state.advisories } : {}),
       ...(state.suggestion ? { suggestion: state.suggestion } : {}),
       attentions: state.attentions ?? (state.attention ? [state.attention] : []),
       ...(state.inDoubt
@@ -353,8 +354,12 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
           ...(asked
             ? {
                 requested: {
-                  quantity: asked.amount ?? null,
-                  amount: bwpMoney(asked.refundAmount),
+                  quantity: asked.amount?.value ?? null,
+                  // Buy with Prime names units, not money, per line: the amount is what those units are worth.
+                  amount:
+                    asked.amount && Number.isSafeInteger(asked.amount.value)
+                      ? money(valueOfUnits(l, asked.amount.value))
+                      : null,
                 },
               }
             : {}),
@@ -416,6 +421,7 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
         answer = {
           ok: verdict.problems.length === 0 && verdict.plan !== undefined,
           problems: verdict.problems,
+          ...(verdict.advisories?.length ? { advisories: verdict.advisories } : {}),
           ...(verdict.plan ? { plan: planBody(verdict.plan) } : {}),
         };
       }

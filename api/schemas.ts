@@ -35,7 +35,7 @@ export const RepairInput = DomainRepairInput.extend({
     .array(
       RepairLine.extend({
         lineItemId: RepairLine.shape.lineItemId.max(200, 'must be at most 200 characters'),
-        reason: RepairLine.shape.reason.max(200, 'must be at most 200 characters'),
+        reason: z.string().max(200, 'must be at most 200 characters').optional(),
         amount: ApiDecimal,
       }).strict(),
     )
@@ -54,15 +54,11 @@ export const ResubmitVerifiedInput = MessageResubmitVerifiedInput.strict();
 // ---- path, headers ----
 
 export const RefundIdParams = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(1000, 'must be at most 1000 characters')
-    .meta({
-      description:
-        'The refund workflow id, `refund:<orderId>:<refundId>` with `:` and `%` in each id percent-encoded (as listed by GET /refunds).',
-      example: 'refund:order-id:example-refund-id',
-    }),
+  id: z.string().min(1).max(1000, 'must be at most 1000 characters').meta({
+    description:
+      'The refund workflow id, `refund:<orderId>:<refundId>` with `:` and `%` in each id percent-encoded (as listed by GET /refunds).',
+    example: 'refund:order-id:example-refund-id',
+  }),
 });
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -176,7 +172,7 @@ export const Plan = z
             lineItemId: z.string(),
             quantity: z.number().int(),
             amount: z.string().describe('Decimal string in the plan currency.'),
-            reason: z.string(),
+            reason: z.string().optional(),
           }),
         ),
       })
@@ -256,6 +252,10 @@ export const RepairLineView = z.object({
 
 /** GET /refunds/:id/repair: everything the repair dialog shows. */
 export const RepairForm = z.object({
+  advisories: z
+    .array(Problem)
+    .optional()
+    .describe('Findings that stop nothing (the reason rules unless REASON_RULES_BLOCK).'),
   workflowId: z.string(),
   status: z.enum(RefundStatus),
   waitingForRepair: z.boolean(),
@@ -291,6 +291,10 @@ export const RepairForm = z.object({
 export const RepairCheck = z.object({
   ok: z.boolean(),
   problems: z.array(Problem),
+  advisories: z
+    .array(Problem)
+    .optional()
+    .describe('Findings that stop nothing: the reason rules unless REASON_RULES_BLOCK (docs/domain.md rule 10).'),
   plan: Plan.optional(),
 });
 

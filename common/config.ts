@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_ESTIMATE_TOLERANCE_PER_LINE } from '../domain/context';
+import { PaymentMethodType } from '../domain/schemas/bwp';
 
 /**
  * Every setting of the service, parsed once at start-up from the environment. A wrong value fails fast and names the
@@ -68,24 +69,29 @@ export const configSchema = z.object({
   WEBHOOK_BEARER_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   METRICS_PORT: port.default(9464),
 
-  // Buy with Prime
+  // Buy with Prime (2024-11-01)
   BWP_API_URL: url.default('http://127.0.0.1:4010/graphql'),
-  BWP_API_TOKEN: z.string().min(1).default('sandbox-bwp-token'),
+  /** API credentials from the merchant console, exchanged for 15-minute access tokens (OAuth client credentials). */
+  BWP_CLIENT_ID: z.string().min(1).default('sandbox-client-id'),
+  BWP_CLIENT_SECRET: z.string().min(1).default('sandbox-client-secret'),
+  /** Unset: `/token` on BWP_API_URL's host (https://api.buywithprime.amazon.com/token for the real API, as documented). */
+  BWP_TOKEN_URL: url.optional(),
   BWP_TARGET_ID: z.string().min(1).default('sandbox-business-product'),
   BWP_API_VERSION: z.string().min(1).default('2024-11-01'),
   BWP_TIMEOUT_MS: duration.default(10_000),
-  /**
-   * Per-line refundAmount in reads and reports: a sandbox extension the real BwP schema does not have. Unset means
-   * false, except that `npm start` running the sandbox turns it on for itself (withSandboxDefaults).
-   */
-  BWP_PER_LINE_AMOUNTS: bool.optional(),
+  /** The payment method a refund's money went back by, reported in updateOrder's paymentDetails. */
+  BWP_PAYMENT_METHOD: PaymentMethodType.default('AMAZON_PAY'),
 
-  // Store refund endpoint
+  // Store: Purple Dot's private API v1 (POST <REFUND_API_URL>/admin/api/v1/refund)
   REFUND_API_URL: url.default('http://127.0.0.1:4020'),
   REFUND_API_TOKEN: z.string().min(1).default('sandbox-refund-token'),
   REFUND_TIMEOUT_MS: duration.default(15_000),
-  /** Read the store's order (GET <REFUND_API_URL>/orders/:id) before planning; false if the store has no such API. */
-  STORE_ORDER_READ: bool.default(true),
+  /**
+   * An order endpoint of the merchant's own (`GET <url>/<store order id>`): Purple Dot documents none. Unset: off, and
+   * the store's facts are not checked before submitting (docs/domain.md says which rules then stand aside).
+   */
+  STORE_ORDER_URL: url.optional(),
+  STORE_ORDER_TOKEN: z.string().min(1).optional(),
   /** Server-side limit on POST /refund calls across all workers (Temporal task-queue rate limit). */
   REFUND_RATE_LIMIT_PER_SECOND: positive.default(5),
 
@@ -103,6 +109,11 @@ export const configSchema = z.object({
     }),
   DEFAULT_MERCHANT_REASON: z.string().min(1).optional(),
   ALLOW_APPEASEMENT: bool.default(true),
+  /**
+   * Whether the reason rules (blank, unknown or unmapped reason) park a refund. Off: they are advisory (recorded, shown
+   * on the page and in the export): neither POST /refund nor updateOrder carries a merchant reason (docs/domain.md).
+   */
+  REASON_RULES_BLOCK: bool.default(false),
   /** Minor units per refunded line the plan may differ from Amazon's estimate (refundTotal); 0 is strict. */
   ESTIMATE_TOLERANCE_PER_LINE: z.coerce
     .number({ message: 'must be a whole number of minor units' })
@@ -128,6 +139,8 @@ export const configSchema = z.object({
   SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
   SANDBOX_BWP_PORT: port.default(4010),
   SANDBOX_STORE_PORT: port.default(4020),
+  /** How long the sandbox's Buy with Prime access tokens live (the real ones: 15 minutes). */
+  SANDBOX_BWP_TOKEN_LIFETIME_SECONDS: duration.default(900),
   SANDBOX_STATE_FILE: z.string().min(1).optional(),
 });
 
@@ -137,8 +150,9 @@ export type Config = Omit<z.output<typeof configSchema>, 'OPERATOR_KEYS_FILE'> &
 export const SECRET_VARIABLES = [
   'WEBHOOK_BASIC_PASSWORD',
   'WEBHOOK_BEARER_TOKEN',
-  'BWP_API_TOKEN',
+  'BWP_CLIENT_SECRET',
   'REFUND_API_TOKEN',
+  'STORE_ORDER_TOKEN',
   'TEMPORAL_API_KEY',
 ] as const;
 export type SecretVariable = (typeof SECRET_VARIABLES)[number];
@@ -149,7 +163,7 @@ export type SecretVariable = (typeof SECRET_VARIABLES)[number];
  */
 export const PROCESS_SECRETS = {
   api: ['WEBHOOK_BASIC_PASSWORD', 'WEBHOOK_BEARER_TOKEN', 'TEMPORAL_API_KEY'],
-  worker: ['BWP_API_TOKEN', 'REFUND_API_TOKEN', 'TEMPORAL_API_KEY'],
+  worker: ['BWP_CLIENT_SECRET', 'REFUND_API_TOKEN', 'STORE_ORDER_TOKEN', 'TEMPORAL_API_KEY'],
 } as const satisfies Record<string, readonly SecretVariable[]>;
 
 /** The shortest secret accepted in production. */
@@ -187,7 +201,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
   }
   const config = parsed.data;
   const issues = [...webhookAuthIssues(config), ...oidcIssues(config)];
-  if (config.NODE_ENV === 'production') issues.push(...productionSecretIssues(config, cleaned, opts.uses));
+  if (config.NODE_ENV === 'production') {
+    issues.push(...productionSecretIssues(config, cleaned, opts.uses));
+    const workerUses = (opts.uses ?? SECRET_VARIABLES).includes('BWP_CLIENT_SECRET');
+    if (workerUses && config.BWP_CLIENT_ID === configSchema.shape.BWP_CLIENT_ID.parse(undefined))
+      issues.push({
+        variable: 'BWP_CLIENT_ID',
+        message: 'is the development default; set your API credentials in production',
+      });
+  }
   if (issues.length > 0) throw new ConfigError(issues);
   const dataDir = path.resolve(config.DATA_DIR);
   return {
@@ -226,6 +248,7 @@ function applicableSecrets(config: z.output<typeof configSchema>): SecretVariabl
     if (name === 'WEBHOOK_BASIC_PASSWORD') return config.WEBHOOK_AUTH === 'basic';
     if (name === 'WEBHOOK_BEARER_TOKEN') return config.WEBHOOK_AUTH === 'bearer';
     if (name === 'TEMPORAL_API_KEY') return config.TEMPORAL_API_KEY !== undefined;
+    if (name === 'STORE_ORDER_TOKEN') return config.STORE_ORDER_TOKEN !== undefined;
     return true;
   });
 }
@@ -260,13 +283,25 @@ export function sandboxWanted(config: Config): boolean {
   return local(config.BWP_API_URL, config.SANDBOX_BWP_PORT) && local(config.REFUND_API_URL, config.SANDBOX_STORE_PORT);
 }
 
+/** The sandbox's own order-facts endpoint and its token (the merchant's order read, STORE_ORDER_URL). */
+export const SANDBOX_STORE_ORDER_TOKEN = 'sandbox-store-order-token';
+
 /**
- * The config `npm start` runs with when it starts the sandbox: the simulators model per-line `refundAmount`, so it is on
- * unless BWP_PER_LINE_AMOUNTS says otherwise. Against the real APIs nothing changes.
+ * The config `npm start` runs with when it starts the sandbox: the sandbox serves a merchant order-facts endpoint, so
+ * the store order is read (STORE_ORDER_URL) unless set otherwise. Against the real APIs nothing changes.
  */
 export function withSandboxDefaults(config: Config): Config {
   if (!sandboxWanted(config)) return config;
-  return { ...config, BWP_PER_LINE_AMOUNTS: config.BWP_PER_LINE_AMOUNTS ?? true };
+  return {
+    ...config,
+    STORE_ORDER_URL: config.STORE_ORDER_URL ?? `http://127.0.0.1:${config.SANDBOX_STORE_PORT}/merchant/orders`,
+    STORE_ORDER_TOKEN: config.STORE_ORDER_TOKEN ?? SANDBOX_STORE_ORDER_TOKEN,
+  };
+}
+
+/** The token endpoint: BWP_TOKEN_URL, else `/token` on the GraphQL endpoint's host (the documented one for the real API). */
+export function bwpTokenUrl(config: Pick<Config, 'BWP_TOKEN_URL' | 'BWP_API_URL'>): string {
+  return config.BWP_TOKEN_URL ?? new URL('/token', config.BWP_API_URL).toString();
 }
 
 /** Names of every variable the service reads, for docs and the docs-in-step test. */

@@ -1,16 +1,33 @@
 import { add, cmp, fromBwpAmount, minor, parseDecimal, sum, toBwpAmount, ZERO, type Minor } from './money';
 import type { RefundPlan } from './plan';
-import { ALIAS_EXTERNAL_REFUND_ID, type RefundDetails, type RefundStatusReason, type UpdateOrderInput } from './schemas/bwp';
+import {
+  ALIAS_EXTERNAL_REFUND_ID,
+  type PaymentMethodType,
+  type RefundDetails,
+  type RefundStatusReason,
+  type UpdateOrderInput,
+} from './schemas/bwp';
 
 /**
- * The `updateOrder` input that reports a refund back to Buy with Prime (docs/domain.md, "Reporting to Buy with Prime"). `refundTotal` is cumulative over all updates of
- * the refund; `paymentDetails` carries only this update's amount; the store's refund is recorded as an EXTERNAL_REFUND_ID
- * alias. The refund request reason is never sent (BwP rejects changing it on refunds it requested).
+ * The variables of `updateOrder(orderIdentifier:, input:)` that report a refund back to Buy with Prime (docs/domain.md,
+ * "Reporting to Buy with Prime", which shows the document and the variables for each outcome): `refundTotal` is
+ * cumulative over all updates of the refund; `paymentDetails` carries only this update's payment, with the payment
+ * method the money went back by; each refunded line is named by a LineItemIdentifierInput; the store's refund is
+ * recorded as an EXTERNAL_REFUND_ID alias. The refund request reason is never sent (BwP rejects changing it on refunds
+ * it requested), and no quantity or money per line is sent: the 2024-11-01 reference publishes neither.
  */
+
+/** How the store paid the money back, as reported in `paymentDetails[].paymentMethod` (BWP_PAYMENT_METHOD). */
+export type ReportedPaymentMethod = { type: PaymentMethodType; displayString?: string };
+
+/** Buy with Prime checkouts are paid with Amazon Pay, and a refund goes back the way the money came. */
+export const DEFAULT_PAYMENT_METHOD: ReportedPaymentMethod = { type: 'AMAZON_PAY', displayString: 'Amazon Pay' };
 
 /** What merchants already reported on this refund: the sum of earlier paymentDetails (the estimate does not count). */
 export function reportedSoFar(refund: RefundDetails, currency: string): Minor {
-  return sum(refund.paymentDetails.filter((p) => p.amount.currencyCode === currency).map((p) => fromBwpAmount(p.amount)));
+  return sum(
+    refund.paymentDetails.filter((p) => p.amount.currencyCode === currency).map((p) => fromBwpAmount(p.amount)),
+  );
 }
 
 export function buildRefundedUpdate(args: {
@@ -19,38 +36,53 @@ export function buildRefundedUpdate(args: {
   plan: RefundPlan;
   refunded: { amount: string; currency: string };
   storeRefundId: string;
+  paymentMethod?: ReportedPaymentMethod;
 }): UpdateOrderInput {
   const { plan, refund } = args;
   const currency = plan.report.currency;
   const delta = parseDecimal(args.refunded.amount, args.refunded.currency);
   const cumulative = add(reportedSoFar(refund, currency), delta);
-  const estimate = refund.refundTotal ? fromBwpAmount(refund.refundTotal.totalAmount) : ZERO;
+  const estimated = refund.refundTotal?.totalAmount;
+  const estimate = estimated ? fromBwpAmount(estimated) : ZERO;
   // Amazon's total is an estimate: within the plan's tolerance of it, the refund is settled in full (rule 15).
   const complete =
     refund.state === 'PENDING' ? cmp(add(cumulative, plan.report.estimateTolerance ?? ZERO), estimate) >= 0 : true;
+  const lineIds = [...new Set(plan.report.lines.map((l) => l.lineItemId))];
   return {
-    orderId: args.orderId,
-    refunds: [
-      {
-        id: refund.id,
-        aliases: [{ aliasType: ALIAS_EXTERNAL_REFUND_ID, aliasId: args.storeRefundId }],
-        refundTotal: { totalAmount: toBwpAmount(cumulative, currency) },
-        paymentDetails: [{ amount: toBwpAmount(delta, currency) }],
-        refundFor: {
-          orderLineItems: plan.report.lines.map((l) => ({
-            lineItemId: l.lineItemId,
-            amount: l.quantity,
-            refundAmount: toBwpAmount(l.amount, currency),
-          })),
-          shipping: plan.report.shipping || undefined,
-        },
-        state: complete ? 'SUCCESS' : 'PARTIAL',
-        refundStatusReason: complete ? undefined : 'PARTIALLY_DECLINED',
+    orderIdentifier: { orderId: args.orderId },
+    input: {
+      refunds: {
+        details: [
+          {
+            id: refund.id,
+            aliases: [{ aliasType: ALIAS_EXTERNAL_REFUND_ID, aliasId: args.storeRefundId }],
+            refundTotal: { totalAmount: toBwpAmount(cumulative, currency) },
+            paymentDetails: [
+              {
+                id: args.storeRefundId,
+                amount: toBwpAmount(delta, currency),
+                paymentMethod: { ...(args.paymentMethod ?? DEFAULT_PAYMENT_METHOD) },
+                state: 'SUCCESS',
+              },
+            ],
+            ...(lineIds.length > 0
+              ? { refundFor: { orderLineItems: lineIds.map((lineItemId) => ({ lineItemId: { lineItemId } })) } }
+              : {}),
+            state: complete ? 'SUCCESS' : 'PARTIAL',
+            ...(complete ? {} : { refundStatusReason: 'PARTIALLY_DECLINED' as const }),
+          },
+        ],
       },
-    ],
+    },
   };
 }
 
+/**
+ * A merchant's decline: `FAILURE` with the operator's status reason, never `REJECTED`. The reference says only "Refund
+ * has failed." and "Refund was rejected."; its table of the moves `updateOrder` accepts (BWP:update-refund-details)
+ * allows PENDING → FAILURE and has no REJECTED at all, and a FAILURE can still become PARTIAL or SUCCESS if the merchant
+ * refunds after all. A refund with money already reported cannot fail: it stays PARTIAL (docs/domain.md).
+ */
 export function buildDeclinedUpdate(args: {
   orderId: string;
   refund: RefundDetails;
@@ -59,14 +91,23 @@ export function buildDeclinedUpdate(args: {
 }): UpdateOrderInput {
   const total = reportedSoFar(args.refund, args.currency);
   return {
-    orderId: args.orderId,
-    refunds: [
-      {
-        id: args.refund.id,
-        refundTotal: { totalAmount: toBwpAmount(total, args.currency) },
-        state: cmp(total, minor(0)) > 0 ? 'PARTIAL' : 'FAILURE',
-        refundStatusReason: args.statusReason,
+    orderIdentifier: { orderId: args.orderId },
+    input: {
+      refunds: {
+        details: [
+          {
+            id: args.refund.id,
+            refundTotal: { totalAmount: toBwpAmount(total, args.currency) },
+            state: cmp(total, minor(0)) > 0 ? 'PARTIAL' : 'FAILURE',
+            refundStatusReason: args.statusReason,
+          },
+        ],
       },
-    ],
+    },
   };
+}
+
+/** The one refund an update reports (the service reports one refund per call). */
+export function reportedRefund(update: UpdateOrderInput) {
+  return update.input.refunds.details[0]!;
 }

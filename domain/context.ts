@@ -4,6 +4,9 @@ import {
   ALIAS_EXTERNAL_ITEM_ID,
   ALIAS_SKU,
   BwpOrder,
+  discountAmounts,
+  PaymentMethodType,
+  taxAmount,
   type BwpAmount,
   type LineItem,
   type RefundDetails,
@@ -47,6 +50,10 @@ export type Policy = {
   estimateTolerancePerLine?: number;
   /** Whether a repair may cover lines (or shipping) the Buy with Prime refund did not ask for (rule 17). */
   allowRepairAdditions?: boolean;
+  /** Whether the reason rules park a refund (REASON_RULES_BLOCK); absent or false: they are advisory (rule 10). */
+  reasonRulesBlock?: boolean;
+  /** How the store pays refunds back, as reported to Buy with Prime (BWP_PAYMENT_METHOD); absent: Amazon Pay. */
+  paymentMethod?: { type: PaymentMethodType; displayString?: string };
 };
 
 /**
@@ -65,6 +72,8 @@ export const PolicySchema = z.object({
   allowAppeasement: z.boolean(),
   estimateTolerancePerLine: z.number().int().nonnegative().optional(),
   allowRepairAdditions: z.boolean().optional(),
+  reasonRulesBlock: z.boolean().optional(),
+  paymentMethod: z.object({ type: PaymentMethodType, displayString: z.string().optional() }).optional(),
 });
 
 /** The policy's tolerance against Amazon's estimate, in minor units per line. */
@@ -148,13 +157,17 @@ export type LineView = {
   consumedQty: number;
 };
 
+/**
+ * The order's shipping, known only from the store's order: Buy with Prime publishes no delivery charge on an order
+ * (docs/domain.md, "What Buy with Prime publishes"). Unknown (`known: false`) when the store order was not read: then
+ * `amount` and `remaining` are zero and nothing can be planned on it.
+ */
 export type ShippingView = {
-  /** Shipping charge including its tax; zero when the order has none. */
+  /** The store's shipping charge (what it refunds for `shipping: true`); zero when there is none or it is unknown. */
   amount: Minor;
   refunded: boolean;
   remaining: Minor;
-  /** What the store refunds for `shipping: true` (its own shipping charge); undefined when the store was not read. */
-  storeAmount?: Minor;
+  known: boolean;
 };
 
 export type OrderView = {
@@ -163,10 +176,16 @@ export type OrderView = {
   currency: string;
   lines: LineView[];
   shipping: ShippingView;
+  /** What the shopper paid: every line's paid total plus shipping (order-level discounts are in the lines' shares). */
   grandTotal: Minor;
   /** The largest among: other BwP refunds' totals, the store's refunded total, and the lines + shipping refunded. */
   refunded: Minor;
   remaining: Minor;
+  /**
+   * Whether grandTotal (so remaining) is the whole order: false when a line's value or the shipping charge is unknown
+   * (a blank price, the store order not read). The order-level rules then stand aside; each line's own rules still hold.
+   */
+  totalKnown: boolean;
   /** Data problems found while reading the order (currency mismatches, unreadable amounts). */
   problems: Problem[];
   /** False when the order's money cannot be read at all (unsupported currency, sums beyond 2^53): lines are empty. */
@@ -178,8 +197,8 @@ function storeLineId(line: LineItem, store: StoreOrder | null | undefined) {
   if (external) return { id: external.aliasId, via: 'EXTERNAL_ITEM_ID' as const };
   const skuAlias = line.aliases.find((a) => a.aliasType === ALIAS_SKU)?.aliasId;
   if (skuAlias === undefined) return undefined;
-  // Without the store order the SKU alias is taken as the line id (schema.graphql); with it, a store line whose id or
-  // unique SKU matches is preferred.
+  // Without the store order the SKU alias is taken as the line id; with it, a store line whose id or unique SKU matches
+  // is preferred.
   if (!store) return { id: skuAlias, via: 'SKU' as const };
   const byId = store.lineItems.find((l) => l.id === skuAlias);
   if (byId) return { id: byId.id, via: 'SKU' as const };
@@ -236,10 +255,37 @@ function readStoreAmount(value: string, currency: string, problems: Problem[], w
   }
 }
 
-function sumAmounts(list: readonly { amount: BwpAmount }[], currency: string, problems: Problem[], where: Where): Minor {
+function sumAmounts(list: readonly BwpAmount[], currency: string, problems: Problem[], where: Where): Minor {
   return sum(
-    list.map((x, i) => readAmount(x.amount, currency, problems, { ...where, field: `${where.field}[${i}]` }) ?? ZERO),
+    list.map(
+      (x, i) =>
+        readAmount(x, currency, problems, list.length === 1 ? where : { ...where, field: `${where.field}[${i}]` }) ??
+        ZERO,
+    ),
   );
+}
+
+/**
+ * A quantity (`Amount { unit, value }`) as a whole number of units; null (with a problem) when it is not one. The
+ * reference leaves `unit` free ("ONE" in its examples); a fraction or a negative value cannot be refunded by line.
+ */
+export function readQuantity(
+  q: { unit?: string | null; value: number } | null | undefined,
+  problems: Problem[],
+  where: Where,
+): number | null {
+  if (q === null || q === undefined) return null;
+  if (!Number.isSafeInteger(q.value) || q.value < 0) {
+    problems.push(
+      problem(
+        'INVALID_ORDER_DATA',
+        `${where.field}: ${q.value} ${q.unit ?? ''} is not a whole number of units.`.replace(' .', '.'),
+        where,
+      ),
+    );
+    return null;
+  }
+  return q.value;
 }
 
 /** The part of a line that values its units (price, quantity, discounts). */
@@ -289,13 +335,33 @@ function emptyView(order: BwpOrder, currency: string, problems: Problem[]): Orde
     ...(storeOrderId !== undefined ? { storeOrderId } : {}),
     currency,
     lines: [],
-    shipping: { amount: ZERO, refunded: false, remaining: ZERO },
+    shipping: { amount: ZERO, refunded: false, remaining: ZERO, known: false },
     grandTotal: ZERO,
     refunded: ZERO,
     remaining: ZERO,
+    totalKnown: false,
     problems,
     readable: false,
   };
+}
+
+/**
+ * The order's currency: the BwP order carries no currency of its own, so it is that of its money (the lines' prices,
+ * then its refunds' totals), else the store order's. Undefined when nothing says.
+ */
+export function orderCurrency(order: BwpOrder, store?: StoreOrder | null): string | undefined {
+  return currencySource(order, store)?.currency;
+}
+
+/** The order's currency and the field it was read from. */
+function currencySource(order: BwpOrder, store?: StoreOrder | null): { currency: string; field: string } | undefined {
+  for (const [i, line] of order.lineItems.entries())
+    if (line.product.price)
+      return { currency: line.product.price.currencyCode, field: `lineItems[${i}].product.price` };
+  for (const r of order.refunds.details)
+    if (r.refundTotal?.totalAmount)
+      return { currency: r.refundTotal.totalAmount.currencyCode, field: `refunds[${r.id}].refundTotal` };
+  return store ? { currency: store.currency, field: 'storeOrder.currency' } : undefined;
 }
 
 /**
@@ -304,11 +370,19 @@ function emptyView(order: BwpOrder, currency: string, problems: Problem[]): Orde
  * `problems` and unknown values null; it does not throw on a parsed order.
  */
 export function describeOrder(ctx: RefundContext): OrderView {
-  const currency = ctx.order.totals.grandTotal.currencyCode;
+  const source = currencySource(ctx.order, ctx.storeOrder);
+  const currency = source?.currency;
+  if (currency === undefined) {
+    return emptyView(ctx.order, 'XXX', [
+      problem('INVALID_ORDER_DATA', `Order ${ctx.order.id} shows no price or total to read its currency from.`, {
+        field: 'lineItems',
+      }),
+    ]);
+  }
   if (!isKnownCurrency(currency)) {
     return emptyView(ctx.order, currency, [
       problem('UNSUPPORTED_CURRENCY', `The order's currency ${currency} is not supported.`, {
-        field: 'totals.grandTotal',
+        field: source!.field,
       }),
     ]);
   }
@@ -338,14 +412,22 @@ function readLineMoney(line: LineItem, index: number, ctx: ReadCtx): LineMoney {
   const where = { lineItemId: line.id, field: `lineItems[${index}]` };
   const { currency, problems } = ctx;
   const raw = storeLineOf(line, ctx.store);
+  const tax = taxAmount(line.taxes);
   return {
     line,
     where,
-    orderedQty: line.amount ?? raw?.quantity ?? null,
+    orderedQty:
+      readQuantity(line.amount, problems, { ...where, field: `${where.field}.amount` }) ?? raw?.quantity ?? null,
     unitPrice:
       readAmount(line.product.price, currency, problems, { ...where, field: `${where.field}.product.price` }) ?? null,
-    ownDiscount: sumAmounts(line.discounts, currency, problems, { ...where, field: `${where.field}.discounts` }),
-    lineTax: sumAmounts(line.taxes, currency, problems, { ...where, field: `${where.field}.taxes` }),
+    ownDiscount: sumAmounts(discountAmounts(line.discounts), currency, problems, {
+      ...where,
+      field: `${where.field}.discounts.summary.amount`,
+    }),
+    lineTax: sumAmounts(tax ? [tax] : [], currency, problems, {
+      ...where,
+      field: `${where.field}.taxes.summary.collectableTaxAmount`,
+    }),
   };
 }
 
@@ -393,22 +475,21 @@ function lineView(input: LineMoney, orderDiscountShare: Minor, ctx: ReadCtx): Li
   const { currency, problems } = ctx;
   const mapped = storeLineId(line, ctx.store);
   const storeLine = storeLineView(line, ctx);
-  const sku = line.product.sku ?? line.aliases.find((a) => a.aliasType === ALIAS_SKU)?.aliasId ?? undefined;
+  // No SKU field is published on the order's line (docs/domain.md): the SKU is the merchant's SKU alias, if set.
+  const sku = line.aliases.find((a) => a.aliasType === ALIAS_SKU)?.aliasId;
   const title = line.product.title ?? undefined;
   const lineDiscount = add(input.ownDiscount, orderDiscountShare);
 
-  // What other refunds of the order took from this line: units, and money when BwP gives per-line amounts.
+  // What other refunds of the order took from this line: units (Buy with Prime publishes no money per refunded line).
   let bwpRefundedQty = 0;
-  let bwpMoney = ZERO;
   for (const r of ctx.settled) {
     for (const [i, entry] of (r.refundFor?.orderLineItems ?? []).entries()) {
       if (entry.lineItem.id !== line.id) continue;
-      if (typeof entry.amount === 'number' && entry.amount > 0) bwpRefundedQty += entry.amount;
-      const money = readAmount(entry.refundAmount, currency, problems, {
+      const units = readQuantity(entry.amount, problems, {
         lineItemId: line.id,
-        field: `refunds[${r.id}].refundFor.orderLineItems[${i}].refundAmount`,
+        field: `refunds[${r.id}].refundFor.orderLineItems[${i}].amount`,
       });
-      if (money !== undefined) bwpMoney = add(bwpMoney, money);
+      if (units !== null && units > 0) bwpRefundedQty += units;
     }
   }
   const refundedAnywhere = Math.max(bwpRefundedQty, storeLine?.refundedQuantity ?? 0);
@@ -425,7 +506,7 @@ function lineView(input: LineMoney, orderDiscountShare: Minor, ctx: ReadCtx): Li
   let unitDiscount = ZERO;
   let unitTax = ZERO;
   let taxRefunded = storeLine?.refundedTax ?? ZERO;
-  let refundedAmount = bwpMoney;
+  let refundedAmount = ZERO;
   let remainingAmount: Minor | null = null;
   if (unitPrice !== null && orderedQty !== null && orderedQty > 0) {
     const q = orderedQty;
@@ -438,9 +519,8 @@ function lineView(input: LineMoney, orderDiscountShare: Minor, ctx: ReadCtx): Li
     unitTax = prorate(lineTax, 1, q);
     // Tax refunded: the refunded units' share, or what the store's tax bucket says when that is more.
     taxRefunded = min(lineTax, max(prorate(lineTax, refundedQty, q), storeLine?.refundedTax ?? ZERO));
-    // Each source is a lower bound of what left the line; the largest is the best estimate without double counting.
-    const unitsRefunded = add(principalShare(valued, refundedQty), taxRefunded);
-    refundedAmount = min(paidTotal, max(unitsRefunded, bwpMoney));
+    // What left the line: the refunded units' share and the tax refunded (a lower bound of what was refunded).
+    refundedAmount = min(paidTotal, add(principalShare(valued, refundedQty), taxRefunded));
     remainingAmount = max(ZERO, sub(paidTotal, refundedAmount));
   }
   const view: LineView = {
@@ -478,9 +558,13 @@ function buildView(ctx: RefundContext, currency: string): OrderView {
   // Order-level discounts reduce what each line paid, in proportion to the line's value after its own discounts;
   // the split needs every line's money first, then each line's view is built once, whole.
   const money = order.lineItems.map((line, index) => readLineMoney(line, index, read));
-  const orderDiscount = sumAmounts(order.discounts, currency, problems, { field: 'discounts' });
+  const orderDiscount = sumAmounts(discountAmounts(order.discounts), currency, problems, {
+    field: 'discounts.summary.amount',
+  });
   const gross = money.map((l) =>
-    l.unitPrice === null || l.orderedQty === null ? ZERO : max(ZERO, sub(mulInt(l.unitPrice, l.orderedQty), l.ownDiscount)),
+    l.unitPrice === null || l.orderedQty === null
+      ? ZERO
+      : max(ZERO, sub(mulInt(l.unitPrice, l.orderedQty), l.ownDiscount)),
   );
   const grossTotal = sum(gross);
   if (orderDiscount > grossTotal) {
@@ -491,27 +575,23 @@ function buildView(ctx: RefundContext, currency: string): OrderView {
   const discountShares = allocate(min(orderDiscount, grossTotal), gross, gross);
   const lines = money.map((l, i) => lineView(l, discountShares[i] ?? ZERO, read));
 
-  // Shipping is one bucket per order: refunded by an earlier BwP refund or on the store, it is gone.
-  let shippingAmount = ZERO;
-  if (order.shipping) {
-    shippingAmount = add(
-      readAmount(order.shipping.amount, currency, problems, { field: 'shipping.amount' }) ?? ZERO,
-      readAmount(order.shipping.tax, currency, problems, { field: 'shipping.tax' }) ?? ZERO,
-    );
-  }
-  const shippingRefunded = read.settled.some((r) => r.refundFor?.shipping === true) || (store?.shipping.refunded ?? false);
+  // Shipping is one bucket per order, known only from the store (Buy with Prime publishes no delivery charge).
   const storeShipping =
     store && store.currency === currency
       ? readStoreAmount(store.shipping.amount, currency, problems, { field: 'storeOrder.shipping.amount' })
       : undefined;
+  const shippingRefunded = store?.shipping.refunded ?? false;
+  const shippingAmount = storeShipping ?? ZERO;
   const shipping: ShippingView = {
     amount: shippingAmount,
     refunded: shippingRefunded,
     remaining: shippingRefunded ? ZERO : shippingAmount,
-    ...(storeShipping !== undefined ? { storeAmount: storeShipping } : {}),
+    known: storeShipping !== undefined,
   };
 
-  const grandTotal = readAmount(order.totals.grandTotal, currency, problems, { field: 'totals.grandTotal' }) ?? ZERO;
+  // What the shopper paid: the lines (net of their discounts, order-level ones included, plus tax) and shipping.
+  const totalKnown = shipping.known && lines.every((l) => l.paidTotal !== null);
+  const grandTotal = add(sum(lines.map((l) => l.paidTotal ?? ZERO)), shippingAmount);
   const fromBwp = sum(
     read.settled.map(
       (r) =>
@@ -534,6 +614,7 @@ function buildView(ctx: RefundContext, currency: string): OrderView {
     grandTotal,
     refunded,
     remaining: max(ZERO, sub(grandTotal, refunded)),
+    totalKnown,
     problems,
     readable: true,
   };

@@ -14,8 +14,8 @@ export type PlanLine = {
   sku?: string;
   quantity: number;
   amount: Minor;
-  /** Merchant reason (domain/reasons.ts). */
-  reason: string;
+  /** Merchant reason (domain/reasons.ts); absent when it is blank or unmapped and the reason rules are advisory. */
+  reason?: string;
 };
 
 /**

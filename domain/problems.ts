@@ -26,6 +26,7 @@ export const ProblemCode = z.enum([
   'AMOUNT_EXCEEDS_ORDER_REMAINING',
   'SHIPPING_ALREADY_REFUNDED',
   'NO_SHIPPING_CHARGE',
+  'SHIPPING_AMOUNT_UNKNOWN',
   'TAX_ALREADY_REFUNDED',
   // Reasons (rule 10)
   'REASON_MISSING',
@@ -109,6 +110,7 @@ export const PROBLEM_TITLES: Record<ProblemCode, string> = {
   AMOUNT_EXCEEDS_ORDER_REMAINING: 'Amount above what remains on the order',
   SHIPPING_ALREADY_REFUNDED: 'Shipping already refunded',
   NO_SHIPPING_CHARGE: 'Order has no shipping charge',
+  SHIPPING_AMOUNT_UNKNOWN: 'Shipping charge unknown (store order not read)',
   TAX_ALREADY_REFUNDED: 'Tax already refunded',
   REASON_MISSING: 'Reason blank',
   REASON_UNKNOWN: 'Reason not valid',
@@ -169,3 +171,57 @@ export function problemFromStoreRejection(status: number, code: string | undefin
   );
 }
 
+/**
+ * For every code that parks a refund: the real API that would refuse the refund if it went out anyway, or why the
+ * service stops it without one (money safety, a decision only a person can make, the merchant's own policy).
+ * docs/domain.md, "Which rules park a refund", shows this table; a test keeps the two in step.
+ */
+export const PROBLEM_REJECTED_BY: Record<ProblemCode, string> = {
+  UNKNOWN_ORDER: 'Purple Dot POST /refund: 404 UNKNOWN_ORDER (Buy with Prime: `order` answers null)',
+  INVALID_ORDER_DATA: 'none: the order cannot be read, so nothing can be planned or checked',
+  UNKNOWN_REFUND: 'Buy with Prime updateOrder: ValidationError InvalidRefundId',
+  REFUND_NOT_PENDING: 'Buy with Prime updateOrder: ValidationError InvalidRefundStateTransition',
+  NO_STORE_ORDER_ALIAS: 'Purple Dot POST /refund: `order` is required (400 INVALID_REFUND_REQUEST)',
+  MISSING_ITEM_DETAIL: 'none: no line says what to refund; a person splits the amount per SKU (the connector’s rule)',
+  MISSING_QUANTITY: 'Purple Dot POST /refund: 400 INVALID_LINE_ITEMS (each element needs a quantity)',
+  MISSING_PRICE: 'none: money safety (the line’s value is unknown, so its amount cannot be checked)',
+  UNKNOWN_LINE_ITEMS: 'Purple Dot POST /refund: 404 UNKNOWN_LINE_ITEMS',
+  NO_STORE_LINE_ALIAS: 'Purple Dot POST /refund: 400 INVALID_LINE_ITEMS (each element needs the store’s line id)',
+  LINE_RELINKED: 'none: money safety (the store would refund the SKU the line carries now)',
+  INVALID_LINE_ITEMS: 'Purple Dot POST /refund: 400 INVALID_LINE_ITEMS',
+  NOT_ENOUGH_ITEMS_LEFT_TO_REFUND: 'Purple Dot POST /refund: 400 NOT_ENOUGH_ITEMS_LEFT_TO_REFUND',
+  AMOUNT_EXCEEDS_LINE_REMAINING: 'none: money safety (no more than the line has left)',
+  AMOUNT_EXCEEDS_ORDER_REMAINING: 'none: money safety (no more than the order has left)',
+  SHIPPING_ALREADY_REFUNDED: 'Purple Dot POST /refund: 400 SHIPPING_ALREADY_REFUNDED',
+  NO_SHIPPING_CHARGE: 'none: there is no shipping charge to refund',
+  SHIPPING_AMOUNT_UNKNOWN: 'none: money safety (the shipping charge is unknown without the store order)',
+  TAX_ALREADY_REFUNDED: 'none: money safety (a tax is refunded once)',
+  REASON_MISSING: 'none: advisory unless REASON_RULES_BLOCK (neither API carries a merchant reason)',
+  REASON_UNKNOWN: 'none: advisory unless REASON_RULES_BLOCK (neither API carries a merchant reason)',
+  REASON_UNMAPPED: 'none: advisory unless REASON_RULES_BLOCK (neither API carries a merchant reason)',
+  CURRENCY_MISMATCH: 'Purple Dot POST /refund: 400 CURRENCY_MISMATCH',
+  UNSUPPORTED_CURRENCY: 'none: amounts in an unknown currency cannot be computed exactly',
+  MIXED_LINES_AND_APPEASEMENT: 'Purple Dot POST /refund: 400 INVALID_REFUND_REQUEST (line items or an appeasement)',
+  APPEASEMENT_NOT_ALLOWED: 'none: the merchant’s policy (ALLOW_APPEASEMENT)',
+  INVALID_AMOUNT: 'Purple Dot POST /refund: 400 INVALID_REFUND_REQUEST (a positive decimal-string amount)',
+  EMPTY_REFUND: 'Purple Dot POST /refund: 400 INVALID_REFUND_REQUEST (a line item or shipping)',
+  TOTALS_DO_NOT_ADD_UP: 'none: only a person can say how a lump sum splits per SKU',
+  MIXED_PREORDER_CHECKOUT: 'Purple Dot POST /refund: 500 REFUND_FAILED',
+  MULTIPLE_PREORDERS: 'Purple Dot POST /refund: 501',
+  STORE_PRICE_MISMATCH: 'none: money safety (the store would refund its own price, not the plan’s)',
+  NOT_IN_BWP_REFUND: 'none: the merchant’s policy (REPAIR_ALLOW_ADDITIONS); Buy with Prime’s refund names its lines',
+  REFUND_AMOUNT_MISMATCH: 'does not park: flags a store answer that differs from the plan',
+  INVALID_INPUT: 'none: an operator’s input that does not parse',
+  INVALID_REFUND_REQUEST: 'Purple Dot POST /refund: 400 INVALID_REFUND_REQUEST (its own answer)',
+  IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH: 'Purple Dot POST /refund: 409 (its own answer)',
+  REFUND_FAILED: 'Purple Dot POST /refund: 500 REFUND_FAILED (its own answer)',
+  STORE_REJECTED: 'Purple Dot POST /refund: another 4xx (its own answer)',
+  ACTION_NOT_ALLOWED: 'does not park: refuses an operator’s message',
+  ALREADY_DECIDED: 'does not park: refuses an operator’s message',
+  MONEY_ALREADY_MOVED: 'does not park: refuses an operator’s message',
+  MONEY_MAY_HAVE_MOVED: 'does not park: refuses an operator’s message',
+  NO_SUGGESTION: 'does not park: refuses an operator’s message',
+  UNKNOWN_OUTCOME: 'none: money may have moved; only a person who checked the store may open a new key',
+  MALFORMED_REQUEST: 'none: a defect in what the service built; nothing was sent',
+  INTERNAL_ERROR: 'none: a defect in validation',
+};

@@ -106,8 +106,9 @@ export function mapReason(bwpReason: string | null | undefined, policy: ReasonPo
 }
 
 /** Checks a merchant reason chosen by an operator (repair dialog): present and one of the merchant's reasons. */
-export function checkMerchantReason(reason: string, policy: ReasonPolicy): ReasonResult {
-  if (reason.trim() === '') return { ok: false, code: 'REASON_MISSING', message: 'The reason is blank.' };
+export function checkMerchantReason(reason: string | undefined, policy: ReasonPolicy): ReasonResult {
+  if (reason === undefined || reason.trim() === '')
+    return { ok: false, code: 'REASON_MISSING', message: 'The reason is blank.' };
   if (!policy.merchantReasons.includes(reason)) {
     return {
       ok: false,

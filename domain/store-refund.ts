@@ -19,10 +19,7 @@ export type StoreRefundCheck =
       report: RefundPlan['report'];
     };
 
-export function checkStoreRefund(
-  plan: RefundPlan,
-  refunded: { amount: string; currency: string },
-): StoreRefundCheck {
+export function checkStoreRefund(plan: RefundPlan, refunded: { amount: string; currency: string }): StoreRefundCheck {
   const { report } = plan;
   const planned = formatMoney(report.total, report.currency);
   if (refunded.currency !== report.currency) {

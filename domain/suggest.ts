@@ -1,5 +1,17 @@
 import { type LineView, type RefundContext, taxRefundedBeyondUnits, valueOfUnits } from './context';
-import { type Minor, MoneyError, ZERO, add, allocate, formatDecimal, formatMoney, isPositive, min, sub, sum } from './money';
+import {
+  type Minor,
+  MoneyError,
+  ZERO,
+  add,
+  allocate,
+  formatDecimal,
+  formatMoney,
+  isPositive,
+  min,
+  sub,
+  sum,
+} from './money';
 import { type Problem, type ProblemCode } from './problems';
 import { fallbackReason } from './reasons';
 import { type RepairInput, type RepairLine } from './schemas/repair';
@@ -170,7 +182,9 @@ function spreadFlat(
   explanation: string[],
   money: (m: Minor) => string,
 ): { lines: Picked[]; shipping: boolean } {
-  const lines = all.flatMap((l) => (refundable(l) && l.remainingAmount !== null ? [{ l, cap: l.remainingAmount }] : []));
+  const lines = all.flatMap((l) =>
+    refundable(l) && l.remainingAmount !== null ? [{ l, cap: l.remainingAmount }] : [],
+  );
   const caps = lines.map((x) => x.cap);
   const room = sum(caps);
   let itemsTarget = target;

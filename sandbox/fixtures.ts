@@ -2,22 +2,34 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { ALIAS_EXTERNAL_ID, BwpOrder } from '../domain/schemas/bwp';
+import { ALIAS_EXTERNAL_ID, ALIAS_SKU, BwpOrder } from '../domain/schemas/bwp';
 import { StoreOrder } from '../domain/schemas/store';
+import { schemaProblems } from './bwp/schema';
 
 /**
  * Scenario fixtures: one BwP order with its PENDING refund and the store order it maps to (through the EXTERNAL_ID
- * alias), validated with the shared zod schemas so a fixture can never drift from what the service reads.
+ * alias). The BwP order is held to the published 2024-11-01 shape (sandbox/bwp/schema.graphql's `Order`: a field the
+ * reference does not publish, such as a product SKU, an order total or a shipping charge, is an error) and then read
+ * with the shared zod schemas, so a fixture can drift neither from Amazon's reference nor from what the service reads.
+ * The store order is the merchant's (domain/schemas/store.ts, StoreOrder); the shipping charge lives only there.
  */
 
 export const FIXTURES_DIR = path.join(__dirname, 'fixtures');
+
+/** A BwP order as the published schema has it, then as the service reads it. */
+const PublishedBwpOrder = z
+  .unknown()
+  .superRefine((order, ctx) => {
+    for (const message of schemaProblems(order, 'Order')) ctx.addIssue({ code: 'custom', message });
+  })
+  .pipe(BwpOrder);
 
 export const Fixture = z
   .object({
     name: z.string().regex(/^[a-z0-9-]+$/, 'must be kebab-case'),
     description: z.string().min(1),
     businessProductId: z.string().min(1),
-    bwpOrder: BwpOrder,
+    bwpOrder: PublishedBwpOrder,
     storeOrder: StoreOrder,
     /** The refund this scenario is about (PENDING on the BwP order). */
     refundId: z.string().min(1),
@@ -33,6 +45,28 @@ export const Fixture = z
       if (!refundIds.has(id))
         ctx.addIssue({ code: 'custom', path: ['externalRefundIds'], message: `${id} is unknown` });
     }
+    const lineIds = new Set(f.bwpOrder.lineItems.map((l) => l.id));
+    f.bwpOrder.refunds.details.forEach((refund, r) =>
+      refund.refundFor?.orderLineItems.forEach((entry, i) => {
+        if (!lineIds.has(entry.lineItem.id)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['bwpOrder', 'refunds', 'details', r, 'refundFor', 'orderLineItems', i, 'lineItem', 'id'],
+            message: `${entry.lineItem.id} is not a line of the order`,
+          });
+        }
+      }),
+    );
+    // No SKU field is published on a line's product (PurchasedProductView): the SKU is a line alias of type SKU.
+    f.bwpOrder.lineItems.forEach((line, i) => {
+      if (!line.aliases.some((a) => a.aliasType === ALIAS_SKU)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['bwpOrder', 'lineItems', i, 'aliases'],
+          message: `line ${line.id} needs a ${ALIAS_SKU} alias`,
+        });
+      }
+    });
     const external = f.bwpOrder.aliases.find((a) => a.aliasType === ALIAS_EXTERNAL_ID);
     if (external?.aliasId !== f.storeOrder.id) {
       ctx.addIssue({

@@ -37,6 +37,7 @@ export interface RequestRecord {
   /** Epoch milliseconds at arrival. */
   at: number;
   method: string;
+  /** The full path as requested (e.g. /admin/api/v1/refund), without the query. */
   path: string;
   /** The status answered, or null when the connection was held or destroyed (commit-then-fail). */
   status: number | null;
@@ -44,7 +45,8 @@ export interface RequestRecord {
 
 /** Records a request at arrival and fills in its status when the answer is sent. */
 export function recordRequest(log: RequestRecord[], req: express.Request, res: express.Response): RequestRecord {
-  const record: RequestRecord = { at: Date.now(), method: req.method, path: req.path, status: null };
+  const path = req.originalUrl.split('?')[0] ?? req.originalUrl;
+  const record: RequestRecord = { at: Date.now(), method: req.method, path, status: null };
   log.push(record);
   res.on('finish', () => {
     record.status = res.statusCode;

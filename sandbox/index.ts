@@ -1,4 +1,4 @@
-import type { Config } from '../common/config';
+import { SANDBOX_STORE_ORDER_TOKEN, type Config } from '../common/config';
 import pino from 'pino';
 import { type Logger } from '../common/logger';
 import { BwpEventSender, type Delivery, type SendEventsRequest, type WebhookTarget } from './bwp/events';
@@ -11,9 +11,15 @@ import { createStoreApp } from './store/server';
 import { StoreSimulator } from './store/simulator';
 
 /**
- * Both external systems on loopback: the Buy with Prime GraphQL API and the merchant's `POST /refund`, with their admin
- * APIs. Tests start one per file on port 0; `npm start` and `npm run sandbox` start one from config.
+ * Both external systems on loopback, held to their published references: the Buy with Prime API 2024-11-01 (token
+ * endpoint and GraphQL, https://documents.buywithprime.amazon.com/bwp-api/docs/) and Purple Dot's private API v1
+ * `POST /admin/api/v1/refund` (https://docs.getpurpledot.com/docs/purple-dot-apis/private-api/refund), plus the
+ * merchant's own order-facts endpoint, with their admin APIs. Tests start one per file on port 0; `npm start` and
+ * `npm run sandbox` start one from config.
  */
+
+/** The bearer token of the merchant's order endpoint when none is configured. */
+export const DEFAULT_STORE_ORDER_TOKEN = SANDBOX_STORE_ORDER_TOKEN;
 
 export interface SandboxOptions {
   /** 0 (the default) picks a free port. */
@@ -21,10 +27,15 @@ export interface SandboxOptions {
   storePort?: number;
   /** Defaults to 127.0.0.1. */
   host?: string;
-  /** The bearer token BwP accepts. */
-  bwpToken: string;
-  /** The X-Access-Token the refund endpoint accepts. */
+  /** The API credentials BwP's POST /token exchanges for access tokens. */
+  bwpClientId: string;
+  bwpClientSecret: string;
+  /** Lifetime of the access tokens it issues; default 900 s ("expire every 15 minutes"). */
+  bwpTokenLifetimeSeconds?: number;
+  /** The X-Purple-Dot-Access-Token the refund endpoint accepts. */
   refundToken: string;
+  /** The bearer token of the merchant's GET /merchant/orders/:id (default 'sandbox-store-order-token'). */
+  storeOrderToken?: string;
   /** The business product id x-api-target-id must name. */
   businessProductId: string;
   /** Where POST /admin/events delivers REFUND_REQUESTED events. */
@@ -32,9 +43,7 @@ export interface SandboxOptions {
   /** Keep state in this file (reloaded at start, saved after every change); in memory only without it. */
   stateFile?: string;
   logger?: Logger;
-  /** The store answers in the `{ meta: { success }, data }` envelope (also a fault, changeable at run time). */
-  storeEnvelope?: boolean;
-  /** The refund endpoint's per-account rate limit; unlimited without it. */
+  /** The refund endpoint's per-account rate limit (a simulator extension: Purple Dot publishes none); unlimited without it. */
   storeRatePerSecond?: number;
   storeRateBurst?: number;
   /** BwP's rate limit; unlimited without it. */
@@ -56,8 +65,12 @@ export interface SandboxState {
 export interface Sandbox {
   /** The BwP GraphQL endpoint (ends in /graphql): BWP_API_URL. */
   bwpUrl: string;
-  /** The refund endpoint's base URL (POST {storeUrl}/refund): REFUND_API_URL. */
+  /** The BwP token endpoint (ends in /token): BWP_TOKEN_URL. */
+  bwpTokenUrl: string;
+  /** The store's base URL, without Purple Dot's prefix (POST {storeUrl}/admin/api/v1/refund): REFUND_API_URL. */
   storeUrl: string;
+  /** The merchant's order endpoint (GET {storeOrderUrl}/:id): STORE_ORDER_URL. */
+  storeOrderUrl: string;
   bwpAdminUrl: string;
   storeAdminUrl: string;
   businessProductId: string;
@@ -65,6 +78,11 @@ export interface Sandbox {
   seed(fixture: Fixture): Promise<void>;
   /** Sends REFUND_REQUESTED events to the configured webhook, as POST /admin/events does. */
   sendRefundRequested(request: SendEventsRequest): Promise<Delivery[]>;
+  /**
+   * The configuration a worker (or API) process needs to use this sandbox as it would the real systems: its URLs and
+   * the credentials it accepts. `readStoreOrder: false` leaves STORE_ORDER_URL unset (the default of a real deployment).
+   */
+  serviceEnv(opts?: { readStoreOrder?: boolean }): Record<string, string>;
   state: SandboxState;
   close(): Promise<void>;
 }
@@ -78,7 +96,7 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const persist = () => {
     if (!stateFile || loading) return;
     writeStateFile(stateFile, {
-      version: 1,
+      version: 2,
       savedAt: new Date().toISOString(),
       bwp: bwp.snapshot(),
       store: store.snapshot(),
@@ -86,10 +104,16 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
   };
   const rate = (perSecond: number | undefined, burst: number | undefined) =>
     perSecond === undefined ? null : { perSecond, ...(burst === undefined ? {} : { burst }) };
-  const bwp = new BwpSimulator({ rateLimit: rate(opts.bwpRatePerSecond, opts.bwpRateBurst), onChange: persist });
+  if (!opts.bwpClientId || !opts.bwpClientSecret)
+    throw new Error('createSandbox: bwpClientId and bwpClientSecret are required');
+  if (!opts.refundToken) throw new Error('createSandbox: refundToken is required');
+  const bwp = new BwpSimulator({
+    rateLimit: rate(opts.bwpRatePerSecond, opts.bwpRateBurst),
+    tokenLifetimeSeconds: opts.bwpTokenLifetimeSeconds,
+    onChange: persist,
+  });
   const store = new StoreSimulator({
     rateLimit: rate(opts.storeRatePerSecond, opts.storeRateBurst),
-    envelope: opts.storeEnvelope ?? false,
     onChange: persist,
   });
   if (stateFile) {
@@ -104,7 +128,8 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
 
   const seeder = {
     seed(fixture: Fixture) {
-      // The store checks its money first, so a bad fixture seeds neither side.
+      // Both sides are checked before either is seeded, so a bad fixture seeds neither.
+      bwp.validateOrder(fixture.bwpOrder);
       store.seedOrder(fixture.storeOrder);
       bwp.seedOrder(fixture.bwpOrder, { externalRefundIds: fixture.externalRefundIds });
     },
@@ -119,12 +144,20 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
     sim: bwp,
     events,
     seeder,
-    token: opts.bwpToken,
+    clientId: opts.bwpClientId,
+    clientSecret: opts.bwpClientSecret,
     businessProductId: opts.businessProductId,
     logger,
     random: opts.random,
   });
-  const storeApp = createStoreApp({ sim: store, seeder, token: opts.refundToken, logger, random: opts.random });
+  const storeApp = createStoreApp({
+    sim: store,
+    seeder,
+    token: opts.refundToken,
+    orderToken: opts.storeOrderToken ?? DEFAULT_STORE_ORDER_TOKEN,
+    logger,
+    random: opts.random,
+  });
 
   const bwpServer = await listen(bwpApp, host, opts.bwpPort ?? 0);
   const storeServer = await listen(storeApp.app, host, opts.storePort ?? 0).catch(async (err: unknown) => {
@@ -136,12 +169,28 @@ export async function createSandbox(opts: SandboxOptions): Promise<Sandbox> {
 
   return {
     bwpUrl: `${bwpBase}/graphql`,
+    bwpTokenUrl: `${bwpBase}/token`,
     storeUrl: storeBase,
+    storeOrderUrl: `${storeBase}/merchant/orders`,
     bwpAdminUrl: `${bwpBase}/admin`,
     storeAdminUrl: `${storeBase}/admin`,
     businessProductId: opts.businessProductId,
     seed: async (fixture) => seeder.seed(fixture),
     sendRefundRequested: (request) => events.send(request),
+    serviceEnv: ({ readStoreOrder = true } = {}) => ({
+      BWP_API_URL: `${bwpBase}/graphql`,
+      BWP_CLIENT_ID: opts.bwpClientId,
+      BWP_CLIENT_SECRET: opts.bwpClientSecret,
+      BWP_TARGET_ID: opts.businessProductId,
+      REFUND_API_URL: storeBase,
+      REFUND_API_TOKEN: opts.refundToken,
+      ...(readStoreOrder
+        ? {
+            STORE_ORDER_URL: `${storeBase}/merchant/orders`,
+            STORE_ORDER_TOKEN: opts.storeOrderToken ?? DEFAULT_STORE_ORDER_TOKEN,
+          }
+        : {}),
+    }),
     state: { bwp, store, events },
     close: async () => {
       storeApp.dispose();
@@ -157,8 +206,9 @@ export type { BwpFaults, BwpLedgerEntry } from './bwp/simulator';
 export type { StoreFaults, StoreLedgerEntry } from './store/simulator';
 
 /**
- * The sandbox as configured for the service (ports, tokens, the webhook it sends events to), shared by `npm run sandbox`
- * and `npm start`. Every fixture is seeded.
+ * The sandbox as configured for the service (ports, credentials, the webhook it sends events to), shared by
+ * `npm run sandbox` and `npm start`: the BwP API credentials (BWP_CLIENT_ID, BWP_CLIENT_SECRET), Purple Dot's access
+ * token (REFUND_API_TOKEN) and the merchant order endpoint's token (STORE_ORDER_TOKEN, optional). Every fixture is seeded.
  */
 export function sandboxOptionsFromConfig(
   config: Config,
@@ -169,8 +219,10 @@ export function sandboxOptionsFromConfig(
     host: config.SANDBOX_HOST,
     bwpPort: config.SANDBOX_BWP_PORT,
     storePort: config.SANDBOX_STORE_PORT,
-    bwpToken: config.BWP_API_TOKEN,
+    bwpClientId: config.BWP_CLIENT_ID,
+    bwpClientSecret: config.BWP_CLIENT_SECRET,
     refundToken: config.REFUND_API_TOKEN,
+    ...(config.STORE_ORDER_TOKEN ? { storeOrderToken: config.STORE_ORDER_TOKEN } : {}),
     businessProductId: config.BWP_TARGET_ID,
     stateFile,
     webhook: {

@@ -3,9 +3,10 @@ import { createLogger } from '../common/logger';
 import { createSandbox, sandboxOptionsFromConfig } from './index';
 
 /**
- * `npm run sandbox`: both simulators alone, from config (SANDBOX_BWP_PORT, SANDBOX_STORE_PORT, BWP_API_TOKEN,
- * BWP_TARGET_ID, REFUND_API_TOKEN, SANDBOX_STATE_FILE, LOG_LEVEL), with every fixture seeded. REFUND_REQUESTED events
- * from POST /admin/events go to the service's webhook (API_HOST/API_PORT) with its configured credentials.
+ * `npm run sandbox`: both simulators alone, from config (SANDBOX_HOST, SANDBOX_BWP_PORT, SANDBOX_STORE_PORT,
+ * BWP_CLIENT_ID, BWP_CLIENT_SECRET, BWP_TARGET_ID, REFUND_API_TOKEN, STORE_ORDER_TOKEN, SANDBOX_STATE_FILE, LOG_LEVEL),
+ * with every fixture seeded. REFUND_REQUESTED events from POST /admin/events go to the service's webhook
+ * (API_HOST/API_PORT) with its configured credentials. No credential is ever logged.
  */
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -14,7 +15,9 @@ async function main(): Promise<void> {
   logger.info(
     {
       bwpUrl: sandbox.bwpUrl,
+      bwpTokenUrl: sandbox.bwpTokenUrl,
       storeUrl: sandbox.storeUrl,
+      storeOrderUrl: sandbox.storeOrderUrl,
       bwpAdminUrl: sandbox.bwpAdminUrl,
       storeAdminUrl: sandbox.storeAdminUrl,
       stateFile: config.SANDBOX_STATE_FILE ?? '(memory only)',

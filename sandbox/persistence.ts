@@ -4,9 +4,13 @@ import { z } from 'zod';
 import { BwpSnapshot } from './bwp/simulator';
 import { StoreSnapshot } from './store/simulator';
 
-/** The sandbox's state file: both simulators' orders, idempotency results and ledgers (never faults). */
+/**
+ * The sandbox's state file: both simulators' orders, idempotency results and ledgers (never faults nor BwP access
+ * tokens). Version 2: BwP orders in the published 2024-11-01 shape and the ledger entries with payment deltas; a
+ * version 1 file is refused (start without it).
+ */
 export const SandboxStateFile = z.object({
-  version: z.literal(1),
+  version: z.literal(2),
   savedAt: z.string(),
   bwp: BwpSnapshot,
   store: StoreSnapshot,

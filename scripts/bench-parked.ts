@@ -28,6 +28,7 @@ import {
   loadavg,
   log,
   percentile,
+  sandboxEnv,
   startSandbox,
   startWorker,
   temporalServer,
@@ -105,12 +106,7 @@ async function api(server: Server, sandbox: SandboxProcess, client: Client) {
     TEMPORAL_NAMESPACE: server.namespace,
     TEMPORAL_TASK_QUEUE: QUEUE,
     OPERATOR_KEYS_FILE: path.join(dir, 'keys.json'),
-    BWP_API_URL: sandbox.bwpUrl,
-    BWP_API_TOKEN: TOKENS.bwp,
-    BWP_TARGET_ID: TOKENS.bp,
-    BWP_PER_LINE_AMOUNTS: 'true',
-    REFUND_API_URL: sandbox.storeUrl,
-    REFUND_API_TOKEN: TOKENS.refund,
+    ...sandboxEnv(sandbox),
     SANDBOX_ENABLED: 'false',
   });
   const http = await listen(createApp({ client, config, logger: log }), '127.0.0.1', 0);

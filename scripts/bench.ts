@@ -226,7 +226,7 @@ interface Goodput {
  * the first POST /refund of the phase to its last refund). 1.00 is every token turned into a refund.
  */
 async function storeFigures(sandbox: SandboxProcess, since: number, startedAt: Map<string, number>): Promise<Goodput> {
-  const calls = (await sandbox.storeRequests()).filter((r) => r.path === '/refund' && r.at >= since);
+  const calls = (await sandbox.storeRequests()).filter((r) => r.path === '/admin/api/v1/refund' && r.at >= since);
   const ledger = (await sandbox.storeLedger()).filter((e) => startedAt.has(e.key.order));
   const done = ledger.map((e) => Date.parse(e.at));
   const first = Math.min(...calls.map((c) => c.at));

@@ -18,7 +18,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import express from 'express';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { createBwpClient, createRefundClient } from '../activities/clients';
+import { createClientsFromConfig } from '../activities/clients';
 import { createApp } from '../api/app';
 import { loadConfig, type Config } from '../common/config';
 import { createLogger } from '../common/logger';
@@ -43,7 +43,12 @@ const { values } = parseArgs({
 const TARGET = Number(values.cases);
 const SEED = Number(values.seed);
 
-const TOKENS = { bwp: 'fuzz-bwp-token-0123456789', refund: 'fuzz-refund-token-0123456789', bp: 'fuzz-bp' };
+const TOKENS = {
+  bwpClientId: 'fuzz-bwp-client',
+  bwpClientSecret: 'fuzz-bwp-secret-0123456789',
+  refund: 'fuzz-refund-token-0123456789',
+  bp: 'fuzz-bp',
+};
 const WEBHOOK = { user: 'bwp-fuzz', password: 'fuzz-webhook-password', bearer: 'fuzz-webhook-bearer-0123456789' };
 
 /**
@@ -236,7 +241,8 @@ async function main() {
     const server = await startDevServer({ cli: await findTemporalCli({ log }), headless: true, log });
     stops.push(() => server.stop());
     const sandbox = await createSandbox({
-      bwpToken: TOKENS.bwp,
+      bwpClientId: TOKENS.bwpClientId,
+      bwpClientSecret: TOKENS.bwpClientSecret,
       refundToken: TOKENS.refund,
       businessProductId: TOKENS.bp,
       logger: log,
@@ -271,11 +277,7 @@ async function main() {
       AUTH_FAILURE_LIMIT: '1000000',
       WEBHOOK_BASIC_USER: WEBHOOK.user,
       WEBHOOK_BASIC_PASSWORD: WEBHOOK.password,
-      BWP_API_URL: sandbox.bwpUrl,
-      BWP_API_TOKEN: TOKENS.bwp,
-      BWP_TARGET_ID: TOKENS.bp,
-      REFUND_API_URL: sandbox.storeUrl,
-      REFUND_API_TOKEN: TOKENS.refund,
+      ...sandbox.serviceEnv(),
       SANDBOX_ENABLED: 'false',
     };
     const basicConfig = loadConfig(env);
@@ -286,17 +288,7 @@ async function main() {
       namespace: 'default',
       taskQueue: basicConfig.TEMPORAL_TASK_QUEUE,
       submitRatePerSecond: 50,
-      deps: {
-        bwp: createBwpClient({
-          url: sandbox.bwpUrl,
-          token: TOKENS.bwp,
-          targetId: TOKENS.bp,
-          apiVersion: '2024-11-01',
-          timeoutMs: 5_000,
-        }),
-        refunds: createRefundClient({ url: sandbox.storeUrl, token: TOKENS.refund, timeoutMs: 5_000 }),
-        policy: policyFromConfig(basicConfig),
-      },
+      deps: { ...createClientsFromConfig(basicConfig, log), policy: policyFromConfig(basicConfig) },
     });
     const running = runWorkers(workers);
     stops.push(async () => {

@@ -7,6 +7,7 @@
  */
 import type { BwpClient } from '../activities/clients/bwp-client';
 import type { RefundClient } from '../activities/clients/refund-client';
+import type { StoreOrderClient } from '../activities/clients/store-order-client';
 import { ALIAS_EXTERNAL_ID } from '../domain/schemas/bwp';
 import type { Policy } from '../domain/context';
 import { validateRefund } from '../domain/validate';
@@ -28,6 +29,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function runNaivePeer(opts: {
   bwp: BwpClient;
   refunds: RefundClient;
+  storeOrders?: StoreOrderClient;
   policy: Policy;
   events: NaiveEvent[];
   workers: number;
@@ -39,7 +41,8 @@ export async function runNaivePeer(opts: {
     const order = await opts.bwp.getOrder(event.orderId);
     if (order.kind !== 'success' || !order.value) throw new Error(`order read: ${order.kind}`);
     const storeOrderId = order.value.aliases.find((a) => a.aliasType === ALIAS_EXTERNAL_ID)?.aliasId;
-    const storeOrder = storeOrderId ? await opts.refunds.getStoreOrder(storeOrderId) : undefined;
+    const storeOrder =
+      storeOrderId && opts.storeOrders ? await opts.storeOrders.getStoreOrder(storeOrderId) : undefined;
     if (storeOrder && storeOrder.kind !== 'success') throw new Error(`store order read: ${storeOrder.kind}`);
     const verdict = validateRefund({
       order: order.value,
@@ -54,7 +57,8 @@ export async function runNaivePeer(opts: {
       if (answer.kind === 'success') return;
       if (answer.kind === 'throttled') {
         result.throttled += 1;
-        await sleep(answer.retryAfterMs);
+        // Without a Retry-After, a naive second.
+        await sleep(answer.retryAfterMs ?? 1000);
       } else if (answer.kind === 'unknown') await sleep(1000);
       else throw new Error(`rejected ${answer.code}`);
     }

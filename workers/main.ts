@@ -17,7 +17,7 @@ async function main() {
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'worker' });
   installRuntime(logger, { metricsBindAddress: `0.0.0.0:${config.METRICS_PORT}` });
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
-  const { bwp, refunds } = createClientsFromConfig(config, logger);
+  const { bwp, refunds, storeOrders } = createClientsFromConfig(config, logger);
   const roles = config.WORKER_ROLES;
   const workers = await createRefundWorkers({
     connection,
@@ -26,8 +26,8 @@ async function main() {
     deps: {
       bwp,
       refunds,
+      storeOrders,
       policy: policyFromConfig(config),
-      readStoreOrder: config.STORE_ORDER_READ,
       timing: timingFromConfig(config),
     },
     submitRatePerSecond: config.REFUND_RATE_LIMIT_PER_SECOND,

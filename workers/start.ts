@@ -58,7 +58,7 @@ async function main() {
 
   const nativeConnection = await NativeConnection.connect(temporalConnectionOptions(config, address));
   stops.push(() => nativeConnection.close());
-  const { bwp, refunds } = createClientsFromConfig(config, logger);
+  const { bwp, refunds, storeOrders } = createClientsFromConfig(config, logger);
   const workers = await createRefundWorkers({
     connection: nativeConnection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -66,8 +66,8 @@ async function main() {
     deps: {
       bwp,
       refunds,
+      storeOrders,
       policy: policyFromConfig(config),
-      readStoreOrder: config.STORE_ORDER_READ,
       timing: timingFromConfig(config),
     },
     submitRatePerSecond: config.REFUND_RATE_LIMIT_PER_SECOND,

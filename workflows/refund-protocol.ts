@@ -13,6 +13,7 @@ import { validateRepair } from '../domain/validate';
 import type { RefundContextData } from '../activities';
 import {
   FailureType,
+  refundIdempotencyKey,
   RefundStatus,
   STICKY_ATTENTION,
   TERMINAL_STATUSES,
@@ -76,29 +77,17 @@ export class RefundProtocol {
     private readonly now: () => string,
   ) {
     const carried = input.carried;
-    this.state = carried ? upgradeState(carried) : freshState(input, now());
+    this.state = carried ? carried.state : freshState(input, now());
     this.ctx = carried?.context;
     this.policy = carried?.policy;
     this.workerTiming = carried?.workerTiming ?? {};
     this.seenRequests = [...(carried?.seenRequests ?? [])];
     if (carried?.pendingRepair) this.pendingRepair = { ...carried.pendingRepair, via: 'repair' };
-    if (carried?.pendingDecision && !this.state.pendingDecision) {
-      const { kind, msg } = carried.pendingDecision;
-      this.state.pendingDecision = {
-        kind,
-        operator: msg.operator,
-        requestId: msg.requestId,
-        at: now(),
-        source: 'operator',
-        input: { ...msg.input },
-      };
-    }
   }
 
   /** What continue-as-new hands to the next run. */
   carried(): CarriedState {
     return {
-      version: 2,
       state: this.state,
       context: this.ctx,
       policy: this.policy,
@@ -462,20 +451,14 @@ function freshState(input: RefundWorkflowInput, now: string): RefundWorkflowStat
     status: RefundStatus.FETCHING,
     problems: [],
     revision: 1,
+    // Revision 1's key, fixed now (docs/protocol.md "Idempotency keys").
+    idempotencyKey: refundIdempotencyKey(input.orderId, input.refundId, 1),
     startedAt: now,
     attempts: [],
     audit,
     needsAttention: false,
     attentions: [],
   };
-}
-
-/** A run continued from the first implementation carries its state in the older shape: bring it up to date. */
-function upgradeState(carried: CarriedState): RefundWorkflowState {
-  const state = carried.state;
-  if (carried.version === 2) return state;
-  state.attentions ??= state.attention ? [state.attention] : [];
-  return state;
 }
 
 /** The recorded decision of a Temporal cancellation request. */

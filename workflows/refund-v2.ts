@@ -9,7 +9,6 @@ import {
   isCancellation,
   log,
   metricMeter,
-  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -17,7 +16,8 @@ import {
 } from '@temporalio/workflow';
 import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import type { RefundActivities, SubmitAttemptResult } from '../activities';
-import { buildDeclinedUpdate, buildRefundedUpdate } from '../domain/bwp-report';
+import { buildDeclinedUpdate, buildRefundedUpdate, reportedRefund } from '../domain/bwp-report';
+import { orderCurrency } from '../domain/context';
 import { formatDecimal } from '../domain/money';
 import { problem, STORE_REJECTION_PROBLEMS, type Problem } from '../domain/problems';
 import type { RefundPlan } from '../domain/plan';
@@ -32,12 +32,9 @@ import {
   FailureType,
   MESSAGES,
   refundEventSignal,
-  IDEMPOTENCY_KEY_PATCH,
-  legacyRefundIdempotencyKey,
   refundIdempotencyKey,
   RefundStatus,
   stateQuery,
-  STORE_REFUND_CHECK_PATCH,
   submitTaskQueue,
   TERMINAL_STATUSES,
   type MessageAccepted,
@@ -52,6 +49,9 @@ import { RefundProtocol, temporalCancelDecision, type Verdict } from './refund-p
 import { publish, publishAttentionMemo, publishPlanMemo } from './refund-visibility';
 
 type Step = 'fetch' | 'park' | 'submit' | 'report' | 'settle';
+
+/** What `authenticated` answers when a recorded decision ended its wait for the credentials. */
+const STOPPED = Symbol('stopped');
 
 /**
  * One Buy with Prime refund, from REFUND_REQUESTED to a state that is no longer PENDING: the protocol of
@@ -73,21 +73,13 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
 
   // ---- idempotency keys: one per revision, fixed when the revision opens (docs/protocol.md "Idempotency keys") ----
 
-  /** The key of a revision opened now: the injective encoding, unless replaying a run recorded before it. */
-  const newRevisionKey = (revision: number): string =>
-    patched(IDEMPOTENCY_KEY_PATCH)
-      ? refundIdempotencyKey(state.orderId, state.refundId, revision)
-      : legacyRefundIdempotencyKey(state.orderId, state.refundId, revision);
-  /** Opens the next plan revision with its key, kept from now on. */
+  /** Opens the next plan revision with its key, kept from now on (a run continued as new carries it as it is). */
   const openRevision = () => {
     state.revision += 1;
-    state.idempotencyKey = newRevisionKey(state.revision);
+    state.idempotencyKey = refundIdempotencyKey(state.orderId, state.refundId, state.revision);
   };
-  /** The current revision's key as it was opened; a revision opened before keys were kept had the first formula. */
-  const currentKey = (): string =>
-    (state.idempotencyKey ??= legacyRefundIdempotencyKey(state.orderId, state.refundId, state.revision));
-  // A new refund opens revision 1 here; a run continued as new carries its open revision and key as they are.
-  if (!input.carried) state.idempotencyKey = newRevisionKey(state.revision);
+  /** The current revision's key, as it was fixed when the revision opened. */
+  const currentKey = (): string => state.idempotencyKey;
 
   // Service metrics (not emitted during replay). Created here: the API and tests import this module outside a workflow.
   const refundsByStatus = metricMeter.createCounter('refund_status_entered', 'refunds', 'Refunds entering each status');
@@ -126,6 +118,36 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
   const lookups = () => proxyActivities<RefundActivities>(lookupOptions());
+
+  /**
+   * Runs a read or the report. While an API refuses the credentials (after the client's own token refresh), the refund
+   * is flagged CREDENTIALS_REJECTED and the call tried again after growing waits, never in a tight loop; the flag clears
+   * with the first call that gets through. A decision recorded meanwhile ends the wait (`STOPPED`) unless `untilDone`
+   * (the report after money moved, which must reach Buy with Prime).
+   */
+  const authenticated = async <T>(
+    run: () => Promise<T>,
+    opts: { untilDone?: boolean } = {},
+  ): Promise<T | typeof STOPPED> => {
+    let wait = timing().credentialsRetryInitialMs;
+    for (;;) {
+      try {
+        const value = await run();
+        if (m.hasAttention('CREDENTIALS_REJECTED')) {
+          m.clear('CREDENTIALS_REJECTED');
+          publish(state);
+        }
+        return value;
+      } catch (err) {
+        const cause = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+        if (cause?.type !== FailureType.CredentialsRejected) throw err;
+        flag('CREDENTIALS_REJECTED', cause.message);
+        const stopped = await condition(() => !opts.untilDone && m.stopRequested(), wait);
+        if (stopped) return STOPPED;
+        wait = Math.min(wait * 2, timing().credentialsRetryMaxMs);
+      }
+    }
+  };
 
   // ---- handlers: they only record (RefundProtocol.receive) ----
 
@@ -254,10 +276,14 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
   /** Reads the order afresh and decides: finished elsewhere, parked with problems, or a plan ready to submit. */
   const fetchAndPlan = async (extraProblems: Problem[] = []): Promise<'submit' | 'park' | 'done'> => {
     moveTo(RefundStatus.FETCHING);
-    const data = await lookups().fetchRefundContext.executeWithOptions(
-      { ...lookupOptions(), summary: `read BwP order ${state.orderId} and its store order` },
-      [{ orderId: state.orderId }],
+    const data = await authenticated(() =>
+      lookups().fetchRefundContext.executeWithOptions(
+        { ...lookupOptions(), summary: `read BwP order ${state.orderId} and its store order` },
+        [{ orderId: state.orderId }],
+      ),
     );
+    // A decision recorded while the credentials were refused: the main loop applies it (nothing was read).
+    if (data === STOPPED) return 'park';
     m.ctx = { order: data.order, storeOrder: data.storeOrder, storeOrderId: data.storeOrderId };
     m.policy = data.policy;
     if (data.timing) m.workerTiming = data.timing;
@@ -277,6 +303,7 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
         : validateRefund(vctx)
       : { problems: [problem('UNKNOWN_ORDER', `Buy with Prime has no order ${state.orderId}.`, { field: 'order' })] };
     state.problems = [...extraProblems, ...verdict.problems];
+    state.advisories = verdict.advisories?.length ? verdict.advisories : undefined;
     if (state.problems.length === 0 && verdict.plan) {
       state.plan = { ...verdict.plan, revision: state.revision };
       state.suggestion = undefined;
@@ -349,10 +376,13 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
         if (!asked) interval = Math.min(interval * 2, timing().recheckMaxMs);
         m.recheckRequested = false;
         nextRecheck = now + interval;
-        const bwpState = await lookups().checkRefundState.executeWithOptions(
-          { ...lookupOptions(), summary: 'is the refund still PENDING?' },
-          [{ orderId: state.orderId, refundId: state.refundId }],
+        const bwpState = await authenticated(() =>
+          lookups().checkRefundState.executeWithOptions(
+            { ...lookupOptions(), summary: 'is the refund still PENDING?' },
+            [{ orderId: state.orderId, refundId: state.refundId }],
+          ),
         );
+        if (bwpState === STOPPED) continue;
         if (bwpState === null) flag('REFUND_GONE_FROM_BWP', 'Buy with Prime no longer shows this refund on the order');
         else m.clear('REFUND_GONE_FROM_BWP');
         if (bwpState && bwpState !== 'PENDING') {
@@ -442,8 +472,9 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
     state.submission = sub;
     moveTo(RefundStatus.SUBMITTING);
     let backoff = timing().submitRetryInitialMs;
-    const retryWait = async () => {
-      await waitBeforeRetry(sub, backoff);
+    const retryWait = async (jitter = false) => {
+      // Equal jitter: half the wait fixed, half drawn (the workflow's Math.random is seeded, so it replays alike).
+      await waitBeforeRetry(sub, jitter ? Math.round(backoff / 2 + (Math.random() * backoff) / 2) : backoff);
       backoff = Math.min(backoff * 2, timing().submitRetryMaxMs);
     };
     const parkInDoubt = (reason: 'UNKNOWN_OUTCOME' | 'IDEMPOTENCY_ALARM', detail: string) => {
@@ -476,11 +507,15 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
         revision: sub.revision,
         idempotencyKey: key,
         at: nowIso(),
-        outcome: answer.kind === 'retry' ? 'throttled' : answer.kind,
+        outcome: answer.kind === 'credentials' ? 'rejected' : answer.kind,
         ...('code' in answer ? { code: answer.code } : {}),
         ...('message' in answer ? { message: answer.message } : {}),
         ...(answer.kind === 'refunded' ? { refunded: answer.refunded } : {}),
       });
+      if (answer.kind !== 'credentials' && m.hasAttention('CREDENTIALS_REJECTED')) {
+        m.clear('CREDENTIALS_REJECTED');
+        publish(state);
+      }
       switch (answer.kind) {
         case 'refunded':
           state.refunded = answer.refunded;
@@ -488,7 +523,7 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
           state.submission = undefined;
           // docs/domain.md rule 18: what the store refunded is checked against the plan; a mismatch is reported as it
           // is (the report's lines restated to add up to it) and flagged until the refund ends, and after.
-          if (patched(STORE_REFUND_CHECK_PATCH)) {
+          {
             const check = checkStoreRefund(plan, answer.refunded);
             if (!check.matches) {
               state.plan = { ...plan, report: check.report };
@@ -502,9 +537,12 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
           await retryWait();
           break;
         case 'throttled':
-          await waitBeforeRetry(sub, answer.retryAfterMs);
+          // Without a Retry-After: the same growing back-off as any retry, with jitter so throttled refunds spread out.
+          if (answer.retryAfterMs !== undefined) await waitBeforeRetry(sub, answer.retryAfterMs);
+          else await retryWait(true);
           break;
-        case 'retry':
+        case 'credentials':
+          flag('CREDENTIALS_REJECTED', answer.message);
           await retryWait();
           break;
         case 'malformed':
@@ -559,7 +597,11 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
    */
   const reportSafely = async (update: UpdateOrderInput, summary: string) => {
     try {
-      state.bwpState = await lookups().reportToBwp.executeWithOptions({ ...lookupOptions(), summary }, [{ update }]);
+      const reported = await authenticated(
+        () => lookups().reportToBwp.executeWithOptions({ ...lookupOptions(), summary }, [{ update }]),
+        { untilDone: true },
+      );
+      if (reported !== STOPPED) state.bwpState = reported;
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
       const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
@@ -582,8 +624,9 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
       plan: state.plan!,
       refunded: state.refunded!,
       storeRefundId: currentKey(),
+      paymentMethod: m.policy?.paymentMethod,
     });
-    const first = update.refunds[0]!;
+    const first = reportedRefund(update);
     await reportSafely(update, `updateOrder ${first.state}, total ${first.refundTotal.totalAmount.amount}`);
   };
 
@@ -607,10 +650,13 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
         if (!m.recheckRequested) interval = Math.min(interval * 2, timing().settleMaxMs);
         m.recheckRequested = false;
         nextPoll = now + interval;
-        const bwpState = await lookups().checkRefundState.executeWithOptions(
-          { ...lookupOptions(), summary: 'has the refund left PENDING?' },
-          [{ orderId: state.orderId, refundId: state.refundId }],
+        const bwpState = await authenticated(() =>
+          lookups().checkRefundState.executeWithOptions(
+            { ...lookupOptions(), summary: 'has the refund left PENDING?' },
+            [{ orderId: state.orderId, refundId: state.refundId }],
+          ),
         );
+        if (bwpState === STOPPED) continue;
         if (bwpState === null) flag('REFUND_GONE_FROM_BWP', 'Buy with Prime no longer shows this refund on the order');
         else m.clear('REFUND_GONE_FROM_BWP');
         state.bwpState = bwpState ?? undefined;
@@ -678,7 +724,8 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
     const refund = refundOf();
     if (refund) {
       moveTo(RefundStatus.REPORTING);
-      const currency = refund.refundTotal?.totalAmount.currencyCode ?? m.ctx?.storeOrder?.currency ?? 'USD';
+      // Nothing was refunded, so the currency only labels the zero total; the order's own when it has one.
+      const currency = (m.ctx?.order && orderCurrency(m.ctx.order, m.ctx.storeOrder)) ?? 'USD';
       const update = buildDeclinedUpdate({
         orderId: state.orderId,
         refund,
@@ -813,7 +860,7 @@ function repairFromPlan(plan: RefundPlan): RepairInput {
       lineItemId: l.lineItemId,
       ticked: true,
       quantity: l.quantity,
-      reason: l.reason,
+      reason: l.reason ?? '',
       amount: formatDecimal(l.amount, currency),
     })),
     shipping: plan.report.shipping || undefined,

@@ -61,14 +61,6 @@ export function refundIdempotencyKey(orderId: string, refundId: string, revision
   return `bwp-${part(orderId)}-${part(refundId)}-r${revision}`;
 }
 
-/**
- * The first key formula, which joins the ids as they are (and so collides). Only for revisions opened with it: every
- * revision of the first implementation (refund-legacy.ts), and of protocol runs recorded before IDEMPOTENCY_KEY_PATCH.
- */
-export function legacyRefundIdempotencyKey(orderId: string, refundId: string, revision: number): string {
-  return `bwp-${orderId}-${refundId}-r${revision}`;
-}
-
 export enum RefundStatus {
   FETCHING = 'FETCHING',
   AWAITING_REPAIR = 'AWAITING_REPAIR',
@@ -97,6 +89,7 @@ export const SEARCH_ATTRIBUTES = {
   StoreOrderId: 'Keyword',
   RefundProblemCodes: 'KeywordList',
   NeedsAttention: 'Bool',
+  RefundAttention: 'KeywordList',
 } as const;
 
 export const SA = {
@@ -105,6 +98,8 @@ export const SA = {
   storeOrderId: defineSearchAttributeKey('StoreOrderId', SearchAttributeType.KEYWORD),
   problemCodes: defineSearchAttributeKey('RefundProblemCodes', SearchAttributeType.KEYWORD_LIST),
   needsAttention: defineSearchAttributeKey('NeedsAttention', SearchAttributeType.BOOL),
+  /** Every active attention reason (e.g. CREDENTIALS_REJECTED), so the UI can filter on one. */
+  attention: defineSearchAttributeKey('RefundAttention', SearchAttributeType.KEYWORD_LIST),
 };
 
 export interface RefundWorkflowInput {
@@ -123,22 +118,14 @@ export interface RefundWorkflowInput {
 }
 
 export interface CarriedState {
-  /** 2: carried by the protocol workflow (refund-v2.ts); absent: by the first implementation (refund-legacy.ts). */
-  version?: 2;
   state: RefundWorkflowState;
   context?: RefundContextData;
   policy?: Policy;
-  /** The worker's timing as last read (version 2). */
+  /** The worker's timing as last read. */
   workerTiming?: Partial<RefundTiming>;
   pendingRepair?: RepairMessage;
-  pendingDecision?: PendingDecision;
   seenRequests: string[];
 }
-
-export type PendingDecision =
-  | { kind: 'decline'; msg: DeclineMessage }
-  | { kind: 'resolve'; msg: ResolveMessage }
-  | { kind: 'cancel'; msg: CancelMessage };
 
 export interface RefundTiming {
   /** First re-check of BwP while parked; doubles up to recheckMaxMs. */
@@ -168,6 +155,9 @@ export interface RefundTiming {
   unknownOutcomeRetries: number;
   /** Answers 500 REFUND_FAILED (nothing moved; the payment may succeed later) tried under one key before parking. */
   refundFailedAttempts: number;
+  /** While an API refuses the credentials: the first wait before trying again; doubles up to the max. */
+  credentialsRetryInitialMs: number;
+  credentialsRetryMaxMs: number;
 }
 
 export const DEFAULT_TIMING: RefundTiming = {
@@ -184,6 +174,8 @@ export const DEFAULT_TIMING: RefundTiming = {
   settleAttentionAfterMs: 48 * 3600_000,
   unknownOutcomeRetries: 5,
   refundFailedAttempts: 3,
+  credentialsRetryInitialMs: 30_000,
+  credentialsRetryMaxMs: 30 * 60_000,
 };
 
 /** Who did what, when: every operator message, accepted or not, and what the workflow did with it. */
@@ -223,6 +215,7 @@ export const ATTENTION_REASONS = [
   'SUBMITTING_TOO_LONG',
   'SETTLEMENT_TOO_LONG',
   'REFUND_GONE_FROM_BWP',
+  'CREDENTIALS_REJECTED',
 ] as const;
 export type AttentionReason = (typeof ATTENTION_REASONS)[number];
 
@@ -284,14 +277,13 @@ export interface RefundWorkflowState {
   storeOrderId?: string;
   bwpState?: RefundState;
   problems: Problem[];
+  /** Findings that stop nothing (the reason rules unless REASON_RULES_BLOCK): recorded and shown. */
+  advisories?: Problem[];
   plan?: RefundPlan;
   /** Increases on every new plan after a definitive rejection or a repair: a new revision means a new idempotency key. */
   revision: number;
-  /**
-   * The idempotency key of the current revision, computed once when the revision opened and never again (absent in
-   * runs recorded before keys were kept: their open revision keeps the first formula, legacyRefundIdempotencyKey).
-   */
-  idempotencyKey?: string;
+  /** The idempotency key of the current revision, computed once when the revision opened and never again. */
+  idempotencyKey: string;
   suggestion?: { repair: RepairInput; explanation: string[] };
   attempts: SubmissionAttempt[];
   audit: AuditEntry[];
@@ -402,21 +394,10 @@ export const FailureType = {
   NotAllowed: 'NotAllowed',
   /** An activity was handed a request the service built itself and it does not parse: a defect; never retried. */
   MalformedRequest: 'MalformedRequest',
+  /** An API refused the credentials after a token refresh: the workflow flags CREDENTIALS_REJECTED and waits. */
+  CredentialsRejected: 'CredentialsRejected',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
-
-/** The patch that selects the protocol workflow (refund-v2.ts) for every run started after it shipped. */
-export const PROTOCOL_PATCH = 'refund-protocol-v2';
-/**
- * The check of what the store refunded against the plan (docs/domain.md rule 18), in both paths: runs recorded before
- * it (legacy runs of main before issue 16, protocol runs recorded without it) replay without it.
- */
-export const STORE_REFUND_CHECK_PATCH = 'store-refund-check';
-/**
- * Revisions opened by a protocol run after this patch get refundIdempotencyKey's injective encoding; runs recorded
- * before it replay with the first formula (legacyRefundIdempotencyKey) for every revision they open.
- */
-export const IDEMPOTENCY_KEY_PATCH = 'idempotency-key-injective';
 
 // Signals: durable, fire-and-forget (the Temporal UI, `temporal workflow signal` and batch operations send them).
 // Every payload is parsed in the workflow: a malformed one is audited as rejected and changes nothing.

@@ -84,11 +84,14 @@ function elapsed(started: number): number {
   return Math.round(performance.now() - started);
 }
 
-/** Validates the options shared by both factories; a bad value is a programmer or config error, so it throws. */
-export function checkBaseOptions(client: string, opts: { url: string; token: string; timeoutMs: number }): void {
-  if (!URL.canParse(opts.url)) throw new TypeError(`${client}: url must be an absolute URL`);
-  if (typeof opts.token !== 'string' || opts.token.trim() === '') throw new TypeError(`${client}: token is required`);
-  if (!Number.isFinite(opts.timeoutMs) || opts.timeoutMs <= 0) {
+/** Validates a client's URL and timeout; a bad value is a programmer or config error, so it throws. */
+export function checkUrl(client: string, url: string, timeoutMs: number): void {
+  if (!URL.canParse(url)) throw new TypeError(`${client}: url must be an absolute URL`);
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
     throw new TypeError(`${client}: timeoutMs must be a positive number`);
-  }
+}
+
+/** A required credential; a missing one is a config error, so it throws. */
+export function checkToken(client: string, token: string | undefined): void {
+  if (typeof token !== 'string' || token.trim() === '') throw new TypeError(`${client}: token is required`);
 }

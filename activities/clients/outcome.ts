@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BwpGraphqlError, BwpOrder, BwpValidationReason } from '../../domain/schemas/bwp';
+import { BwpErrorType, BwpGraphqlError, BwpOrder, BwpValidationReason } from '../../domain/schemas/bwp';
 import { RefundErrorBody, RefundSuccess, StoreEnvelope, StoreOrder } from '../../domain/schemas/store';
 
 /**
@@ -28,7 +28,8 @@ export type Outcome<T> =
        */
       retryable?: boolean;
     }
-  | { kind: 'throttled'; retryAfterMs: number; message: string }
+  /** `retryAfterMs` is the answer's Retry-After; absent when it gave none (the caller backs off exponentially). */
+  | { kind: 'throttled'; retryAfterMs?: number; message: string }
   | { kind: 'unknown'; message: string; status?: number };
 
 export type Failed = Exclude<Outcome<never>, { kind: 'success' }>;
@@ -41,8 +42,6 @@ export interface HeaderLookup {
 /** Code used by both clients for 401/403 and BwP `AccessDeniedError`: a misconfigured token or target, never retried. */
 export const UNAUTHORIZED = 'UNAUTHORIZED';
 
-/** Delay used when a throttled answer carries no usable `Retry-After`. */
-export const DEFAULT_RETRY_AFTER_MS = 1_000;
 /** Longest delay honoured; a bogus far-future `Retry-After` must not stall a refund for hours (the next try may be throttled again). */
 export const MAX_RETRY_AFTER_MS = 5 * 60_000;
 
@@ -57,21 +56,22 @@ export function mapSuccess<T, U>(outcome: Outcome<T>, f: (value: T) => U): Outco
 
 /**
  * `Retry-After` as milliseconds from `now`: delay-seconds or an HTTP-date (RFC 9110 §10.2.3). Missing or unreadable
- * values give DEFAULT_RETRY_AFTER_MS; past dates give 0; everything is capped at MAX_RETRY_AFTER_MS.
+ * values give undefined (the caller then backs off exponentially, as Buy with Prime asks); past dates give 0;
+ * everything is capped at MAX_RETRY_AFTER_MS.
  */
-export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number {
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
   const text = value?.trim();
-  if (!text) return DEFAULT_RETRY_AFTER_MS;
+  if (!text) return undefined;
   let ms: number;
   if (/^\d+(\.\d+)?$/.test(text)) {
     ms = Math.round(Number(text) * 1000);
   } else if (/[a-z]/i.test(text)) {
     // Only strings with letters are tried as dates: Date.parse('5') or Date.parse('-5') would "succeed" as a year.
     const at = Date.parse(text);
-    if (Number.isNaN(at)) return DEFAULT_RETRY_AFTER_MS;
+    if (Number.isNaN(at)) return undefined;
     ms = at - now;
   } else {
-    return DEFAULT_RETRY_AFTER_MS;
+    return undefined;
   }
   return Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS);
 }
@@ -110,8 +110,9 @@ export function classifyRefundResponse(
 }
 
 /**
- * Classifies an answer of `GET /orders/:id`: 404 UNKNOWN_ORDER is a normal answer here (the order is not on this
- * store), so it becomes success(null); everything else follows the POST /refund table.
+ * Classifies an answer of the merchant's order-facts endpoint (`GET <STORE_ORDER_URL>/:id`): 404 UNKNOWN_ORDER is a
+ * normal answer here (the order is not on this store), so it becomes success(null); a 404 without that code (a proxy's,
+ * a wrong URL) is not; everything else follows the POST /refund table.
  */
 export function classifyStoreOrderResponse(
   status: number,
@@ -119,7 +120,7 @@ export function classifyStoreOrderResponse(
   bodyText: string,
   now: number = Date.now(),
 ): Outcome<StoreOrder | null> {
-  const outcome = classifyStoreResponse(status, headers, bodyText, StoreOrder, 'GET /orders/:id', now);
+  const outcome = classifyStoreResponse(status, headers, bodyText, StoreOrder, 'store order read', now);
   if (outcome.kind === 'rejected' && outcome.status === 404 && outcome.code === 'UNKNOWN_ORDER') return success(null);
   return outcome;
 }
@@ -148,8 +149,7 @@ function classifyStoreResponse<T>(
   const code = error?.code;
 
   if (status === 429 || code === 'RATE_LIMITED') {
-    const retryAfterMs = parseRetryAfter(headers.get('retry-after'), now);
-    return { kind: 'throttled', retryAfterMs, message: `${what} throttled (${status}): ${message}` };
+    return throttled(headers, now, `${what} throttled (${status}): ${message}`);
   }
   if (status < 200 || (status >= 300 && status < 400)) {
     const location = headers.get('location');
@@ -179,9 +179,7 @@ function readStoreError(bodyText: string): { code: string; message?: string } | 
   const json = tryJson(bodyText);
   if (json === undefined) return undefined;
   const envelope = StoreEnvelope.safeParse(json);
-  const candidates: unknown[] = envelope.success
-    ? [envelope.data.data, { error: envelope.data.data }, json]
-    : [json];
+  const candidates: unknown[] = envelope.success ? [envelope.data.data, { error: envelope.data.data }, json] : [json];
   for (const candidate of candidates) {
     const parsed = RefundErrorBody.safeParse(candidate);
     if (!parsed.success) continue;
@@ -197,25 +195,27 @@ function readStoreError(bodyText: string): { code: string; message?: string } | 
 // ---------------------------------------------------------------------------------------------------------------------
 
 const BWP_REJECTING_REASONS = new Set<string>(BwpValidationReason.options);
+const BWP_ERROR_TYPES = new Set<string>(BwpErrorType.options);
 
 const GraphqlEnvelope = z.object({
   data: z.unknown().optional(),
   errors: z.array(z.unknown()).optional(),
 });
 
-type GraphqlError = z.infer<typeof BwpGraphqlError>;
+/** A GraphQL error as Buy with Prime's tables describe it: an Error Type and, for validation errors, an Error Code. */
+type BwpError = { message: string; type?: string; code?: string };
 
 /**
  * Classifies a Buy with Prime GraphQL answer and, on success, parses `data` with `dataSchema`:
  *
  * | answer                                                   | outcome                                            |
  * |----------------------------------------------------------|----------------------------------------------------|
- * | any error with code ThrottlingError, or HTTP 429         | throttled after Retry-After                        |
- * | HTTP 401/403, or an error with code AccessDeniedError    | rejected UNAUTHORIZED                              |
- * | an error with code ValidationError                       | rejected with its reason (e.g. InvalidRefundId),   |
- * |                                                          | or `ValidationError` when the reason is missing    |
- * | an error with code ResourceNotFoundError                 | rejected ResourceNotFoundError                     |
- * | errors and no `data` key at all (parse/validation stage) | rejected with the error's code, else GRAPHQL_ERROR |
+ * | any error of type ThrottlingError, or HTTP 429           | throttled (after Retry-After when given)           |
+ * | HTTP 401/403, or an error of type AccessDeniedError      | rejected UNAUTHORIZED                              |
+ * | an error of type ValidationError                         | rejected with its code (e.g. InvalidRefundId),     |
+ * |                                                          | or `ValidationError` when the code is missing      |
+ * | an error of type ResourceNotFoundError                   | rejected ResourceNotFoundError                     |
+ * | errors and no `data` key at all (parse/validation stage) | rejected with the error's type, else GRAPHQL_ERROR |
  * | HTTP 5xx, InternalServerError, other execution errors    | unknown                                            |
  * | other HTTP 4xx without GraphQL errors                    | rejected HTTP_<status>                             |
  * | 2xx with data that fails dataSchema, or no JSON          | unknown, naming the mismatching fields             |
@@ -232,33 +232,29 @@ export function classifyBwpResponse<T>(
   const json = tryJson(bodyText);
   const envelope = json === undefined ? undefined : GraphqlEnvelope.safeParse(json);
   const body = envelope?.success ? envelope.data : undefined;
-  const errors = (body?.errors ?? []).map(readGraphqlError);
-  const codes = new Set(errors.map((e) => e.extensions?.code));
-  const summary = errors.length > 0 ? errors.map(describeGraphqlError).join('; ') : describeBody(bodyText);
+  const errors = (body?.errors ?? []).map(readBwpError);
+  const types = new Set(errors.map((e) => e.type));
+  const summary = errors.length > 0 ? errors.map(describeBwpError).join('; ') : describeBody(bodyText);
 
-  if (status === 429 || codes.has('ThrottlingError')) {
-    const retryAfterMs = parseRetryAfter(headers.get('retry-after'), now);
-    return { kind: 'throttled', retryAfterMs, message: `${what} throttled (${status}): ${summary}` };
+  if (status === 429 || types.has('ThrottlingError')) {
+    return throttled(headers, now, `${what} throttled (${status}): ${summary}`);
   }
-  if (status === 401 || status === 403 || codes.has('AccessDeniedError')) {
+  if (status === 401 || status === 403 || types.has('AccessDeniedError')) {
     return rejected(UNAUTHORIZED, `${what} denied access (${status}): ${summary}`, status);
   }
   if (status >= 500) return unknown(`${what} answered ${status}: ${summary}`, status);
 
   if (errors.length > 0) {
-    const validation = errors.find((e) => e.extensions?.code === 'ValidationError');
-    if (validation) {
-      const reason = validation.extensions?.reason;
-      // Undocumented reasons keep their name: a validation error always means the mutation was refused as a whole.
-      const code = reason && BWP_REJECTING_REASONS.has(reason) ? reason : reason || 'ValidationError';
-      return rejected(code, summary, status);
-    }
-    if (codes.has('ResourceNotFoundError')) return rejected('ResourceNotFoundError', summary, status);
+    const validation = errors.find(
+      (e) => e.type === 'ValidationError' || (e.code && BWP_REJECTING_REASONS.has(e.code)),
+    );
+    if (validation) return rejected(validation.code || 'ValidationError', summary, status);
+    if (types.has('ResourceNotFoundError')) return rejected('ResourceNotFoundError', summary, status);
     // GraphQL spec §7.1.2: when an error is raised before execution (syntax, unknown field, bad variables) the
     // response has no `data` entry at all, so nothing ran. Errors next to `data` (even `data: null`) come from execution,
     // where a mutation may have been applied in part.
-    if (body !== undefined && !('data' in body) && !codes.has('InternalServerError')) {
-      const first = errors.find((e) => e.extensions?.code)?.extensions?.code;
+    if (body !== undefined && !('data' in body) && !types.has('InternalServerError')) {
+      const first = errors.find((e) => e.type)?.type;
       return rejected(first || 'GRAPHQL_ERROR', summary, status);
     }
     return unknown(`${what} answered with errors: ${summary}`, status);
@@ -306,14 +302,47 @@ export function classifyBwpUpdateOrderResponse(
   );
 }
 
-function readGraphqlError(raw: unknown): GraphqlError {
+/**
+ * Reads an error's type and code. Where a GraphQL error carries them is not published (the troubleshooting tables
+ * give an "Error Type" and an "Error Code": BWP:troubleshoot-order-errors, BWP:troubleshoot-refund-errors), so the
+ * usual places are read: `extensions.errorType`/`errorCode`, then `extensions.code`/`reason`/`classification`; a
+ * documented code or type named only in the message is found there last.
+ */
+export function readBwpError(raw: unknown): BwpError {
   const parsed = BwpGraphqlError.safeParse(raw);
-  return parsed.success ? parsed.data : { message: describeBody(JSON.stringify(raw)) };
+  if (!parsed.success) return { message: describeBody(JSON.stringify(raw) ?? '') };
+  const { message } = parsed.data;
+  const ext = parsed.data.extensions ?? {};
+  const text = (k: string): string | undefined => {
+    const v = ext[k];
+    return typeof v === 'string' && v !== '' ? v : undefined;
+  };
+  const candidates = [
+    text('errorType'),
+    text('type'),
+    text('code'),
+    text('classification'),
+    text('errorCode'),
+    text('reason'),
+  ];
+  let type = candidates.find((c) => c !== undefined && BWP_ERROR_TYPES.has(c));
+  let code = [text('errorCode'), text('reason'), text('code')].find((c) => c !== undefined && !BWP_ERROR_TYPES.has(c));
+  if (!code) code = BwpValidationReason.options.find((r) => message.includes(r));
+  if (!type)
+    type =
+      BwpErrorType.options.find((t) => message.includes(t)) ??
+      (code && BWP_REJECTING_REASONS.has(code) ? 'ValidationError' : (text('errorType') ?? text('code')));
+  return { message, ...(type ? { type } : {}), ...(code ? { code } : {}) };
 }
 
-function describeGraphqlError(e: GraphqlError): string {
-  const tag = [e.extensions?.code, e.extensions?.reason].filter(Boolean).join('/');
+function describeBwpError(e: BwpError): string {
+  const tag = [e.type, e.code].filter(Boolean).join('/');
   return tag ? `${tag}: ${e.message}` : e.message;
+}
+
+function throttled(headers: HeaderLookup, now: number, message: string): Failed {
+  const retryAfterMs = parseRetryAfter(headers.get('retry-after'), now);
+  return { kind: 'throttled', ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), message };
 }
 
 // ---------------------------------------------------------------------------------------------------------------------

@@ -116,6 +116,15 @@ function renderRefund(cur) {
   renderFacts(cur);
   $('#why').replaceChildren(
     ...form.problems.map((p) => h('li', {}, h('span', { className: 'code' }, p.code), p.message)),
+    // Advisories stop nothing (the reason rules unless the merchant makes them block): shown, marked as such.
+    ...(form.advisories ?? []).map((p) =>
+      h(
+        'li',
+        { className: 'advisory' },
+        h('span', { className: 'code' }, p.code),
+        `Advisory, stops nothing: ${p.message}`,
+      ),
+    ),
   );
   const reasons = form.merchantReasons;
   $('#sku-table tbody').replaceChildren(

@@ -90,6 +90,7 @@
  * @property {string} [defaultReason]
  * @property {string[]} statusReasons
  * @property {Problem[]} problems
+ * @property {Problem[]} [advisories]
  * @property {{ repair: Repair, explanation: string[] }} [suggestion]
  * @property {Attention[]} attentions
  * @property {InDoubt} [inDoubt]
@@ -157,6 +158,7 @@
  * @typedef {object} RepairCheck
  * @property {boolean} ok
  * @property {Problem[]} problems
+ * @property {Problem[]} [advisories]
  * @property {Plan} [plan]
  */
 

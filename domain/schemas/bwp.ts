@@ -56,61 +56,105 @@ export const BwpAmount = z.object({
 });
 export type BwpAmount = z.infer<typeof BwpAmount>;
 
+/**
+ * A GraphQL list whose elements may be null (`[T]` in sandbox/bwp/schema.graphql), read as a plain array: a null list
+ * is empty and null elements are dropped. Idempotent, so a parsed value parses again to itself (workflow state is
+ * parsed once more by the rules).
+ */
+function list<T extends z.ZodType>(item: T) {
+  return z
+    .array(item.nullable())
+    .nullable()
+    .optional()
+    .transform((l) => (l ?? []).filter((x): x is NonNullable<typeof x> => x !== null));
+}
+
 export const Alias = z.object({ aliasType: z.string().min(1), aliasId: z.string().min(1) });
 export type Alias = z.infer<typeof Alias>;
 
+/** `Amount`: a quantity with its unit, e.g. { unit: "ONE", value: 2 } (BWP:sandbox-objects-amount). */
+export const BwpQuantity = z.object({ unit: z.string().nullable().optional(), value: z.number().finite() });
+export type BwpQuantity = z.infer<typeof BwpQuantity>;
+
+/** `Taxes { summary { collectableTaxAmount } }` (the only published shape). */
+export const Taxes = z
+  .object({ summary: z.object({ collectableTaxAmount: BwpAmount.nullable().optional() }).nullable().optional() })
+  .nullable()
+  .optional();
+export type Taxes = z.infer<typeof Taxes>;
+
+/** `DiscountAllocations { summary { amount }, details [{ amount }] }`. */
+export const DiscountAllocations = z
+  .object({
+    summary: z.object({ amount: BwpAmount }).nullable().optional(),
+    details: list(z.object({ amount: BwpAmount })),
+  })
+  .nullable()
+  .optional();
+export type DiscountAllocations = z.infer<typeof DiscountAllocations>;
+
 export const LineItem = z.object({
   id: z.string().min(1),
-  aliases: z.array(Alias).default([]),
-  /** Quantity ordered (BwP calls it `amount`). */
-  amount: z.number().int().nonnegative().nullable().optional(),
-  product: z.object({
-    title: z.string().nullable().optional(),
-    sku: z.string().nullable().optional(),
-    price: BwpAmount.nullable().optional(),
-  }),
-  taxes: z.array(z.object({ amount: BwpAmount })).default([]),
-  discounts: z.array(z.object({ amount: BwpAmount })).default([]),
+  aliases: list(Alias),
+  /** The quantity ordered (BwP calls it `amount`: an Amount { unit, value }). */
+  amount: BwpQuantity,
+  /** Snapshot at purchase: its price (null when the source left it blank) and title. */
+  product: z
+    .object({ title: z.string().nullable().optional(), price: BwpAmount.nullable().optional() })
+    .nullable()
+    .optional()
+    .transform((p) => p ?? {}),
+  taxes: Taxes,
+  discounts: DiscountAllocations,
 });
 export type LineItem = z.infer<typeof LineItem>;
 
+/** One line of a refund's `refundFor.orderLineItems`: the line and the quantity refunded (null when left blank). */
 export const RefundedOrderLineItem = z.object({
   lineItem: z.object({ id: z.string() }),
-  /** Quantity; null when left blank upstream. */
-  amount: z.number().int().nullable().optional(),
-  refundAmount: BwpAmount.nullable().optional(),
+  amount: BwpQuantity.nullable().optional(),
 });
 export type RefundedOrderLineItem = z.infer<typeof RefundedOrderLineItem>;
 
+export const PaymentDetails = z.object({
+  id: z.string().nullable().optional(),
+  amount: BwpAmount,
+  paymentMethod: z
+    .object({ type: z.string().nullable().optional(), displayString: z.string().nullable().optional() })
+    .nullable()
+    .optional(),
+  state: z.string().nullable().optional(),
+});
+
 export const RefundDetails = z.object({
   id: z.string().min(1),
-  aliases: z.array(Alias).default([]),
+  aliases: list(Alias),
   createdAt: z.string().nullable().optional(),
   updatedAt: z.string().nullable().optional(),
   state: RefundState,
   refundRequestReason: z.string().nullable().optional(),
   refundStatusReason: z.string().nullable().optional(),
-  refundTotal: z.object({ totalAmount: BwpAmount }).nullable().optional(),
-  paymentDetails: z.array(z.object({ amount: BwpAmount })).default([]),
+  refundTotal: z.object({ totalAmount: BwpAmount.nullable().optional() }).nullable().optional(),
+  paymentDetails: list(PaymentDetails),
   refundFor: z
-    .object({
-      orderLineItems: z.array(RefundedOrderLineItem).default([]),
-      shipping: z.boolean().nullable().optional(),
-    })
+    .object({ orderLineItems: list(RefundedOrderLineItem) })
     .nullable()
     .optional(),
 });
 export type RefundDetails = z.infer<typeof RefundDetails>;
 
-/** The `order` query result we read. */
+/** The `order` query result we read (the fields of the client's OrderFields fragment). */
 export const BwpOrder = z.object({
   id: z.string().min(1),
-  aliases: z.array(Alias).default([]),
-  lineItems: z.array(LineItem).default([]),
-  shipping: z.object({ amount: BwpAmount, tax: BwpAmount.nullable().optional() }).nullable().optional(),
-  discounts: z.array(z.object({ amount: BwpAmount })).default([]),
-  totals: z.object({ grandTotal: BwpAmount }),
-  refunds: z.object({ details: z.array(RefundDetails).default([]) }),
+  aliases: list(Alias),
+  lineItems: list(LineItem),
+  /** Order-level discounts only (not the total of the lines' own). */
+  discounts: DiscountAllocations,
+  refunds: z
+    .object({ details: list(RefundDetails) })
+    .nullable()
+    .optional()
+    .transform((r) => r ?? { details: [] }),
 });
 export type BwpOrder = z.infer<typeof BwpOrder>;
 
@@ -119,37 +163,80 @@ export const ALIAS_EXTERNAL_ITEM_ID = 'EXTERNAL_ITEM_ID';
 export const ALIAS_SKU = 'SKU';
 export const ALIAS_EXTERNAL_REFUND_ID = 'EXTERNAL_REFUND_ID';
 
-// ---- updateOrder input (what we report back) ----
+/** Discount money of a DiscountAllocations: its summary, else the sum of its details (null: none). */
+export function discountAmounts(d: DiscountAllocations): BwpAmount[] {
+  if (!d) return [];
+  if (d.summary) return [d.summary.amount];
+  return d.details.map((x) => x.amount);
+}
 
-const BwpAmountInput = BwpAmount;
+/** Tax money of a Taxes (its collectable amount), if any. */
+export function taxAmount(t: Taxes): BwpAmount | undefined {
+  return t?.summary?.collectableTaxAmount ?? undefined;
+}
 
-export const RefundDetailsInput = z.object({
-  id: z.string().min(1),
-  aliases: z.array(Alias).optional(),
-  refundTotal: z.object({ totalAmount: BwpAmountInput }),
-  paymentDetails: z.array(z.object({ amount: BwpAmountInput })).optional(),
-  refundFor: z
-    .object({
-      orderLineItems: z.array(
-        z.object({ lineItemId: z.string().min(1), amount: z.number().int().nonnegative(), refundAmount: BwpAmountInput.optional() }),
-      ),
-      shipping: z.boolean().optional(),
-    })
-    .optional(),
-  refundRequestReason: z.string().optional(),
-  refundStatusReason: RefundStatusReason.optional(),
-  state: RefundState,
+// ---- updateOrder (what we report back): updateOrder(orderIdentifier:, input: { refunds: { details } }) ----
+
+/** PaymentMethodInput.type values (those of the output PaymentMethod, BWP:returns-objects-paymentmethod). */
+export const PaymentMethodType = z.enum([
+  'AMAZON_PAY',
+  'AMAZON_PAY_EXPRESS',
+  'PAYPAL',
+  'PAYPAL_EXPRESS',
+  'CARD',
+  'GIFT_CARD',
+  'SHOPIFY_PAYMENTS',
+]);
+export type PaymentMethodType = z.infer<typeof PaymentMethodType>;
+
+const MoneyInput = BwpAmount;
+
+export const PaymentDetailsInput = z.object({
+  id: z.string().min(1).optional(),
+  amount: MoneyInput,
+  paymentMethod: z.object({ type: PaymentMethodType, displayString: z.string().min(1).optional() }),
+  state: z.enum(['SUCCESS']).optional(),
 });
+export type PaymentDetailsInput = z.infer<typeof PaymentDetailsInput>;
+
+export const RefundDetailsInput = z
+  .object({
+    id: z.string().min(1),
+    aliases: z.array(Alias).optional(),
+    refundTotal: z.object({ totalAmount: MoneyInput }),
+    paymentDetails: z.array(PaymentDetailsInput).optional(),
+    refundFor: z
+      .object({ orderLineItems: z.array(z.object({ lineItemId: z.object({ lineItemId: z.string().min(1) }) })) })
+      .optional(),
+    refundStatusReason: RefundStatusReason.optional(),
+    state: RefundState,
+  })
+  .strict();
 export type RefundDetailsInput = z.infer<typeof RefundDetailsInput>;
 
-export const UpdateOrderInput = z.object({
-  orderId: z.string().min(1),
-  refunds: z.array(RefundDetailsInput).min(1),
-});
+/** The variables of the client's UpdateOrder mutation. */
+export const UpdateOrderInput = z
+  .object({
+    orderIdentifier: z.object({ orderId: z.string().min(1) }).strict(),
+    input: z.object({ refunds: z.object({ details: z.array(RefundDetailsInput).min(1) }).strict() }).strict(),
+  })
+  .strict();
 export type UpdateOrderInput = z.infer<typeof UpdateOrderInput>;
 
-/** BwP GraphQL error codes we act on (errors[].extensions). */
-export const BwpErrorCode = z.enum(['ValidationError', 'ThrottlingError', 'AccessDeniedError', 'ResourceNotFoundError', 'InternalServerError']);
+/**
+ * Error types of the published troubleshooting tables (BWP:troubleshoot-order-errors, BWP:troubleshoot-refund-errors):
+ * each row is an "Error Type" and an "Error Code". Where a GraphQL error carries them is not published
+ * (docs/bwp-reference.md); outcome.ts reads `extensions.errorType`/`errorCode` and the common alternatives.
+ */
+export const BwpErrorType = z.enum([
+  'ValidationError',
+  'ThrottlingError',
+  'AccessDeniedError',
+  'ResourceNotFoundError',
+  'InternalServerError',
+  'ConflictError',
+]);
+export type BwpErrorType = z.infer<typeof BwpErrorType>;
 export const BwpValidationReason = z.enum([
   'MissingRefundId',
   'InvalidRefundId',
@@ -163,7 +250,7 @@ export type BwpValidationReason = z.infer<typeof BwpValidationReason>;
 
 export const BwpGraphqlError = z.object({
   message: z.string(),
-  extensions: z.object({ code: z.string(), reason: z.string().optional() }).partial().optional(),
+  extensions: z.record(z.string(), z.unknown()).nullable().optional(),
 });
 
 // ---- events (webhook body, EventBridge envelope, the thin 2023 envelope) ----
@@ -219,7 +306,9 @@ const RefundRequestedData = z
       .object({
         id: z.string(),
         aliases: z.array(z.object({ aliasId: z.string(), aliasType: z.string() })).optional(),
-        refunds: z.object({ details: z.array(z.looseObject({ id: z.string(), state: z.string().optional() })) }).optional(),
+        refunds: z
+          .object({ details: z.array(z.looseObject({ id: z.string(), state: z.string().optional() })) })
+          .optional(),
       })
       .loose()
       .optional(),
@@ -276,10 +365,7 @@ export const ThinEventBridgeEnvelope = EventBridgeEvent.extend({
 });
 
 /** Accepts either rich form and yields the webhook body. */
-export const InboundRefundEvent = z.union([
-  RefundRequestedEvent,
-  EventBridgeEnvelope.transform((e) => e.detail),
-]);
+export const InboundRefundEvent = z.union([RefundRequestedEvent, EventBridgeEnvelope.transform((e) => e.detail)]);
 
 /** Events that concern a refund and name it in `resources`: the first starts it, the others re-check a running one. */
 export const REFUND_EVENT_TYPES = ['REFUND_REQUESTED', 'REFUND_COMPLETED'] as const;

@@ -14,8 +14,8 @@ export const RepairLine = z.object({
   ticked: z.boolean(),
   /** Units refunded on this line; 0 for money only (goodwill). */
   quantity: z.number().int('must be a whole number').min(0, 'must be 0 or more'),
-  /** A merchant reason, e.g. CustomerReturn. */
-  reason: z.string(),
+  /** A merchant reason, e.g. CustomerReturn; advisory unless REASON_RULES_BLOCK (docs/domain.md rule 10). */
+  reason: z.string().optional(),
   /** Amount for this line in the order's currency, e.g. "19.99". */
   amount: DecimalString,
 });

@@ -1,9 +1,15 @@
 import { z } from 'zod';
 
 /**
- * The merchant's store (e.g. a Shopify order refunded through the store platform's `POST /refund` endpoint, described
- * in docs/domain.md). Decimal money is a string here, as the endpoint sends it.
+ * The merchant's store platform: Purple Dot's private API v1 (https://docs.getpurpledot.com/docs/purple-dot-apis/private-api),
+ * whose `POST /admin/api/v1/refund` refunds a store (e.g. Shopify) order. Decimal money is a string, as the endpoint
+ * sends it. docs/domain.md, "The store's refund endpoint", transcribes the page.
  */
+
+/** "All endpoints use the /admin/api/v1/ namespace" (the private API's overview page). */
+export const PURPLE_DOT_API_PREFIX = '/admin/api/v1';
+/** "Include your Purple Dot store's private access token as X-Purple-Dot-Access-Token header in all requests." */
+export const PURPLE_DOT_TOKEN_HEADER = 'X-Purple-Dot-Access-Token';
 
 export const DecimalString = z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal string such as "10.00"');
 
@@ -42,10 +48,11 @@ export const RefundErrorCode = z.enum([
 export type RefundErrorCode = z.infer<typeof RefundErrorCode>;
 
 /**
- * The store platform's common answer format: `{ meta: { success }, data }` (Purple Dot's private API answers every call
- * so). The client accepts it and the bare body alike; see docs/domain.md, "The store's refund endpoint".
+ * "All responses follow a common format": `{ meta: { success }, data }` (the overview page). Where an error's code sits
+ * is not published; the sandbox answers `{ meta: { success: false }, data: { error: { code, message } } }` and the
+ * client reads the code from `data.error`, `data` or an `error` beside `meta` (docs/domain.md).
  */
-export const StoreEnvelope = z.object({ meta: z.object({ success: z.boolean() }), data: z.unknown() });
+export const StoreEnvelope = z.object({ meta: z.object({ success: z.boolean() }), data: z.unknown().optional() });
 export type StoreEnvelope = z.infer<typeof StoreEnvelope>;
 
 /** POST /refund error body: `{ error: { code, message } }` (inside `data` in the envelope). */
@@ -55,8 +62,10 @@ export const RefundErrorBody = z.object({
 export type RefundErrorBody = z.infer<typeof RefundErrorBody>;
 
 /**
- * The store order as read by `GET /orders/:id` (our store read API; Shopify's Order has the same facts).
- * Used to check line ids, remaining quantities, shipping and pre-order mix before submitting.
+ * The store order's facts, from an order endpoint of the merchant's own (STORE_ORDER_URL; off by default): Purple Dot
+ * documents no endpoint that reads an order by its external id (docs/domain.md, "What the store publishes"), so this
+ * shape is ours; Shopify's Order holds the same facts. Used to check line ids, remaining quantities, shipping, tax
+ * already refunded and the pre-order mix before submitting.
  */
 export const StoreOrder = z.object({
   id: z.string(),

@@ -1,6 +1,25 @@
 import { type z } from 'zod';
-import { type LineView, type OrderView, estimateTolerancePerLine, readAmount, valueOfUnits } from '../context';
-import { type Minor, MoneyError, ZERO, add, formatMoney, isPositive, minor, mulInt, parseDecimal, sub, sum } from '../money';
+import {
+  type LineView,
+  type OrderView,
+  estimateTolerancePerLine,
+  readAmount,
+  readQuantity,
+  valueOfUnits,
+} from '../context';
+import {
+  type Minor,
+  MoneyError,
+  ZERO,
+  add,
+  formatMoney,
+  isPositive,
+  minor,
+  mulInt,
+  parseDecimal,
+  sub,
+  sum,
+} from '../money';
 import { type Problem, problem } from '../problems';
 import { checkMerchantReason, mapReason } from '../reasons';
 import { type RefundDetails } from '../schemas/bwp';
@@ -26,8 +45,9 @@ export type AskLineFields = {
 
 export type AskLine = {
   lineItemId: string;
-  /** Null when left blank. */
+  /** Null when left blank, or unreadable (`quantityInvalid`: its problem is already reported). */
   quantity: number | null;
+  quantityInvalid?: boolean;
   amount: AskAmount;
   /** Merchant reason; null when its problem is already reported. */
   reason: string | null;
@@ -84,10 +104,11 @@ export function within(a: Minor, b: Minor, tolerance: Minor): boolean {
 }
 
 /**
- * Reads a BwP refund as an Ask. Shipping is included when `refundFor.shipping` is true or, since Amazon-created
- * requests may not set the flag, when the estimate equals the lines' value plus the order's shipping charge (a
- * heuristic: within the estimate's tolerance only). A refund with no lines is a shipping-only refund when the estimate
- * is exactly the remaining shipping, otherwise a flat amount without item detail.
+ * Reads a BwP refund as an Ask. Buy with Prime publishes the refunded lines and their quantities, never money per line
+ * nor a shipping flag (docs/domain.md, "What Buy with Prime publishes"): each line is worth its units, and shipping is
+ * included when the estimate equals the lines' value plus the store's shipping charge (within the estimate's
+ * tolerance; only when the store order was read). A refund with no lines is a shipping-only refund when the estimate is
+ * exactly the remaining shipping, otherwise a flat amount without item detail.
  */
 export function askFromRefund(prepared: Prepared, refund: RefundDetails): RefundAsk {
   const { view, ctx } = prepared;
@@ -97,40 +118,40 @@ export function askFromRefund(prepared: Prepared, refund: RefundDetails): Refund
   const reason = mapped.ok ? mapped.reason : null;
 
   const estimate = readAmount(refund.refundTotal?.totalAmount, view.currency, problems, { field: 'refundTotal' });
-  const flagged = refund.refundFor?.shipping === true;
 
   // Several entries for one line are one line of the refund.
-  const merged = new Map<string, { quantity: number | null; amounts: (Minor | undefined)[]; index: number }>();
+  const merged = new Map<string, { quantity: number | null; invalid: boolean; index: number }>();
   (refund.refundFor?.orderLineItems ?? []).forEach((entry, index) => {
     const id = entry.lineItem.id;
-    const amount = readAmount(entry.refundAmount, view.currency, problems, {
-      lineItemId: id,
-      field: `refundFor.orderLineItems[${index}].refundAmount`,
-    });
-    const quantity = typeof entry.amount === 'number' ? entry.amount : null;
+    const field = `refundFor.orderLineItems[${index}].amount`;
+    const quantity = readQuantity(entry.amount, problems, { lineItemId: id, field });
+    const invalid = quantity === null && entry.amount !== null && entry.amount !== undefined;
     const seen = merged.get(id);
-    if (!seen) merged.set(id, { quantity, amounts: [entry.refundAmount ? (amount ?? ZERO) : undefined], index });
+    if (!seen) merged.set(id, { quantity, invalid, index });
     else {
       seen.quantity = seen.quantity === null || quantity === null ? null : seen.quantity + quantity;
-      seen.amounts.push(entry.refundAmount ? (amount ?? ZERO) : undefined);
+      seen.invalid ||= invalid;
     }
   });
   const lines: AskLine[] = [...merged.entries()].map(([lineItemId, m]) => {
-    const given = m.amounts.every((a) => a !== undefined)
-      ? sum(m.amounts.filter((a): a is Minor => a !== undefined))
-      : undefined;
     const at = `refundFor.orderLineItems[${m.index}]`;
     return {
       lineItemId,
       quantity: m.quantity,
-      amount: given !== undefined ? { kind: 'given', value: given } : { kind: 'units' },
+      ...(m.invalid ? { quantityInvalid: true } : {}),
+      amount: { kind: 'units' },
       reason,
-      fields: { line: `${at}.lineItem.id`, quantity: `${at}.amount`, amount: `${at}.refundAmount`, reason: 'refundRequestReason' },
+      fields: {
+        line: `${at}.lineItem.id`,
+        quantity: `${at}.amount`,
+        amount: 'refundTotal',
+        reason: 'refundRequestReason',
+      },
     };
   });
 
   const result = { problems, ...(estimate !== undefined ? { estimate } : {}), ...(reason ? { reason } : {}) };
-  const overOrder = estimate !== undefined && estimate > view.remaining;
+  const overOrder = estimate !== undefined && view.totalKnown && estimate > view.remaining;
   if (overOrder) {
     problems.push(
       problem(
@@ -145,12 +166,11 @@ export function askFromRefund(prepared: Prepared, refund: RefundDetails): Refund
     estimate !== undefined && !overOrder
       ? { total: estimate, field: 'refundTotal', source: 'estimate', tolerance }
       : undefined;
-  const base = { shippingField: 'refundFor.shipping', mode: 'auto' as const, ...(intended ? { intended } : {}) };
+  const base = { shippingField: 'refundTotal', mode: 'auto' as const, ...(intended ? { intended } : {}) };
 
   if (lines.length === 0) {
     const shippingOnly =
-      flagged ||
-      (estimate !== undefined && isPositive(view.shipping.remaining) && estimate === view.shipping.remaining);
+      estimate !== undefined && isPositive(view.shipping.remaining) && estimate === view.shipping.remaining;
     if (shippingOnly) return { ...result, shippingAsked: true, ask: { ...base, lines, shipping: true } };
     if (estimate !== undefined && isPositive(estimate)) {
       problems.push(
@@ -170,8 +190,8 @@ export function askFromRefund(prepared: Prepared, refund: RefundDetails): Refund
     return { ...result, shippingAsked: false };
   }
 
-  let shipping = flagged;
-  if (!flagged && estimate !== undefined && isPositive(view.shipping.amount)) {
+  let shipping = false;
+  if (estimate !== undefined && isPositive(view.shipping.amount)) {
     const items = lineValues(view, lines);
     // An estimate equal to the lines plus the shipping charge means shipping was asked for (even when it is gone).
     if (items !== undefined && within(estimate, add(items, view.shipping.amount), tolerance)) shipping = true;
@@ -248,14 +268,18 @@ export function askFromRepair(prepared: Prepared, input: unknown): { ask?: Ask; 
     const where = { lineItemId: line.lineItemId };
     const checked = checkMerchantReason(line.reason, policy.reasons);
     if (!checked.ok) {
-      problems.push(problem(checked.code, `Line ${line.lineItemId}: ${checked.message}`, { ...where, field: fields.reason }));
+      problems.push(
+        problem(checked.code, `Line ${line.lineItemId}: ${checked.message}`, { ...where, field: fields.reason }),
+      );
     }
     let amount: AskAmount;
     try {
       amount = { kind: 'given', value: parseDecimal(line.amount, view.currency) };
     } catch (e) {
       if (!(e instanceof MoneyError)) throw e;
-      problems.push(problem('INVALID_AMOUNT', `Line ${line.lineItemId}: ${e.message}.`, { ...where, field: fields.amount }));
+      problems.push(
+        problem('INVALID_AMOUNT', `Line ${line.lineItemId}: ${e.message}.`, { ...where, field: fields.amount }),
+      );
       amount = { kind: 'invalid' };
     }
     lines.push({

@@ -16,7 +16,35 @@ import { checkShipping, checkTotals, planTotal } from './totals';
  * Every problem is returned at once; nothing here throws on arbitrary input.
  */
 
-export type ValidationResult = { problems: Problem[]; plan?: RefundPlan };
+/**
+ * `problems` stop the refund (it parks for repair); `advisories` are recorded and shown but stop nothing: the reason
+ * rules, unless the policy makes them block (REASON_RULES_BLOCK), since neither POST /refund nor updateOrder carries a
+ * merchant reason (docs/domain.md rule 10).
+ */
+export type ValidationResult = { problems: Problem[]; plan?: RefundPlan; advisories?: Problem[] };
+
+/** The codes of the reason rules (rule 10). */
+export const REASON_PROBLEM_CODES: ReadonlySet<Problem['code']> = new Set([
+  'REASON_MISSING',
+  'REASON_UNKNOWN',
+  'REASON_UNMAPPED',
+]);
+
+/** Moves the reason rules' problems to advisories unless the policy makes them block. */
+function withAdvisories(ctx: unknown, run: () => ValidationResult): ValidationResult {
+  const blocking =
+    ctx !== null &&
+    typeof ctx === 'object' &&
+    (ctx as { policy?: { reasonRulesBlock?: unknown } }).policy?.reasonRulesBlock === true;
+  if (blocking) return run();
+  const result = run();
+  const advisories = result.problems.filter((p) => REASON_PROBLEM_CODES.has(p.code));
+  if (advisories.length === 0) return result;
+  const rest = result.problems.filter((p) => !REASON_PROBLEM_CODES.has(p.code));
+  // Never a result with neither a plan nor a problem: then the reason is what stands in the way after all.
+  if (rest.length === 0 && !result.plan) return result;
+  return { ...result, problems: rest, advisories };
+}
 export type PlanOptions = { revision?: number };
 
 export { type Ask, type AskLine, type RefundAsk, askFromRefund, askFromRepair } from './ask';
@@ -54,8 +82,11 @@ export function planAsk(prepared: Prepared, ask: Ask, prior: Problem[], revision
     mode = decision.mode;
   }
   const all = dedupe([...prior, ...problems]);
-  if (all.length > 0) return { problems: all };
-  return buildPlan(prepared, ask, decided, mode, revision);
+  const blocking = prepared.ctx.policy.reasonRulesBlock === true;
+  const stopping = blocking ? all : all.filter((p) => !REASON_PROBLEM_CODES.has(p.code));
+  if (stopping.length > 0) return { problems: all };
+  const planned = buildPlan(prepared, ask, decided, mode, revision);
+  return { ...planned, problems: [...all, ...planned.problems] };
 }
 
 /** The plan of lines that passed every rule: the store request (checked against its contract) and the report. */
@@ -73,24 +104,34 @@ function buildPlan(
   for (const d of decided) {
     const storeLineId = d.lv.storeLineId;
     const reason = d.ask.reason;
-    // Both were checked (NO_STORE_LINE_ALIAS, the reason rules); without them there is no plan.
-    if (storeLineId === undefined || reason === null) return { problems: [internal(`line ${d.lv.lineItemId} is incomplete`)] };
+    // Checked (NO_STORE_LINE_ALIAS); without it there is no plan. A reason is advisory: a line may go without one.
+    if (storeLineId === undefined) return { problems: [internal(`line ${d.lv.lineItemId} is incomplete`)] };
     lines.push({
       lineItemId: d.lv.lineItemId,
       storeLineId,
       ...(d.lv.sku !== undefined ? { sku: d.lv.sku } : {}),
       quantity: d.quantity,
       amount: d.amount,
-      reason,
+      ...(reason !== null ? { reason } : {}),
     });
   }
   const shipping = mode === 'line-items' && ask.shipping;
   let storeRequest: StoreRefundBody;
   if (mode === 'appeasement') {
-    storeRequest = { order, amount: formatDecimal(planTotal(view, decided, false), view.currency), currency: view.currency };
+    storeRequest = {
+      order,
+      amount: formatDecimal(planTotal(view, decided, false), view.currency),
+      currency: view.currency,
+    };
   } else {
-    const items = lines.flatMap((l) => Array.from({ length: l.quantity }, () => ({ id: l.storeLineId, quantity: 1 as const })));
-    storeRequest = { order, ...(items.length > 0 ? { line_items: items } : {}), ...(shipping ? { shipping: true } : {}) };
+    const items = lines.flatMap((l) =>
+      Array.from({ length: l.quantity }, () => ({ id: l.storeLineId, quantity: 1 as const })),
+    );
+    storeRequest = {
+      order,
+      ...(items.length > 0 ? { line_items: items } : {}),
+      ...(shipping ? { shipping: true } : {}),
+    };
   }
   const selfCheck = checkStoreRequest(storeRequest, view.currency);
   if (selfCheck.length > 0) return { problems: selfCheck };
@@ -105,7 +146,8 @@ function buildPlan(
         total: planTotal(view, decided, shipping),
         lines,
         shipping,
-        estimateTolerance: lines.length > 0 ? mulInt(minor(estimateTolerancePerLine(prepared.ctx.policy)), lines.length) : ZERO,
+        estimateTolerance:
+          lines.length > 0 ? mulInt(minor(estimateTolerancePerLine(prepared.ctx.policy)), lines.length) : ZERO,
       },
     },
   };
@@ -123,16 +165,18 @@ function dedupe(problems: Problem[]): Problem[] {
 
 /** Validates the BwP refund as requested and plans it. Returns every problem; never throws. */
 export function validateRefund(ctx: RefundContext, opts: PlanOptions = {}): ValidationResult {
-  return guard(() => {
-    const prepared = prepare(ctx);
-    if (!prepared.ok) return { problems: prepared.problems };
-    const { refund, problems } = prepared.value;
-    if (!refund) return { problems };
-    const asked = askFromRefund(prepared.value, refund);
-    const prior = [...problems, ...asked.problems];
-    if (!asked.ask) return { problems: dedupe(prior) };
-    return planAsk(prepared.value, asked.ask, prior, opts.revision ?? 1);
-  });
+  return withAdvisories(ctx, () =>
+    guard(() => {
+      const prepared = prepare(ctx);
+      if (!prepared.ok) return { problems: prepared.problems };
+      const { refund, problems } = prepared.value;
+      if (!refund) return { problems };
+      const asked = askFromRefund(prepared.value, refund);
+      const prior = [...problems, ...asked.problems];
+      if (!asked.ask) return { problems: dedupe(prior) };
+      return planAsk(prepared.value, asked.ask, prior, opts.revision ?? 1);
+    }),
+  );
 }
 
 /**
@@ -140,12 +184,14 @@ export function validateRefund(ctx: RefundContext, opts: PlanOptions = {}): Vali
  * yields problems naming each field; never throws.
  */
 export function validateRepair(ctx: RefundContext, repair: unknown, opts: PlanOptions = {}): ValidationResult {
-  return guard(() => {
-    const prepared = prepare(ctx);
-    if (!prepared.ok) return { problems: prepared.problems };
-    const asked = askFromRepair(prepared.value, repair);
-    const prior = [...prepared.value.problems, ...asked.problems];
-    if (!asked.ask) return { problems: dedupe(prior) };
-    return planAsk(prepared.value, asked.ask, prior, opts.revision ?? 1);
-  });
+  return withAdvisories(ctx, () =>
+    guard(() => {
+      const prepared = prepare(ctx);
+      if (!prepared.ok) return { problems: prepared.problems };
+      const asked = askFromRepair(prepared.value, repair);
+      const prior = [...prepared.value.problems, ...asked.problems];
+      if (!asked.ask) return { problems: dedupe(prior) };
+      return planAsk(prepared.value, asked.ask, prior, opts.revision ?? 1);
+    }),
+  );
 }

@@ -128,7 +128,11 @@ function checkLine(
   else if (line.amount.kind === 'units') {
     if (lv.unitPrice === null) {
       problems.push(
-        problem('MISSING_PRICE', `${label}: the unit price was left blank, so the amount is unknown.`, at(line.fields.amount)),
+        problem(
+          'MISSING_PRICE',
+          `${label}: the unit price was left blank, so the amount is unknown.`,
+          at(line.fields.amount),
+        ),
       );
     } else if (quantity !== undefined && lv.remainingAmount !== null) {
       amount = valueOfUnits(lv, quantity);
@@ -162,7 +166,9 @@ function checkLine(
     );
   }
   if (quantity === 0 && isZero(amount)) {
-    problems.push(problem('INVALID_AMOUNT', `${label} is ticked but refunds no units and no money.`, at(line.fields.amount)));
+    problems.push(
+      problem('INVALID_AMOUNT', `${label} is ticked but refunds no units and no money.`, at(line.fields.amount)),
+    );
   }
   const storeValue =
     lv.storeLine === undefined ? undefined : lv.storeLine === null ? null : storeValueOfUnits(lv.storeLine, quantity);
@@ -173,6 +179,8 @@ function checkLine(
 function checkQuantity(line: AskLine, lv: LineView, label: string, problems: Problem[]): number | undefined {
   const q = line.quantity;
   const at = { lineItemId: lv.lineItemId, field: line.fields.quantity };
+  // An unreadable quantity already has its problem (INVALID_ORDER_DATA); it is not also "blank".
+  if (q === null && line.quantityInvalid) return undefined;
   if (q === null) {
     problems.push(problem('MISSING_QUANTITY', `${label}: the refunded quantity is blank.`, at));
     return undefined;

@@ -39,16 +39,6 @@ export function decideMode(
 ): { mode: RefundPlan['mode']; problems: Problem[] } {
   const money = (m: Minor) => formatMoney(m, view.currency);
   const problems: Problem[] = [];
-  const storeShipping = view.shipping.storeAmount;
-  if (ask.shipping && storeShipping !== undefined && storeShipping !== view.shipping.amount) {
-    problems.push(
-      problem(
-        'STORE_PRICE_MISMATCH',
-        `The store's shipping charge is ${money(storeShipping)}, not the ${money(view.shipping.amount)} Buy with Prime charged; refunding shipping there would refund ${money(storeShipping)}.`,
-        { field: ask.shippingField },
-      ),
-    );
-  }
   const priceMessage = (d: DecidedLine, tail: string) =>
     `Line ${d.lv.lineItemId}: the store prices ${d.quantity} unit(s) at ${d.storeValue === null || d.storeValue === undefined ? 'an unknown amount' : money(d.storeValue)}, not ${money(d.amount)}; ${tail}`;
 
@@ -58,7 +48,11 @@ export function decideMode(
       const at = { lineItemId: d.lv.lineItemId, field: d.ask.fields.amount };
       problems.push(
         wholeUnits(d)
-          ? problem('STORE_PRICE_MISMATCH', priceMessage(d, 'as line items it would refund its own price; choose appeasement.'), at)
+          ? problem(
+              'STORE_PRICE_MISMATCH',
+              priceMessage(d, 'as line items it would refund its own price; choose appeasement.'),
+              at,
+            )
           : problem(
               'MIXED_LINES_AND_APPEASEMENT',
               d.unitValue === null
@@ -89,7 +83,10 @@ export function decideMode(
       problems.push(
         problem(
           'STORE_PRICE_MISMATCH',
-          priceMessage(d, 'line items would refund the wrong amount, and policy does not allow the appeasement that would refund it exactly.'),
+          priceMessage(
+            d,
+            'line items would refund the wrong amount, and policy does not allow the appeasement that would refund it exactly.',
+          ),
           { lineItemId: d.lv.lineItemId, field: d.ask.fields.amount },
         ),
       );
@@ -107,7 +104,11 @@ export function decideMode(
       );
     }
   }
-  if (!isPositive(sum(decided.map((d) => d.amount))) && ask.lines.length > 0 && ![...already, ...problems].some((p) => p.code === 'INVALID_AMOUNT')) {
+  if (
+    !isPositive(sum(decided.map((d) => d.amount))) &&
+    ask.lines.length > 0 &&
+    ![...already, ...problems].some((p) => p.code === 'INVALID_AMOUNT')
+  ) {
     problems.push(problem('INVALID_AMOUNT', 'An appeasement must refund more than zero.', { field: 'lines' }));
   }
   return { mode: 'appeasement', problems };

@@ -33,7 +33,15 @@ export function checkShipping(view: OrderView, ask: Ask): Problem[] {
         ),
       );
     }
-    if (!isPositive(view.shipping.amount)) {
+    if (!view.shipping.known) {
+      problems.push(
+        problem(
+          'SHIPPING_AMOUNT_UNKNOWN',
+          "The order's shipping charge is unknown: Buy with Prime publishes none and the store order was not read (STORE_ORDER_URL). Refund the lines without shipping.",
+          { field },
+        ),
+      );
+    } else if (!isPositive(view.shipping.amount)) {
       problems.push(problem('NO_SHIPPING_CHARGE', 'The order has no shipping charge to refund.', { field }));
     } else if (view.shipping.refunded) {
       problems.push(
@@ -46,13 +54,20 @@ export function checkShipping(view: OrderView, ask: Ask): Problem[] {
     }
   }
   if (ask.lines.length === 0 && !ask.shipping) {
-    problems.push(problem('EMPTY_REFUND', 'Nothing is ticked: tick at least one line or shipping.', { field: 'lines' }));
+    problems.push(
+      problem('EMPTY_REFUND', 'Nothing is ticked: tick at least one line or shipping.', { field: 'lines' }),
+    );
   }
   return problems;
 }
 
 /** Checks the totals of lines whose money is all known; `prior` says what was already reported. */
-export function checkTotals(view: OrderView, ask: Ask, decided: DecidedLine[], prior: readonly Problem[]): CheckedTotals {
+export function checkTotals(
+  view: OrderView,
+  ask: Ask,
+  decided: DecidedLine[],
+  prior: readonly Problem[],
+): CheckedTotals {
   const money = (m: Minor) => formatMoney(m, view.currency);
   const problems: Problem[] = [];
   const askedShipping = ask.shipping ? view.shipping.amount : ZERO;
@@ -62,7 +77,8 @@ export function checkTotals(view: OrderView, ask: Ask, decided: DecidedLine[], p
 
   if (intended && !within(total, intended.total, intended.tolerance)) {
     const gross = lineValues(view, ask.lines, { includeRefundedTax: true });
-    const countsRefundedTax = gross !== undefined && within(add(gross, askedShipping), intended.total, intended.tolerance);
+    const countsRefundedTax =
+      gross !== undefined && within(add(gross, askedShipping), intended.total, intended.tolerance);
     const multiSku = view.lines.length > 1;
     const [only] = lines;
     if (countsRefundedTax) {
@@ -105,7 +121,7 @@ export function checkTotals(view: OrderView, ask: Ask, decided: DecidedLine[], p
   // Never more than what remains on the order (shipping already refunded is counted by its own problem).
   const leaving = add(sum(lines.map((d) => d.amount)), ask.shipping ? view.shipping.remaining : ZERO);
   const alreadySaid = prior.some((p) => p.code === 'AMOUNT_EXCEEDS_ORDER_REMAINING');
-  if (leaving > view.remaining && !alreadySaid) {
+  if (view.totalKnown && leaving > view.remaining && !alreadySaid) {
     problems.push(
       problem(
         'AMOUNT_EXCEEDS_ORDER_REMAINING',

@@ -5,9 +5,10 @@ import { AdminRequestError } from '../admin';
 import { BwpRequestError, type BwpSimulator } from './simulator';
 
 /**
- * REFUND_REQUESTED deliveries to the service's webhook, shaped like Buy with Prime's documented example (docs/domain.md,
- * "One refund, end to end", step 1), in the plain webhook form or wrapped in an EventBridge envelope, with the
- * redeliveries and reorderings real delivery has.
+ * REFUND_REQUESTED deliveries to the service's webhook, shaped like Buy with Prime's published example
+ * (https://documents.buywithprime.amazon.com/bwp-api/docs/refund_requested, the same payload on
+ * https://documents.buywithprime.amazon.com/bwp-api/docs/get-refund-details), in the plain webhook form or wrapped in an
+ * EventBridge envelope, with the redeliveries and reorderings real delivery has.
  */
 
 export interface WebhookTarget {
@@ -49,6 +50,22 @@ export interface Delivery {
   error?: string;
 }
 
+/**
+ * A refund as the event carries it. The REFUND_REQUESTED example is cut off after `state`; the REFUND_COMPLETED example
+ * (https://documents.buywithprime.amazon.com/bwp-api/docs/refund_completed) shows the whole refund: these fields, with
+ * `refundFor.orderLineItems[].lineItem.id` only (no quantity, no aliases, no paymentDetails).
+ */
+export interface EventRefund {
+  id: string;
+  createdAt: string | null;
+  updatedAt: string | null;
+  state: string;
+  refundRequestReason: string | null;
+  refundStatusReason: string | null;
+  refundTotal: { totalAmount: { amount: number; currencyCode: string } | null } | null;
+  refundFor: { orderLineItems: { lineItem: { id: string } }[] } | null;
+}
+
 export interface RefundRequestedBody {
   idempotencyKey: string;
   eventDescriptor: 'REFUND_REQUESTED';
@@ -57,12 +74,29 @@ export interface RefundRequestedBody {
   apiVersion: string;
   subscriptionId: string;
   eventTime: string;
-  data: { order: Pick<BwpOrder, 'id' | 'aliases' | 'refunds'> };
+  /** `data.order { id, aliases, refunds { details [...] } }`, as in the published example. */
+  data: { order: { id: string; aliases: BwpOrder['aliases']; refunds: { details: EventRefund[] } } };
 }
 
 export const BWP_EVENT_API_VERSION = '2024-11-01';
 
-/** The event BwP sends for one refund, with the order as it is now (newer API versions carry refunds.details). */
+/** The published event shape of one refund of the order. */
+export function eventRefund(refund: BwpOrder['refunds']['details'][number]): EventRefund {
+  return {
+    id: refund.id,
+    createdAt: refund.createdAt ?? null,
+    updatedAt: refund.updatedAt ?? null,
+    state: refund.state,
+    refundRequestReason: refund.refundRequestReason ?? null,
+    refundStatusReason: refund.refundStatusReason ?? null,
+    refundTotal: refund.refundTotal ? { totalAmount: refund.refundTotal.totalAmount ?? null } : null,
+    refundFor: refund.refundFor
+      ? { orderLineItems: refund.refundFor.orderLineItems.map((l) => ({ lineItem: { id: l.lineItem.id } })) }
+      : null,
+  };
+}
+
+/** The event BwP sends for one refund, with the order's refunds as they are now. */
 export function buildRefundRequestedEvent(
   order: BwpOrder,
   refundId: string,
@@ -77,17 +111,26 @@ export function buildRefundRequestedEvent(
     apiVersion: BWP_EVENT_API_VERSION,
     subscriptionId: `sandbox-subscription-${businessProductId}`,
     eventTime: eventTime.toISOString(),
-    data: { order: { id: order.id, aliases: order.aliases, refunds: order.refunds } },
+    data: {
+      order: {
+        id: order.id,
+        aliases: structuredClone(order.aliases),
+        refunds: { details: order.refunds.details.map(eventRefund) },
+      },
+    },
   };
 }
 
-/** The same body as an EventBridge partner event (detail = the webhook body). */
+/**
+ * The same body as an EventBridge partner event (detail = the webhook body). The envelope's fields follow the published
+ * EventBridge example (`"source": "aws.partner/buywithprime/partner-event-source-name"`, refund_requested page).
+ */
 export function toEventBridge(body: RefundRequestedBody, businessProductId: string) {
   return {
     version: '0',
     id: randomUUID(),
     'detail-type': body.eventDescriptor,
-    source: `aws.partner/buywithprime.com/${businessProductId}`,
+    source: `aws.partner/buywithprime/${businessProductId}`,
     account: '000000000000',
     time: body.eventTime,
     region: 'us-east-1',

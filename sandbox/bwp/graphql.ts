@@ -1,28 +1,13 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import {
-  buildSchema,
-  graphql,
-  getOperationAST,
-  GraphQLError,
-  Kind,
-  parse,
-  type ExecutionResult,
-  type GraphQLFormattedError,
-  type GraphQLSchema,
-} from 'graphql';
-import { type Alias, type BwpOrder } from '../../domain/schemas/bwp';
-import { BwpRequestError, type BwpSimulator, type UpdateOrderArgs } from './simulator';
+import { graphql, GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { type Alias, type BwpOrder, type BwpErrorType } from '../../domain/schemas/bwp';
+import { bwpSchema } from './schema';
+import { BwpRequestError, type BwpSimulator, type OrderIdentifier, type UpdateOrderArgs } from './simulator';
 
-/** The contract shared with the production client: sandbox/bwp/schema.graphql. */
-export const BWP_SCHEMA_PATH = path.join(__dirname, 'schema.graphql');
-
-let schema: GraphQLSchema | undefined;
-
-export function bwpSchema(): GraphQLSchema {
-  schema ??= buildSchema(readFileSync(BWP_SCHEMA_PATH, 'utf8'));
-  return schema;
-}
+/**
+ * graphql-js over the BwP simulator, serving exactly sandbox/bwp/schema.graphql (the transcription of the 2024-11-01
+ * reference, https://documents.buywithprime.amazon.com/bwp-api/docs/): a document that uses anything else (the
+ * pre-2024 `order(orderId:)` argument, a field the reference does not publish) gets graphql-js's own validation error.
+ */
 
 export interface GraphqlRequest {
   query: string;
@@ -31,46 +16,91 @@ export interface GraphqlRequest {
 }
 
 export interface GraphqlAnswer {
-  /** 200 for anything that executed (with or without errors); 400 when the request itself is not valid GraphQL. */
+  /** 200 when the document executed (with or without field errors); 400 when it never executed. */
   status: 200 | 400;
   body: { data?: Record<string, unknown> | null; errors?: GraphQLFormattedError[] };
 }
 
+/**
+ * Where Buy with Prime puts an error's type and code in a GraphQL answer is not published: the troubleshooting tables
+ * give each error an "Error Type" and an "Error Code"
+ * (https://documents.buywithprime.amazon.com/bwp-api/docs/troubleshoot-refund-errors,
+ * https://documents.buywithprime.amazon.com/bwp-api/docs/troubleshoot-order-errors). The sandbox's choice, shared with
+ * the gateway's answers: `{ message, path?, extensions: { errorType, errorCode? } }`.
+ */
+export interface BwpErrorExtensions {
+  errorType: BwpErrorType;
+  errorCode?: string;
+}
+
+export function bwpError(errorType: BwpErrorType, message: string, errorCode?: string): GraphQLFormattedError {
+  return { message, extensions: errorCode ? { errorType, errorCode } : { errorType } };
+}
+
+type IdentifierArg = { orderId?: string | null; alias?: Alias | null } | null | undefined;
+
+/** OrderIdentifierInput: exactly one of orderId and alias (the schema leaves both optional). */
+function identifier(arg: IdentifierArg): OrderIdentifier {
+  const byId = arg?.orderId != null;
+  const byAlias = arg?.alias != null;
+  if (byId === byAlias) {
+    throw new BwpRequestError('ValidationError', 'orderIdentifier must give exactly one of orderId and alias');
+  }
+  return byId ? { orderId: arg.orderId! } : { alias: arg!.alias! };
+}
+
+/**
+ * The order as the `order` query returns it. RefundDetails.refundFor.orderLineItems[].lineItem is a `LineItem` in the
+ * schema: it resolves to the order's own line (the stored refund keeps only its id).
+ */
+function orderView(order: BwpOrder): BwpOrder {
+  const lines = new Map(order.lineItems.map((l) => [l.id, l]));
+  for (const refund of order.refunds.details) {
+    for (const entry of refund.refundFor?.orderLineItems ?? []) {
+      const line = lines.get(entry.lineItem.id);
+      if (line) entry.lineItem = structuredClone(line);
+    }
+  }
+  return order;
+}
+
 function rootValue(sim: BwpSimulator) {
   return {
-    order(args: { orderId?: string | null; orderIdentifier?: { alias: Alias } | null }): BwpOrder | null {
-      const byId = args.orderId != null;
-      const byAlias = args.orderIdentifier != null;
-      if (byId === byAlias) {
-        throw new GraphQLError('Give exactly one of orderId or orderIdentifier', {
-          extensions: { code: 'ValidationError' },
-        });
-      }
-      return (byId ? sim.order(args.orderId!) : sim.orderByAlias(args.orderIdentifier!.alias)) ?? null;
+    order(args: { orderIdentifier: IdentifierArg }): BwpOrder | null {
+      const order = sim.findOrder(identifier(args.orderIdentifier));
+      return order ? orderView(order) : null;
     },
-    updateOrder(args: { input: UpdateOrderArgs }): { order: BwpOrder } {
-      return { order: sim.updateOrder(args.input) };
+    updateOrder(args: { orderIdentifier: IdentifierArg; input: Omit<UpdateOrderArgs, 'orderIdentifier'> }): {
+      order: BwpOrder;
+    } {
+      const order = sim.updateOrder({ ...args.input, orderIdentifier: identifier(args.orderIdentifier) });
+      return { order: orderView(order) };
     },
   };
 }
 
-function formatError(error: GraphQLError): GraphQLFormattedError {
+function formatFieldError(error: GraphQLError): GraphQLFormattedError {
   const original = error.originalError;
+  const where = error.path ? { path: error.path } : {};
   if (original instanceof BwpRequestError) {
-    const extensions = original.reason ? { code: original.code, reason: original.reason } : { code: original.code };
-    return { message: original.message, locations: error.locations, path: error.path, extensions };
+    return { ...bwpError(original.errorType, original.message, original.errorCode), ...where };
   }
   if (original && !(original instanceof GraphQLError)) {
     // A bug in the simulator: say so the way BwP says an internal failure, without leaking a stack.
-    return { message: 'Internal server error', path: error.path, extensions: { code: 'InternalServerError' } };
+    return { ...bwpError('InternalServerError', 'Unexpected error during request processing.'), ...where };
   }
-  const formatted = error.toJSON();
-  return { ...formatted, extensions: { code: 'ValidationError', ...formatted.extensions } };
+  return { message: error.message, ...where, extensions: { errorType: 'ValidationError' } };
+}
+
+/** A request error is graphql-js's own (message and locations), with the errorType every BwP error carries. */
+function formatRequestError(error: GraphQLError): GraphQLFormattedError {
+  return { ...error.toJSON(), extensions: { ...error.extensions, errorType: 'ValidationError' } };
 }
 
 /**
- * Runs one GraphQL request against the simulator with graphql-js. A request error (syntax, unknown field, bad variable)
- * never executes and answers 400 with code ValidationError, as GraphQL-over-HTTP servers do.
+ * Runs one GraphQL request against the simulator. A document that does not parse or validate against the schema, or
+ * whose variables do not coerce, never executes: HTTP 400 and no `data` key, as GraphQL-over-HTTP has it. Field errors
+ * (a rejected updateOrder) answer 200 with the field null beside the error.
  */
 export async function executeBwpGraphql(sim: BwpSimulator, request: GraphqlRequest): Promise<GraphqlAnswer> {
   const result: ExecutionResult = await graphql({
@@ -80,18 +110,7 @@ export async function executeBwpGraphql(sim: BwpSimulator, request: GraphqlReque
     variableValues: request.variables ?? undefined,
     operationName: request.operationName ?? undefined,
   });
-  const errors = result.errors?.map(formatError);
-  if (!('data' in result)) return { status: 400, body: { errors } };
-
-  let data = result.data ?? null;
-  if (data === null && errors) {
-    // updateOrder is non-null in the schema, so graphql-js nulls the whole `data` when it fails. BwP's contract (and
-    // our client) read `data.updateOrder === null` next to the error, so keep one null per root field instead.
-    const operation = getOperationAST(parse(request.query), request.operationName ?? undefined);
-    const keys = (operation?.selectionSet.selections ?? []).flatMap((s) =>
-      s.kind === Kind.FIELD ? [s.alias?.value ?? s.name.value] : [],
-    );
-    data = Object.fromEntries(keys.map((k) => [k, null]));
-  }
-  return { status: 200, body: errors ? { errors, data } : { data } };
+  if (!('data' in result)) return { status: 400, body: { errors: (result.errors ?? []).map(formatRequestError) } };
+  const errors = result.errors?.map(formatFieldError);
+  return { status: 200, body: errors ? { errors, data: result.data ?? null } : { data: result.data ?? null } };
 }

@@ -5,11 +5,12 @@ import { formatMinor, parseMinor } from '../money';
 import { type RateLimit } from '../rate-limit';
 
 /**
- * The merchant's store behind `POST /refund` (docs/domain.md, "The store's refund endpoint"): orders, the refund rules
- * with their documented answers, idempotency by (id, order), and a ledger of every refund that moved money. It prices
- * line items itself: each unit at its unit price, tax included, taking no more tax than the line's tax bucket has left
- * when the order keeps one (`refundedTax`), so a tax is never refunded twice. Plain in-process state; store/server.ts
- * puts HTTP, auth, rate limits and faults in front.
+ * The merchant's store behind Purple Dot's `POST /admin/api/v1/refund`
+ * (https://docs.getpurpledot.com/docs/purple-dot-apis/private-api/refund): orders, the refund rules with their
+ * documented status and code, idempotency by (id, order), and a ledger of every refund that moved money. How the
+ * refunded amount is computed is not published; the simulator prices line items itself: each unit at its unit price,
+ * tax included, taking no more tax than the line's tax bucket has left when the order keeps one (`refundedTax`), so a
+ * tax is never refunded twice. Plain in-process state; store/server.ts puts HTTP, auth, rate limits and faults in front.
  */
 
 export type CommitThenFailMode = 'timeout' | '502' | 'reset';
@@ -17,12 +18,14 @@ export type CommitThenFailMode = 'timeout' | '502' | 'reset';
 export interface StoreFaults {
   /** Added before every API answer. */
   latencyMs: number;
-  /** Share (0..1) of POST /refund answered 503 before anything is applied. */
+  /** Share (0..1) of refund requests answered 503 before anything is applied. */
   errorRate: number;
-  /** The next N POST /refund answer 429 RATE_LIMITED. */
+  /** The next N refund requests answer 429 RATE_LIMITED. */
   throttleBurst: number;
   /** Retry-After sent with a throttle burst. */
   retryAfterSeconds: number;
+  /** Throttle without a Retry-After header (the client must back off on its own). */
+  omitRetryAfter: boolean;
   /**
    * The next `count` refunds that are applied answer badly: '502' a Bad Gateway, 'timeout' holds the connection for
    * `holdMs` and then drops it without an answer, 'reset' drops it at once. The money has moved in every case.
@@ -30,10 +33,11 @@ export interface StoreFaults {
   commitThenFail: { count: number; mode: CommitThenFailMode; holdMs: number };
   /** The next N refunds that pass validation answer 500 REFUND_FAILED without moving money. */
   paymentFailure: number;
-  /** Token bucket of the account; null means unlimited. */
+  /**
+   * Token bucket of the account; null means unlimited. Purple Dot documents no rate limit, 429 or Retry-After: this is
+   * a simulator extension, so the service's throttling can be tested.
+   */
   rateLimit: RateLimit | null;
-  /** Answer in the platform's `{ meta: { success }, data }` envelope instead of the bare body. */
-  envelope: boolean;
 }
 
 export const StoreFaultsPatch = z
@@ -42,6 +46,7 @@ export const StoreFaultsPatch = z
     errorRate: z.number().min(0).max(1),
     throttleBurst: z.number().int().nonnegative(),
     retryAfterSeconds: z.number().int().positive(),
+    omitRetryAfter: z.boolean(),
     commitThenFail: z
       .object({
         count: z.number().int().nonnegative(),
@@ -52,7 +57,6 @@ export const StoreFaultsPatch = z
       .strict(),
     paymentFailure: z.number().int().nonnegative(),
     rateLimit: z.object({ perSecond: z.number().positive(), burst: z.number().int().positive().optional() }).nullable(),
-    envelope: z.boolean(),
   })
   .partial()
   .strict();
@@ -77,7 +81,7 @@ export interface RefundErrorAnswer {
   error: { code: RefundErrorCode; message: string };
 }
 
-/** What POST /refund answers, and whether money moved because of this very request. */
+/** What the refund endpoint answers (before the envelope), and whether money moved because of this very request. */
 export interface RefundAnswer {
   status: number;
   body: RefundSuccess | RefundErrorAnswer;
@@ -108,16 +112,16 @@ export const StoreSnapshot = z.object({
 });
 export type StoreSnapshot = z.infer<typeof StoreSnapshot>;
 
-function defaultFaults(rateLimit: RateLimit | null, envelope: boolean): StoreFaults {
+function defaultFaults(rateLimit: RateLimit | null): StoreFaults {
   return {
     latencyMs: 0,
     errorRate: 0,
     throttleBurst: 0,
     retryAfterSeconds: 1,
+    omitRetryAfter: false,
     commitThenFail: { count: 0, mode: '502', holdMs: 30_000 },
     paymentFailure: 0,
     rateLimit,
-    envelope,
   };
 }
 
@@ -172,13 +176,11 @@ export class StoreSimulator {
   constructor(
     private readonly opts: {
       rateLimit?: RateLimit | null;
-      /** Answer in the `{ meta, data }` envelope from the start. */
-      envelope?: boolean;
       onChange?: () => void;
       now?: () => Date;
     } = {},
   ) {
-    this.currentFaults = defaultFaults(opts.rateLimit ?? null, opts.envelope ?? false);
+    this.currentFaults = defaultFaults(opts.rateLimit ?? null);
   }
 
   // ---- orders ----
@@ -204,15 +206,15 @@ export class StoreSimulator {
     return this.orders.has(orderId);
   }
 
-  /** A copy of the order as GET /orders/:id returns it, or undefined. */
+  /** A copy of the order as the merchant's GET /merchant/orders/:id returns it, or undefined. */
   order(orderId: string): StoreOrder | undefined {
     const order = this.orders.get(orderId);
     return order ? structuredClone(order) : undefined;
   }
 
-  // ---- POST /refund ----
+  // ---- POST /admin/api/v1/refund ----
 
-  /** Answers one POST /refund body: validates, applies at most once per (id, order), and records what moved. */
+  /** Answers one refund body: validates, applies at most once per (id, order), and records what moved. */
   refund(raw: unknown): RefundAnswer {
     if (!isRecord(raw)) return reject(400, 'INVALID_REFUND_REQUEST', 'Body must be a JSON object');
     const { id, order: orderId } = raw;
@@ -444,7 +446,7 @@ export class StoreSimulator {
     this.results.clear();
     this.entries = [];
     this.requestLog.length = 0;
-    this.currentFaults = defaultFaults(this.opts.rateLimit ?? null, this.opts.envelope ?? false);
+    this.currentFaults = defaultFaults(this.opts.rateLimit ?? null);
     this.changed();
   }
 

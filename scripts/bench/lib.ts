@@ -7,7 +7,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createBwpClient, createRefundClient } from '../../activities/clients';
+import {
+  createBwpClient,
+  createBwpTokenSource,
+  createRefundClient,
+  createStoreOrderClient,
+  type BwpClient,
+  type RefundClient,
+  type StoreOrderClient,
+} from '../../activities/clients';
+import { SANDBOX_STORE_ORDER_TOKEN } from '../../common/config';
 import { createLogger } from '../../common/logger';
 import type { Fixture } from '../../sandbox';
 import type { StoreLedgerEntry } from '../../sandbox/store/simulator';
@@ -15,7 +24,12 @@ import type { RequestRecord } from '../../sandbox/http';
 import { findTemporalCli, startDevServer } from '../../workers/temporal-server';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
-export const TOKENS = { bwp: 'bench-bwp', refund: 'bench-refund', bp: 'bench-bp' };
+export const TOKENS = {
+  bwpClientId: 'bench-bwp-client',
+  bwpClientSecret: 'bench-bwp-secret',
+  refund: 'bench-refund',
+  bp: 'bench-bp',
+};
 export const log = createLogger({ level: 'warn', pretty: false });
 
 export function percentile(values: number[], p: number): number {
@@ -74,7 +88,13 @@ export async function temporalServer(
   serverPids: number[] = [],
 ): Promise<Server> {
   if (address)
-    return { address, namespace, engine: `Temporal server at ${address}`, pid: serverPids, stop: async () => undefined };
+    return {
+      address,
+      namespace,
+      engine: `Temporal server at ${address}`,
+      pid: serverPids,
+      stop: async () => undefined,
+    };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'refund-bench-'));
   const server = await startDevServer({
     cli: await findTemporalCli({ log }),
@@ -156,7 +176,7 @@ export interface SandboxProcess extends Child {
   seed(fixtures: Fixture[]): Promise<void>;
   storeRequests(): Promise<RequestRecord[]>;
   storeLedger(): Promise<StoreLedgerEntry[]>;
-  clients(): { bwp: ReturnType<typeof createBwpClient>; refunds: ReturnType<typeof createRefundClient> };
+  clients(): { bwp: BwpClient; refunds: RefundClient; storeOrders: StoreOrderClient };
 }
 
 export async function startSandbox(
@@ -202,14 +222,37 @@ export async function startSandbox(
     clients: () => ({
       bwp: createBwpClient({
         url: bwpUrl,
-        token: TOKENS.bwp,
+        tokens: createBwpTokenSource({
+          url: new URL('/token', bwpUrl).toString(),
+          clientId: TOKENS.bwpClientId,
+          clientSecret: TOKENS.bwpClientSecret,
+          timeoutMs: 10_000,
+        }),
         targetId: TOKENS.bp,
         apiVersion: '2024-11-01',
         timeoutMs: 10_000,
-        perLineAmounts: true,
       }),
       refunds: createRefundClient({ url: storeUrl, token: TOKENS.refund, timeoutMs: 10_000 }),
+      storeOrders: createStoreOrderClient({
+        url: `${storeUrl}/merchant/orders`,
+        token: SANDBOX_STORE_ORDER_TOKEN,
+        timeoutMs: 10_000,
+      }),
     }),
+  };
+}
+
+/** The sandbox as a worker's config names it: URLs and the credentials it accepts; the store order is read. */
+export function sandboxEnv(sandbox: { bwpUrl: string; storeUrl: string }): Record<string, string> {
+  return {
+    BWP_API_URL: sandbox.bwpUrl,
+    BWP_CLIENT_ID: TOKENS.bwpClientId,
+    BWP_CLIENT_SECRET: TOKENS.bwpClientSecret,
+    BWP_TARGET_ID: TOKENS.bp,
+    REFUND_API_URL: sandbox.storeUrl,
+    REFUND_API_TOKEN: TOKENS.refund,
+    STORE_ORDER_URL: `${sandbox.storeUrl}/merchant/orders`,
+    STORE_ORDER_TOKEN: SANDBOX_STORE_ORDER_TOKEN,
   };
 }
 
@@ -230,12 +273,7 @@ export function workerEnv(
     TEMPORAL_TASK_QUEUE: taskQueue,
     REFUND_RATE_LIMIT_PER_SECOND: String(ratePerSecond),
     METRICS_PORT: '0',
-    BWP_API_URL: sandbox.bwpUrl,
-    BWP_API_TOKEN: TOKENS.bwp,
-    BWP_TARGET_ID: TOKENS.bp,
-    BWP_PER_LINE_AMOUNTS: 'true',
-    REFUND_API_URL: sandbox.storeUrl,
-    REFUND_API_TOKEN: TOKENS.refund,
+    ...sandboxEnv(sandbox),
     ...extra,
   };
 }

@@ -7,12 +7,13 @@ import { createSandbox } from '../../sandbox';
  */
 async function main() {
   const opts = JSON.parse(process.argv[2] ?? '{}') as {
-    tokens: { bwp: string; refund: string; bp: string };
+    tokens: { bwpClientId: string; bwpClientSecret: string; refund: string; bp: string };
     storeRatePerSecond?: number;
     storeRateBurst?: number;
   };
   const sandbox = await createSandbox({
-    bwpToken: opts.tokens.bwp,
+    bwpClientId: opts.tokens.bwpClientId,
+    bwpClientSecret: opts.tokens.bwpClientSecret,
     refundToken: opts.tokens.refund,
     businessProductId: opts.tokens.bp,
     storeRatePerSecond: opts.storeRatePerSecond,

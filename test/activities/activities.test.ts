@@ -3,7 +3,14 @@ import { describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Info } from '@temporalio/activity';
-import { createActivities, type FetchedContext, type SubmitAttemptResult } from '../../activities';
+import {
+  createActivities,
+  CREDENTIALS_REJECTED,
+  THROTTLE_BACKOFF,
+  throttleBackoffMs,
+  type FetchedContext,
+  type SubmitAttemptResult,
+} from '../../activities';
 import type { BwpClient, Outcome, RefundClient } from '../../activities/clients';
 import { z } from 'zod';
 import { RefundRequest as RefundRequestSchema, type RefundRequest } from '../../domain/schemas/store';
@@ -16,12 +23,9 @@ const request: RefundRequest = { id: 'bwp-o-r-r1', order: 'store-1', line_items:
 
 function activitiesAnswering(
   refund: Outcome<never> | Outcome<{ id: string; order: string; refunded: { amount: string; currency: string } }>,
-  read?: Outcome<null>,
+  read?: Outcome<never> | Outcome<null>,
 ) {
-  const refunds = {
-    submitRefund: async () => refund,
-    getStoreOrder: async () => read ?? { kind: 'success', value: null },
-  } as unknown as RefundClient;
+  const refunds = { submitRefund: async () => refund } as unknown as RefundClient;
   const bwp = { getOrder: async () => read ?? { kind: 'success', value: null } } as unknown as BwpClient;
   return createActivities({ bwp, refunds, policy: TEST_POLICY });
 }
@@ -39,6 +43,56 @@ async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
 }
 
 describe('reads', () => {
+  it('credentials refused after a refresh fail at once as CredentialsRejected (the workflow flags and waits)', async () => {
+    const acts = activitiesAnswering(
+      { kind: 'unknown', message: 'n/a' },
+      { kind: 'rejected', code: 'UNAUTHORIZED', message: 'token refused', status: 401 },
+    );
+    const f = await failureOf(env().run(acts.fetchRefundContext, { orderId: 'o1' }));
+    assert.equal(f.type, CREDENTIALS_REJECTED);
+    assert.equal(f.nonRetryable, true);
+    assert.deepEqual(f.details, [{ api: 'bwp' }]);
+  });
+
+  it('a throttle without Retry-After backs off exponentially with jitter, capped', async () => {
+    const acts = activitiesAnswering({ kind: 'unknown', message: 'n/a' }, { kind: 'throttled', message: 'slow down' });
+    const delays: number[] = [];
+    for (const attempt of [1, 2, 3, 4, 5, 6, 7, 8, 9]) {
+      const f = await failureOf(env({ attempt }).run(acts.fetchRefundContext, { orderId: 'o1' }));
+      assert.equal(f.type, 'Throttled');
+      delays.push(Number(f.nextRetryDelay));
+    }
+    for (const [i, d] of delays.entries()) {
+      const ceiling = Math.min(THROTTLE_BACKOFF.maxMs, THROTTLE_BACKOFF.initialMs * 2 ** i);
+      assert.ok(d >= ceiling / 2 && d <= ceiling, `attempt ${i + 1}: ${d} ms within [${ceiling / 2}, ${ceiling}]`);
+    }
+    assert.equal(
+      throttleBackoffMs(3, () => 0),
+      2_000,
+    );
+    assert.equal(
+      throttleBackoffMs(3, () => 1),
+      4_000,
+    );
+    assert.equal(
+      throttleBackoffMs(30, () => 1),
+      THROTTLE_BACKOFF.maxMs,
+    );
+  });
+
+  it('a throttle with Retry-After waits exactly that long', async () => {
+    const acts = activitiesAnswering(
+      { kind: 'unknown', message: 'n/a' },
+      {
+        kind: 'throttled',
+        retryAfterMs: 7_000,
+        message: 'slow down',
+      },
+    );
+    const f = await failureOf(env({ attempt: 4 }).run(acts.fetchRefundContext, { orderId: 'o1' }));
+    assert.equal(f.nextRetryDelay, 7_000);
+  });
+
   it('a rejected read is retried, not final', async () => {
     const acts = activitiesAnswering(
       { kind: 'unknown', message: 'n/a' },
@@ -69,7 +123,14 @@ describe('submitRefundAttempt (one attempt; every answer a value for the workflo
       retryAfterMs: 1500,
       message: 'slow down',
     });
-    assert.equal((await answerOf({ kind: 'rejected', code: 'UNAUTHORIZED', message: 'bad token' })).kind, 'retry');
+    assert.equal(
+      (await answerOf({ kind: 'rejected', code: 'UNAUTHORIZED', message: 'bad token' })).kind,
+      'credentials',
+    );
+    assert.deepEqual(await answerOf({ kind: 'throttled', message: 'no Retry-After' }), {
+      kind: 'throttled',
+      message: 'no Retry-After',
+    });
     assert.equal(
       (await answerOf({ kind: 'rejected', code: 'IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH', message: 'x', status: 409 }))
         .kind,
@@ -82,7 +143,6 @@ describe('submitRefundAttempt (one attempt; every answer a value for the workflo
   it('a request the service built that does not parse fails non-retryably (MalformedRequest); nothing is sent', async () => {
     const refunds = {
       submitRefund: async (req: RefundRequest) => RefundRequestSchema.parse({ ...req, id: '' }),
-      getStoreOrder: async () => ({ kind: 'success', value: null }),
     } as unknown as RefundClient;
     const acts = createActivities({ bwp: {} as BwpClient, refunds, policy: TEST_POLICY });
     const failure = await failureOf(env().run(acts.submitRefundAttempt, { request }));
@@ -100,10 +160,11 @@ describe('submitRefundAttempt (one attempt; every answer a value for the workflo
     } as unknown as BwpClient;
     const acts = createActivities({ bwp, refunds: {} as RefundClient, policy: TEST_POLICY });
     const failure = await failureOf(
-      env().run(acts.reportToBwp, { update: { orderId: 'o', refunds: [{ id: 'r' }] } as never }),
+      env().run(acts.reportToBwp, {
+        update: { orderIdentifier: { orderId: 'o' }, input: { refunds: { details: [{ id: 'r' }] } } } as never,
+      }),
     );
     assert.equal(failure.type, FailureType.MalformedRequest);
     assert.equal(failure.nonRetryable, true);
   });
-
 });

@@ -252,21 +252,27 @@ describe('operator API', () => {
         lines: [{ lineItemId: 'bwp-line-socks', ticked: true, quantity: 0, reason: 'NotAReason', amount: '99.00' }],
         total: '10.00',
       };
-      const badCheck = await json<{ ok: boolean; problems: { code: string; field?: string }[] }>(
-        await api.operator(refundPath(workflowId, '/repair/check'), { body: bad }),
-      );
+      type Check = {
+        ok: boolean;
+        problems: { code: string; field?: string }[];
+        advisories?: { code: string; field?: string }[];
+      };
+      const badCheck = await json<Check>(await api.operator(refundPath(workflowId, '/repair/check'), { body: bad }));
       assert.equal(badCheck.ok, false);
-      // Every problem names the field it is about, so the page never guesses it from the code.
+      // Every finding names the field it is about, so the page never guesses it from the code. The unknown reason is an
+      // advisory (REASON_RULES_BLOCK is off): recorded, it stops nothing.
       assert.deepEqual(
-        badCheck.problems.filter((p) => p.code === 'REASON_UNKNOWN').map((p) => p.field),
+        (badCheck.advisories ?? []).filter((p) => p.code === 'REASON_UNKNOWN').map((p) => p.field),
         ['lines[0].reason'],
       );
       assert.ok(
-        badCheck.problems.every((p) => typeof p.field === 'string' && p.field !== ''),
+        [...badCheck.problems, ...(badCheck.advisories ?? [])].every(
+          (p) => typeof p.field === 'string' && p.field !== '',
+        ),
         JSON.stringify(badCheck),
       );
       const codes = badCheck.problems.map((p) => p.code);
-      assert.ok(codes.includes('REASON_UNKNOWN'), codes.join());
+      assert.ok(!codes.includes('REASON_UNKNOWN'), codes.join());
       assert.ok(
         codes.includes('AMOUNT_EXCEEDS_LINE_REMAINING') || codes.includes('TOTALS_DO_NOT_ADD_UP'),
         codes.join(),

@@ -144,19 +144,23 @@ describe('repair page', () => {
     assert.deepEqual(result.refunded, { amount: '10.00', currency: 'USD' });
     await page.getByText(/Ada Operator — repair accepted/).waitFor();
 
-    // BwP's ledger: one SUCCESS report whose refundFor lines carry the per-SKU amounts.
+    // BwP's ledger: one SUCCESS report naming the three refunded lines (BwP takes no money per line).
     const reports = api.sandbox.state.bwp.ledger().filter((e) => e.orderId === fixture.bwpOrder.id);
     assert.equal(reports.length, 1);
     const report = reports[0]!;
     assert.equal(report.state, 'SUCCESS');
     assert.deepEqual(report.refundTotal, { amount: 10, currencyCode: 'USD' });
-    const perSku = Object.fromEntries(
-      (report.refundFor?.orderLineItems ?? []).map((l) => [l.lineItemId, l.refundAmount]),
-    );
-    assert.deepEqual(perSku, {
-      'bwp-line-socks': { amount: 2, currencyCode: 'USD' },
-      'bwp-line-bottle': { amount: 3, currencyCode: 'USD' },
-      'bwp-line-headlamp': { amount: 5, currencyCode: 'USD' },
+    assert.deepEqual([...(report.refundFor?.lineItemIds ?? [])].sort(), [
+      'bwp-line-bottle',
+      'bwp-line-headlamp',
+      'bwp-line-socks',
+    ]);
+    // The per-SKU split stays in the plan (and the audit trail).
+    const planned = (await api.client.workflow.getHandle(workflowId).query(stateQuery)).plan;
+    assert.deepEqual(Object.fromEntries((planned?.report.lines ?? []).map((l) => [l.lineItemId, l.amount])), {
+      'bwp-line-socks': 200,
+      'bwp-line-bottle': 300,
+      'bwp-line-headlamp': 500,
     });
     // The store moved the money once.
     const moved = api.sandbox.state.store.ledger().filter((e) => e.key.order === fixture.storeOrder.id);
@@ -298,9 +302,9 @@ describe('repair page', () => {
     // A partial refund, so the spent 0.01 leaves enough on the order for the plan to go out and meet the 409.
     const fixture = await api.seed('healthy-partial-qty');
     // The key this refund will use was already spent on another payload (say, by an older deployment).
-    const spent = await fetch(`${api.sandbox.storeUrl}/refund`, {
+    const spent = await fetch(`${api.sandbox.storeUrl}/admin/api/v1/refund`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-access-token': TOKENS.refund },
+      headers: { 'content-type': 'application/json', 'X-Purple-Dot-Access-Token': TOKENS.refund },
       body: JSON.stringify({
         id: refundIdempotencyKey(fixture.bwpOrder.id, fixture.refundId, 1),
         order: fixture.storeOrder.id,

@@ -255,7 +255,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       const r = repair.repair;
       if (r.total) return minorOf(r.total, t.currency);
       const lines = r.lines.filter((l) => l.ticked).reduce((s, l) => s + minorOf(l.amount, t.currency), 0);
-      const shipping = r.shipping ? minorOf(t.fixture.bwpOrder.shipping?.amount.amount ?? 0, t.currency) : 0;
+      // Shipping's charge is the store's (Buy with Prime publishes none).
+      const shipping = r.shipping ? minorOf(t.fixture.storeOrder.shipping.amount, t.currency) : 0;
       return lines + shipping;
     };
 
@@ -631,9 +632,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           !entries.some((e) => e.key.order === t.fixture.storeOrder.id),
       );
       const plant = async (t: Tracked, body: Record<string, unknown>) => {
-        const res = await fetch(`${stack.storeAdminUrl.replace(/\/admin$/, '')}/refund`, {
+        const res = await fetch(`${stack.storeAdminUrl.replace(/\/admin$/, '')}/admin/api/v1/refund`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-access-token': TOKENS.refund },
+          headers: { 'content-type': 'application/json', 'X-Purple-Dot-Access-Token': TOKENS.refund },
           body: JSON.stringify({ ...body, id: `chaos-planted-${t.index}`, order: t.fixture.storeOrder.id }),
         });
         print(`chaos: judge self-check: planted a store refund on ${t.workflowId} → ${res.status}`);

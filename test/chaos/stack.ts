@@ -69,11 +69,15 @@ export async function startChaosStack(opts: {
     LOG_LEVEL: 'warn',
     TEMPORAL_ADDRESS: server.address,
     BWP_API_URL: `http://127.0.0.1:${bwpPort}/graphql`,
-    BWP_API_TOKEN: TOKENS.bwp,
+    BWP_CLIENT_ID: TOKENS.bwpClientId,
+    BWP_CLIENT_SECRET: TOKENS.bwpClientSecret,
     BWP_TARGET_ID: TOKENS.bp,
     BWP_TIMEOUT_MS: '3000',
     REFUND_API_URL: `http://127.0.0.1:${storePort}`,
     REFUND_API_TOKEN: TOKENS.refund,
+    // The sandbox's merchant order-facts endpoint: the store order is read before planning.
+    STORE_ORDER_URL: `http://127.0.0.1:${storePort}/merchant/orders`,
+    STORE_ORDER_TOKEN: TOKENS.storeOrder,
     // An attempt whose answer is lost (commit-then-fail 'timeout') is given up after 3 s and retried under its key.
     REFUND_TIMEOUT_MS: '3000',
     REFUND_RATE_LIMIT_PER_SECOND: '20',

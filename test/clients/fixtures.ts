@@ -1,3 +1,4 @@
+import type { BwpTokenSource, Outcome } from '../../activities/clients';
 import type { BwpOrder } from '../../domain/schemas/bwp';
 import type { RefundRequest, RefundSuccess, StoreOrder } from '../../domain/schemas/store';
 
@@ -5,6 +6,7 @@ import type { RefundRequest, RefundSuccess, StoreOrder } from '../../domain/sche
 
 const usd = (amount: number) => ({ amount, currencyCode: 'USD' });
 
+/** A BwP order as the published 2024-11-01 schema returns it (the fields ORDER_FIELDS_FRAGMENT selects). */
 export const bwpOrder = {
   id: 'bwp-order-1',
   aliases: [{ aliasType: 'EXTERNAL_ID', aliasId: 'store-order-1' }],
@@ -15,15 +17,13 @@ export const bwpOrder = {
         { aliasType: 'EXTERNAL_ITEM_ID', aliasId: 'store-line-1' },
         { aliasType: 'SKU', aliasId: 'SKU-1' },
       ],
-      amount: 2,
-      product: { title: 'Mug', sku: 'SKU-1', price: usd(12.5) },
-      taxes: [{ amount: usd(2) }],
-      discounts: [],
+      amount: { unit: 'ONE', value: 2 },
+      product: { title: 'Mug', price: usd(12.5) },
+      taxes: { summary: { collectableTaxAmount: usd(2) } },
+      discounts: null,
     },
   ],
-  shipping: { amount: usd(5), tax: null },
-  discounts: [],
-  totals: { grandTotal: usd(32) },
+  discounts: null,
   refunds: {
     details: [
       {
@@ -36,7 +36,7 @@ export const bwpOrder = {
         refundStatusReason: null,
         refundTotal: { totalAmount: usd(13.5) },
         paymentDetails: [],
-        refundFor: { orderLineItems: [{ lineItem: { id: 'li-1' }, amount: 1, refundAmount: null }], shipping: false },
+        refundFor: { orderLineItems: [{ lineItem: { id: 'li-1' }, amount: { unit: 'ONE', value: 1 } }] },
       },
     ],
   },
@@ -60,6 +60,28 @@ export const storeOrder = {
   shipping: { amount: '5.00', refunded: false },
   refundedTotal: '0.00',
 } satisfies StoreOrder;
+
+/** A token source that hands out `token` (after each invalidate: `token-2`, `token-3`, …), counting what it is asked. */
+export class FakeTokens implements BwpTokenSource {
+  asked = 0;
+  readonly invalidated: string[] = [];
+  private generation = 1;
+  current: string;
+  constructor(private readonly base: string) {
+    this.current = base;
+  }
+  async token(): Promise<Outcome<string>> {
+    this.asked += 1;
+    return { kind: 'success', value: this.current };
+  }
+  invalidate(token: string): void {
+    this.invalidated.push(token);
+    if (token === this.current) this.current = `${this.base}-${++this.generation}`;
+  }
+  requests(): number {
+    return this.generation;
+  }
+}
 
 export const refundRequest = {
   id: 'refund-1:rev-1',

@@ -9,7 +9,6 @@ import {
   classifyNetworkError,
   classifyRefundResponse,
   classifyStoreOrderResponse,
-  DEFAULT_RETRY_AFTER_MS,
   MAX_RETRY_AFTER_MS,
   parseRetryAfter,
   type Outcome,
@@ -42,7 +41,7 @@ const label = (expected: Record<string, unknown>) =>
   [expected.kind, expected.code].filter((x): x is string => typeof x === 'string').join(' ');
 
 void describe('parseRetryAfter', () => {
-  const cases: [string, string | null | undefined, number][] = [
+  const cases: [string, string | null | undefined, number | undefined][] = [
     ['delay-seconds', '7', 7_000],
     ['zero seconds', '0', 0],
     ['seconds with spaces', ' 3 ', 3_000],
@@ -50,11 +49,11 @@ void describe('parseRetryAfter', () => {
     ['an HTTP-date 30 s ahead', new Date(NOW + 30_000).toUTCString(), 30_000],
     ['an HTTP-date in the past', new Date(NOW - 60_000).toUTCString(), 0],
     ['an obsolete RFC 850 date', 'Sunday, 01-Jun-25 12:00:10 GMT', 10_000],
-    ['a missing header', null, DEFAULT_RETRY_AFTER_MS],
-    ['an undefined header', undefined, DEFAULT_RETRY_AFTER_MS],
-    ['an empty header', '', DEFAULT_RETRY_AFTER_MS],
-    ['garbage', 'soon', DEFAULT_RETRY_AFTER_MS],
-    ['a negative number', '-5', DEFAULT_RETRY_AFTER_MS],
+    ['a missing header', null, undefined],
+    ['an undefined header', undefined, undefined],
+    ['an empty header', '', undefined],
+    ['garbage', 'soon', undefined],
+    ['a negative number', '-5', undefined],
     ['seconds above the cap', '999999', MAX_RETRY_AFTER_MS],
     ['a date far in the future', new Date(NOW + 86_400_000).toUTCString(), MAX_RETRY_AFTER_MS],
   ];
@@ -140,7 +139,7 @@ void describe('classifyRefundResponse (POST /refund)', () => {
       storeError('RATE_LIMITED'),
       { kind: 'throttled', retryAfterMs: 12_000 },
     ],
-    ['429 without Retry-After', 429, noHeaders, '', { kind: 'throttled', retryAfterMs: DEFAULT_RETRY_AFTER_MS }],
+    ['429 without Retry-After', 429, noHeaders, '', { kind: 'throttled', retryAfterMs: undefined }],
     [
       '400 RATE_LIMITED',
       400,
@@ -290,7 +289,7 @@ void describe('classifyBwpResponse (GraphQL)', () => {
         200,
         noHeaders,
         failing([gqlError('ThrottlingError')]),
-        { kind: 'throttled', retryAfterMs: DEFAULT_RETRY_AFTER_MS },
+        { kind: 'throttled', retryAfterMs: undefined },
       ],
       [
         'ThrottlingError as 429 with Retry-After',
@@ -373,7 +372,7 @@ void describe('classifyBwpResponse (GraphQL)', () => {
         '200 with an order of the wrong shape',
         200,
         noHeaders,
-        update({ ...bwpOrder, totals: {} }),
+        update({ ...bwpOrder, lineItems: [{ ...bwpOrder.lineItems[0], amount: 2 }] }),
         { kind: 'unknown', status: 200 },
       ],
     ];
@@ -383,8 +382,9 @@ void describe('classifyBwpResponse (GraphQL)', () => {
     }
 
     void it('names the field that does not match BwpOrder', () => {
-      const outcome = classifyBwpUpdateOrderResponse(200, noHeaders, update({ ...bwpOrder, totals: {} }), NOW);
-      assert.match(outcome.kind === 'unknown' ? outcome.message : '', /updateOrder\.order\.totals\.grandTotal/);
+      const wrong = { ...bwpOrder, lineItems: [{ ...bwpOrder.lineItems[0], amount: 2 }] };
+      const outcome = classifyBwpUpdateOrderResponse(200, noHeaders, update(wrong), NOW);
+      assert.match(outcome.kind === 'unknown' ? outcome.message : '', /updateOrder\.order\.lineItems\.0\.amount/);
     });
 
     void it('keeps the GraphQL message in a rejection', () => {
@@ -415,10 +415,30 @@ void describe('classifyBwpResponse (GraphQL)', () => {
         ),
         { kind: 'success', value: null },
       ));
-    void it('fills defaults of BwpOrder (missing arrays become empty)', () => {
-      const { discounts: _d, ...rest } = bwpOrder;
-      const outcome = classifyBwpOrderQueryResponse(200, noHeaders, json({ data: { order: rest } }), NOW);
-      assert.deepEqual(outcome.kind === 'success' && outcome.value?.discounts, []);
+    void it('reads null lists as empty and drops null elements (GraphQL [T] lists)', () => {
+      const { refunds: _r, ...rest } = bwpOrder;
+      const outcome = classifyBwpOrderQueryResponse(
+        200,
+        noHeaders,
+        json({ data: { order: { ...rest, aliases: null, lineItems: [null, ...bwpOrder.lineItems] } } }),
+        NOW,
+      );
+      assert.equal(outcome.kind, 'success', JSON.stringify(outcome));
+      assert.deepEqual(outcome.kind === 'success' && outcome.value?.refunds, { details: [] });
+      assert.deepEqual(outcome.kind === 'success' && outcome.value?.aliases, []);
+      assert.equal(outcome.kind === 'success' && outcome.value?.lineItems.length, 1);
+    });
+
+    void it('reads an error type and code wherever a server puts them (extensions.errorType/errorCode first)', () => {
+      const at = (extensions: Record<string, unknown>, message = 'nope') =>
+        classifyBwpOrderQueryResponse(200, noHeaders, failing([{ message, extensions }], { order: null }), NOW);
+      assertOutcome(at({ errorType: 'ThrottlingError' }), { kind: 'throttled' });
+      assertOutcome(at({ classification: 'AccessDeniedError' }), { kind: 'rejected', code: 'UNAUTHORIZED' });
+      assertOutcome(at({ errorType: 'ValidationError', errorCode: 'InvalidRefundId' }), {
+        kind: 'rejected',
+        code: 'InvalidRefundId',
+      });
+      assertOutcome(at({}, 'ThrottlingError: slow down'), { kind: 'throttled' });
     });
   });
 

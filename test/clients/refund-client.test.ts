@@ -1,18 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import pino from 'pino';
-import { createRefundClient, DEFAULT_RETRY_AFTER_MS, type RefundClient } from '../../activities/clients';
+import { createRefundClient, createStoreOrderClient, type RefundClient } from '../../activities/clients';
 import { refundRequest, refundSuccess, storeOrder } from './fixtures';
 import { captureLines, closedPortUrl, startStub, type Reply, type StubServer } from './stub-server';
 
 const TOKEN = 'store-secret-token-123';
 // Generous: under a loaded CI machine a healthy answer must never look like a timeout.
 const TIMEOUT_MS = 1500;
+const PATH = '/admin/api/v1/refund';
+/** Purple Dot answers every call in `{ meta: { success }, data }`; where an error's code sits is not published. */
 const storeError = (status: number, code: string, headers?: Record<string, string>): Reply => ({
   status,
   headers,
-  body: { error: { code, message: `${code} (from the stub)` } },
+  body: { meta: { success: false }, data: { error: { code, message: `${code} (from the stub)` } } },
 });
+const success = { meta: { success: true }, data: refundSuccess };
 
 void describe('refund client over real HTTP', () => {
   let stub: StubServer;
@@ -29,14 +32,15 @@ void describe('refund client over real HTTP', () => {
     stub.requests.length = 0;
   });
 
-  void it('submits the refund with the access token and returns what the store refunded', async () => {
-    next = { status: 201, body: refundSuccess };
+  void it('submits POST /admin/api/v1/refund with X-Purple-Dot-Access-Token and reads the envelope', async () => {
+    next = { status: 201, body: success };
     const outcome = await client.submitRefund(refundRequest);
     assert.deepEqual(outcome, { kind: 'success', value: refundSuccess });
     const [sent] = stub.requests;
     assert.equal(sent?.method, 'POST');
-    assert.equal(sent?.path, '/refund');
-    assert.equal(sent?.headers['x-access-token'], TOKEN);
+    assert.equal(sent?.path, PATH);
+    assert.equal(sent?.headers['x-purple-dot-access-token'], TOKEN);
+    assert.equal(sent?.headers['x-access-token'], undefined);
     assert.match(String(sent?.headers['content-type']), /application\/json/);
     assert.deepEqual(JSON.parse(sent?.body ?? ''), refundRequest);
   });
@@ -84,18 +88,32 @@ void describe('refund client over real HTTP', () => {
     next = storeError(429, 'RATE_LIMITED', { 'retry-after': new Date(Date.now() + 10_000).toUTCString() });
     const outcome = await client.submitRefund(refundRequest);
     assert.equal(outcome.kind, 'throttled');
-    const ms = outcome.kind === 'throttled' ? outcome.retryAfterMs : -1;
+    const ms = outcome.kind === 'throttled' ? (outcome.retryAfterMs ?? -1) : -1;
     assert.ok(ms > 8_000 && ms <= 10_000, `retryAfterMs ${ms}`);
   });
 
-  void it('reports 429 without Retry-After as throttled for the default delay', async () => {
+  void it('reports 429 without Retry-After as throttled with no delay of its own (the workflow backs off)', async () => {
     next = { status: 429 };
     const outcome = await client.submitRefund(refundRequest);
-    assert.equal(outcome.kind === 'throttled' && outcome.retryAfterMs, DEFAULT_RETRY_AFTER_MS);
+    assert.equal(outcome.kind, 'throttled');
+    assert.equal(outcome.kind === 'throttled' && outcome.retryAfterMs, undefined);
+  });
+
+  void it('reads an error code given beside meta or bare, too (the error shape is not published)', async () => {
+    next = { status: 400, body: { meta: { success: false }, error: { code: 'INVALID_LINE_ITEMS', message: 'x' } } };
+    assert.equal((await client.submitRefund(refundRequest)).kind === 'rejected' && 'ok', 'ok');
+    next = { status: 400, body: { error: { code: 'INVALID_LINE_ITEMS', message: 'x' } } };
+    const outcome = await client.submitRefund(refundRequest);
+    assert.equal(outcome.kind === 'rejected' && outcome.code, 'INVALID_LINE_ITEMS');
+  });
+
+  void it('calls a 2xx whose envelope says success false unknown (it may have been applied)', async () => {
+    next = { status: 200, body: { meta: { success: false }, data: refundSuccess } };
+    assert.equal((await client.submitRefund(refundRequest)).kind, 'unknown');
   });
 
   void it('gives up on a slow answer at the timeout and calls the outcome unknown', async () => {
-    next = { status: 201, body: refundSuccess, delayMs: TIMEOUT_MS * 4 };
+    next = { status: 201, body: success, delayMs: TIMEOUT_MS * 4 };
     const started = Date.now();
     const outcome = await client.submitRefund(refundRequest);
     const took = Date.now() - started;
@@ -108,7 +126,7 @@ void describe('refund client over real HTTP', () => {
     next = { fault: 'reset' };
     const outcome = await client.submitRefund(refundRequest);
     assert.equal(outcome.kind, 'unknown');
-    assert.match(outcome.kind === 'unknown' ? outcome.message : '', /^POST \/refund got no answer/);
+    assert.match(outcome.kind === 'unknown' ? outcome.message : '', /^POST \/admin\/api\/v1\/refund got no answer/);
   });
 
   void it('calls a hang-up before any answer unknown', async () => {
@@ -152,12 +170,12 @@ void describe('refund client over real HTTP', () => {
   });
 
   void it('calls the outcome unknown when the caller aborts (activity cancelled)', async () => {
-    next = { status: 201, body: refundSuccess, delayMs: TIMEOUT_MS * 4 };
+    next = { status: 201, body: success, delayMs: TIMEOUT_MS * 4 };
     const outcome = await client.submitRefund(refundRequest, { signal: AbortSignal.timeout(20) });
     assert.equal(outcome.kind, 'unknown');
     // On a loaded machine the aborted request can reach the stub after this test ended and be counted by the next one:
     // wait (bounded) until it has arrived. It may never arrive, if the abort came before it was sent.
-    for (const until = Date.now() + 3000; stub.requests.length === 0 && Date.now() < until; ) {
+    for (const until = Date.now() + 3000; stub.requests.length === 0 && Date.now() < until;) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   });
@@ -166,29 +184,47 @@ void describe('refund client over real HTTP', () => {
     await assert.rejects(client.submitRefund({ ...refundRequest, id: '' }));
     assert.equal(stub.requests.length, 0);
   });
+});
 
-  void it('reads the store order', async () => {
+void describe("the merchant's order-facts endpoint (STORE_ORDER_URL)", () => {
+  let stub: StubServer;
+  let next: Reply;
+  before(async () => {
+    stub = await startStub(() => next);
+  });
+  after(() => stub.close());
+  beforeEach(() => {
+    stub.requests.length = 0;
+  });
+  const client = () =>
+    createStoreOrderClient({ url: `${stub.url}/orders/`, token: 'order-token', timeoutMs: TIMEOUT_MS });
+
+  void it('reads the store order with its bearer token', async () => {
     next = { status: 200, body: storeOrder };
-    assert.deepEqual(await client.getStoreOrder('store-order-1'), { kind: 'success', value: storeOrder });
+    assert.deepEqual(await client().getStoreOrder('store-order-1'), { kind: 'success', value: storeOrder });
     assert.equal(stub.requests[0]?.method, 'GET');
     assert.equal(stub.requests[0]?.path, '/orders/store-order-1');
-    assert.equal(stub.requests[0]?.headers['x-access-token'], TOKEN);
+    assert.equal(stub.requests[0]?.headers.authorization, 'Bearer order-token');
   });
 
   void it('encodes the order id into the path', async () => {
     next = { status: 200, body: storeOrder };
-    await client.getStoreOrder('gid://shopify/Order/1');
+    await client().getStoreOrder('gid://shopify/Order/1');
     assert.equal(stub.requests[0]?.path, '/orders/gid%3A%2F%2Fshopify%2FOrder%2F1');
   });
 
-  void it('returns null for an order the store does not know', async () => {
-    next = storeError(404, 'UNKNOWN_ORDER');
-    assert.deepEqual(await client.getStoreOrder('nope'), { kind: 'success', value: null });
+  void it('returns null for an order the endpoint does not know (404 UNKNOWN_ORDER)', async () => {
+    next = { status: 404, body: { error: { code: 'UNKNOWN_ORDER', message: 'no' } } };
+    assert.deepEqual(await client().getStoreOrder('nope'), { kind: 'success', value: null });
   });
 
-  void it('reports a throttled order read with its delay', async () => {
-    next = storeError(429, 'RATE_LIMITED', { 'retry-after': '2' });
-    assert.equal((await client.getStoreOrder('store-order-1')).kind, 'throttled');
+  void it('reports a throttled read with its delay, and refused credentials as UNAUTHORIZED', async () => {
+    next = { status: 429, headers: { 'retry-after': '2' } };
+    const throttled = await client().getStoreOrder('store-order-1');
+    assert.equal(throttled.kind === 'throttled' && throttled.retryAfterMs, 2_000);
+    next = { status: 401 };
+    const refused = await client().getStoreOrder('store-order-1');
+    assert.equal(refused.kind === 'rejected' && refused.code, 'UNAUTHORIZED');
   });
 });
 
@@ -200,22 +236,21 @@ void describe('refund client configuration and logging', () => {
     assert.match(outcome.kind === 'unknown' ? outcome.message : '', /ECONNREFUSED/);
   });
 
-  void it('keeps a base path and ignores a trailing slash', async () => {
-    const stub = await startStub(() => ({ status: 201, body: refundSuccess }));
+  void it('appends the /admin/api/v1 prefix to the base URL a merchant copies, keeping a base path', async () => {
+    const stub = await startStub(() => ({ status: 201, body: success }));
     try {
-      const client = createRefundClient({ url: `${stub.url}/api/v1/`, token: TOKEN, timeoutMs: 1_000 });
+      const client = createRefundClient({ url: `${stub.url}/shop/`, token: TOKEN, timeoutMs: 1_000 });
       await client.submitRefund(refundRequest);
-      assert.equal(stub.requests[0]?.path, '/api/v1/refund');
+      assert.equal(stub.requests[0]?.path, '/shop/admin/api/v1/refund');
     } finally {
       await stub.close();
     }
   });
 
   void it('logs method, path, status, duration and outcome, and never the token', async () => {
-    const stub = await startStub((req) =>
-      req.path === '/refund'
-        ? { status: 201, body: refundSuccess }
-        : storeError(429, 'RATE_LIMITED', { 'retry-after': '1' }),
+    let calls = 0;
+    const stub = await startStub(() =>
+      ++calls === 1 ? { status: 201, body: success } : storeError(429, 'RATE_LIMITED', { 'retry-after': '1' }),
     );
     const { lines, stream } = captureLines();
     try {
@@ -226,14 +261,14 @@ void describe('refund client configuration and logging', () => {
         logger: pino({ level: 'debug' }, stream),
       });
       await client.submitRefund(refundRequest);
-      await client.getStoreOrder('store-order-1');
+      await client.submitRefund(refundRequest);
     } finally {
       await stub.close();
     }
     assert.equal(lines.length, 2);
     const [submitted, read] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal(submitted?.method, 'POST');
-    assert.equal(submitted?.path, '/refund');
+    assert.equal(submitted?.path, PATH);
     assert.equal(submitted?.status, 201);
     assert.equal(submitted?.outcome, 'success');
     assert.equal(submitted?.idempotencyKey, refundRequest.id);

@@ -2,10 +2,13 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import {
   createBwpClient,
+  createBwpTokenSource,
   createRefundClient,
+  createStoreOrderClient,
   type BwpClient,
   type Outcome,
   type RefundClient,
+  type StoreOrderClient,
 } from '../../activities/clients';
 import type { UpdateOrderInput } from '../../domain/schemas/bwp';
 import type { RefundRequest } from '../../domain/schemas/store';
@@ -17,7 +20,7 @@ import { bwpOrder, storeOrder } from './fixtures';
  * service will meet it, with the store's ledger as the witness of whether money moved.
  */
 
-const BWP_TOKEN = 'sandbox-bwp-token-for-client-tests';
+const BWP_CLIENT = { id: 'client-tests', secret: 'client-tests-secret' };
 const REFUND_TOKEN = 'sandbox-refund-token-for-client-tests';
 const BP = 'bp-client-tests';
 // Generous: under a loaded CI machine a healthy answer must never look like a timeout.
@@ -39,24 +42,38 @@ void describe('clients against the sandbox', () => {
   let sandbox: Sandbox;
   let bwp: BwpClient;
   let refunds: RefundClient;
+  let storeOrders: StoreOrderClient;
+  const tokens = (secret = BWP_CLIENT.secret) =>
+    createBwpTokenSource({
+      url: sandbox.bwpTokenUrl,
+      clientId: BWP_CLIENT.id,
+      clientSecret: secret,
+      timeoutMs: TIMEOUT_MS,
+    });
 
   before(async () => {
     sandbox = await createSandbox({
       bwpPort: 0,
       storePort: 0,
-      bwpToken: BWP_TOKEN,
+      bwpClientId: BWP_CLIENT.id,
+      bwpClientSecret: BWP_CLIENT.secret,
       refundToken: REFUND_TOKEN,
+      storeOrderToken: 'client-tests-order-token',
       businessProductId: BP,
     });
     bwp = createBwpClient({
       url: sandbox.bwpUrl,
-      token: BWP_TOKEN,
+      tokens: tokens(),
       targetId: BP,
       apiVersion: '2024-11-01',
       timeoutMs: TIMEOUT_MS,
-      perLineAmounts: true,
     });
     refunds = createRefundClient({ url: sandbox.storeUrl, token: REFUND_TOKEN, timeoutMs: TIMEOUT_MS });
+    storeOrders = createStoreOrderClient({
+      url: sandbox.storeOrderUrl,
+      token: 'client-tests-order-token',
+      timeoutMs: TIMEOUT_MS,
+    });
   });
   after(() => sandbox.close());
   afterEach(() => {
@@ -102,12 +119,21 @@ void describe('clients against the sandbox', () => {
 
     void it('reports a refund, then rejects an impossible state move and unknown or repeated refund ids', async () => {
       const f = await seeded();
-      const report = (refunds: UpdateOrderInput['refunds']) => bwp.updateOrder({ orderId: f.bwpOrder.id, refunds });
+      const report = (details: UpdateOrderInput['input']['refunds']['details']) =>
+        bwp.updateOrder({ orderIdentifier: { orderId: f.bwpOrder.id }, input: { refunds: { details } } });
       const success = {
         id: f.refundId,
         state: 'SUCCESS' as const,
         refundTotal: { totalAmount: { amount: 13.5, currencyCode: 'USD' } },
-        paymentDetails: [{ amount: { amount: 13.5, currencyCode: 'USD' } }],
+        paymentDetails: [
+          {
+            id: 'payment-1',
+            amount: { amount: 13.5, currencyCode: 'USD' },
+            paymentMethod: { type: 'AMAZON_PAY' as const, displayString: 'Amazon Pay' },
+            state: 'SUCCESS' as const,
+          },
+        ],
+        refundFor: { orderLineItems: [{ lineItemId: { lineItemId: 'li-1' } }] },
       };
       const done = await report([success]);
       assert.equal(done.kind === 'success' && done.value.refunds.details[0]?.state, 'SUCCESS');
@@ -115,10 +141,22 @@ void describe('clients against the sandbox', () => {
       assert.equal(kindOf(await report([{ ...success, state: 'PENDING' }])), 'rejected InvalidRefundStateTransition');
       assert.equal(kindOf(await report([{ ...success, id: 'not-a-refund' }])), 'rejected InvalidRefundId');
       assert.equal(kindOf(await report([success, success])), 'rejected DuplicateRefundId');
-      assert.equal(
-        kindOf(await report([{ ...success, refundRequestReason: 'OTHERS' }])),
-        'rejected InvalidRefundRequestReasonUpdate',
-      );
+    });
+
+    void it("gets a token at the token endpoint and a new one when the sandbox's tokens expire", async () => {
+      const f = await seeded();
+      const source = tokens();
+      const client = createBwpClient({
+        url: sandbox.bwpUrl,
+        tokens: source,
+        targetId: BP,
+        apiVersion: '2024-11-01',
+        timeoutMs: TIMEOUT_MS,
+      });
+      assert.equal((await client.getOrder(f.bwpOrder.id)).kind, 'success');
+      sandbox.state.bwp.tokens.expireAll();
+      assert.equal((await client.getOrder(f.bwpOrder.id)).kind, 'success', 'a 401 refreshes the token once');
+      assert.equal(source.requests(), 2);
     });
 
     void it('reports a ThrottlingError 429 as throttled for its Retry-After', async () => {
@@ -137,15 +175,18 @@ void describe('clients against the sandbox', () => {
       assert.equal(kindOf(await bwp.getOrder(f.bwpOrder.id)), 'unknown');
     });
 
-    void it('reports a wrong token or target as rejected UNAUTHORIZED', async () => {
+    void it('reports refused credentials or a wrong target as rejected UNAUTHORIZED', async () => {
       const opts = {
         url: sandbox.bwpUrl,
-        token: BWP_TOKEN,
+        tokens: tokens(),
         targetId: BP,
         apiVersion: '2024-11-01',
         timeoutMs: TIMEOUT_MS,
       };
-      assert.equal(kindOf(await createBwpClient({ ...opts, token: 'wrong' }).getOrder('x')), 'rejected UNAUTHORIZED');
+      assert.equal(
+        kindOf(await createBwpClient({ ...opts, tokens: tokens('wrong-secret') }).getOrder('x')),
+        'rejected UNAUTHORIZED',
+      );
       assert.equal(
         kindOf(await createBwpClient({ ...opts, targetId: 'other-bp' }).getOrder('x')),
         'rejected UNAUTHORIZED',
@@ -153,16 +194,9 @@ void describe('clients against the sandbox', () => {
     });
   });
 
-  // The store answers bare bodies or the platform's { meta: { success }, data } envelope: the client reads both alike.
-  for (const envelope of [false, true]) {
-    void describe(`store refund endpoint (${envelope ? 'answers in the { meta, data } envelope' : 'bare answers'})`, () => {
-      before(() => {
-        sandbox.state.store.setFaults({ envelope });
-      });
-      after(() => {
-        sandbox.state.store.setFaults({ envelope: false });
-      });
-
+  // Purple Dot answers in its { meta: { success }, data } envelope, behind X-Purple-Dot-Access-Token and /admin/api/v1/.
+  {
+    void describe('store refund endpoint (Purple Dot POST /admin/api/v1/refund)', () => {
       void it('refunds once, and a resend with the same key returns the same result without moving money again', async () => {
         const f = await seeded();
         const first = await refunds.submitRefund(oneMug(f));
@@ -174,11 +208,11 @@ void describe('clients against the sandbox', () => {
         assert.equal(ledgerFor(f).length, 1);
       });
 
-      void it('reads the store order, and null for an unknown one', async () => {
+      void it("reads the store order from the merchant's order endpoint, and null for an unknown one", async () => {
         const f = await seeded();
-        const outcome = await refunds.getStoreOrder(f.storeOrder.id);
+        const outcome = await storeOrders.getStoreOrder(f.storeOrder.id);
         assert.equal(outcome.kind === 'success' && outcome.value?.lineItems[0]?.quantity, 2);
-        assert.deepEqual(await refunds.getStoreOrder('no-such-order'), { kind: 'success', value: null });
+        assert.deepEqual(await storeOrders.getStoreOrder('no-such-order'), { kind: 'success', value: null });
       });
 
       const rejections: [string, (f: Fixture) => RefundRequest, string][] = [
@@ -297,9 +331,11 @@ void describe('clients against the sandbox', () => {
         });
       }
 
-      void it('reports a wrong access token as rejected UNAUTHORIZED', async () => {
+      void it('reports a wrong access token as rejected UNAUTHORIZED, and nothing moves', async () => {
+        const f = await seeded();
         const client = createRefundClient({ url: sandbox.storeUrl, token: 'wrong', timeoutMs: TIMEOUT_MS });
-        assert.equal(kindOf(await client.getStoreOrder('x')), 'rejected UNAUTHORIZED');
+        assert.equal(kindOf(await client.submitRefund(oneMug(f))), 'rejected UNAUTHORIZED');
+        assert.equal(ledgerFor(f).length, 0);
       });
     });
   }

@@ -64,7 +64,9 @@ function ledgerOf(fixtures: Fixture[]): Map<string, number> {
 }
 
 const postRefunds = (since: number) =>
-  s.sandbox.state.store.requests().filter((r) => r.method === 'POST' && r.path === '/refund' && r.at >= since);
+  s.sandbox.state.store
+    .requests()
+    .filter((r) => r.method === 'POST' && r.path === '/admin/api/v1/refund' && r.at >= since);
 
 async function listIds(query: string): Promise<string[]> {
   const ids: string[] = [];
@@ -497,7 +499,8 @@ describe('the service on a Temporal cluster (PostgreSQL, four server processes)'
     if (failed.length > 0 || process.env.KEEP_CLUSTER_HISTORIES === '1') {
       const dir = path.resolve('artifacts', 'cluster-replay');
       fs.mkdirSync(dir, { recursive: true });
-      const keep = (id: string) => process.env.KEEP_CLUSTER_HISTORIES === '1' || failed.some((f) => f.startsWith(`${id}:`));
+      const keep = (id: string) =>
+        process.env.KEEP_CLUSTER_HISTORIES === '1' || failed.some((f) => f.startsWith(`${id}:`));
       for (const h of histories.filter((x) => keep(x.workflowId))) {
         fs.writeFileSync(path.join(dir, `${encodeURIComponent(h.workflowId)}.json`), JSON.stringify(h.history));
       }

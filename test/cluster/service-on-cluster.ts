@@ -20,8 +20,10 @@ import { ENTRY, ensureBuilt, killAll, startService, waitForHttp, type ServicePro
 
 // Production mode: every secret at least 16 characters and none a development default.
 export const TOKENS = {
-  bwp: 'cluster-bwp-token-0123456789',
+  bwpClientId: 'cluster-bwp-client-id',
+  bwpClientSecret: 'cluster-bwp-client-secret-0123456789',
   refund: 'cluster-refund-token-0123456789',
+  storeOrder: 'cluster-store-order-token-0123456789',
   bp: 'cluster-business-product',
 };
 export const WEBHOOK = { user: 'bwp-cluster', password: 'cluster-webhook-password' };
@@ -79,7 +81,13 @@ export async function startServiceOnCluster(opts: {
   let sandbox: Sandbox | undefined;
   let connection: Connection | undefined;
   try {
-    sandbox = await createSandbox({ bwpToken: TOKENS.bwp, refundToken: TOKENS.refund, businessProductId: TOKENS.bp });
+    sandbox = await createSandbox({
+      bwpClientId: TOKENS.bwpClientId,
+      bwpClientSecret: TOKENS.bwpClientSecret,
+      refundToken: TOKENS.refund,
+      storeOrderToken: TOKENS.storeOrder,
+      businessProductId: TOKENS.bp,
+    });
     const apiPort = await freePort();
     const operator = newOperatorKey(OPERATOR, 'operator');
     const keysFile = path.join(dataDir, 'operator-keys.json');
@@ -89,12 +97,8 @@ export async function startServiceOnCluster(opts: {
       LOG_LEVEL: 'info',
       TEMPORAL_ADDRESS: cluster.address,
       TEMPORAL_NAMESPACE: cluster.namespace,
-      BWP_API_URL: sandbox.bwpUrl,
-      BWP_API_TOKEN: TOKENS.bwp,
-      BWP_TARGET_ID: TOKENS.bp,
+      ...sandbox.serviceEnv(),
       BWP_TIMEOUT_MS: '3000',
-      REFUND_API_URL: sandbox.storeUrl,
-      REFUND_API_TOKEN: TOKENS.refund,
       // An attempt whose answer is lost is retried (same idempotency key) after 5 s + 5 s.
       REFUND_TIMEOUT_MS: '5000',
       REFUND_RATE_LIMIT_PER_SECOND: String(opts.ratePerSecond),

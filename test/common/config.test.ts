@@ -13,6 +13,7 @@ import {
   sandboxWanted,
   SECRET_VARIABLES,
   withSandboxDefaults,
+  bwpTokenUrl,
 } from '../../common/config';
 import { policyFromConfig } from '../../common/policy';
 import { REDACT_PATHS } from '../../common/logger';
@@ -46,20 +47,38 @@ describe('config', () => {
     assert.throws(() => loadConfig({ ALLOW_APPEASEMENT: 'nope' }), /ALLOW_APPEASEMENT: must be true or false/);
   });
 
-  it('per-line BwP amounts are off unless configured; npm start running the sandbox turns them on for itself', () => {
+  it('the store order is read only with STORE_ORDER_URL; npm start running the sandbox points it at its own', () => {
     const real = {
       BWP_API_URL: 'https://api.buywithprime.amazon.com/graphql',
-      REFUND_API_URL: 'https://store.example.com',
+      REFUND_API_URL: 'https://www.purpledotprice.com',
     };
-    assert.equal(loadConfig(real).BWP_PER_LINE_AMOUNTS, undefined, 'unset');
-    assert.equal(withSandboxDefaults(loadConfig(real)).BWP_PER_LINE_AMOUNTS, undefined, 'no sandbox, nothing changes');
-    assert.equal(withSandboxDefaults(loadConfig({})).BWP_PER_LINE_AMOUNTS, true, 'the sandbox models them');
-    assert.equal(withSandboxDefaults(loadConfig({ BWP_PER_LINE_AMOUNTS: 'false' })).BWP_PER_LINE_AMOUNTS, false);
-    assert.equal(loadConfig({ ...real, BWP_PER_LINE_AMOUNTS: 'true' }).BWP_PER_LINE_AMOUNTS, true);
-    assert.throws(
-      () => loadConfig({ BWP_PER_LINE_AMOUNTS: 'sometimes' }),
-      /BWP_PER_LINE_AMOUNTS: must be true or false/,
+    assert.equal(loadConfig(real).STORE_ORDER_URL, undefined, 'off by default');
+    assert.equal(withSandboxDefaults(loadConfig(real)).STORE_ORDER_URL, undefined, 'no sandbox, nothing changes');
+    assert.equal(withSandboxDefaults(loadConfig({})).STORE_ORDER_URL, 'http://127.0.0.1:4020/merchant/orders');
+    const own = loadConfig({ STORE_ORDER_URL: 'https://orders.example.com/facts' });
+    assert.equal(withSandboxDefaults(own).STORE_ORDER_URL, 'https://orders.example.com/facts');
+  });
+
+  it("the token endpoint is /token on BWP_API_URL's host unless BWP_TOKEN_URL says otherwise", () => {
+    assert.equal(
+      bwpTokenUrl(loadConfig({ BWP_API_URL: 'https://api.buywithprime.amazon.com/graphql' })),
+      'https://api.buywithprime.amazon.com/token',
     );
+    assert.equal(bwpTokenUrl(loadConfig({})), 'http://127.0.0.1:4010/token');
+    assert.equal(
+      bwpTokenUrl(loadConfig({ BWP_TOKEN_URL: 'https://auth.example.com/oauth2/token' })),
+      'https://auth.example.com/oauth2/token',
+    );
+  });
+
+  it('reason rules are advisory unless REASON_RULES_BLOCK; the payment method reported is Amazon Pay by default', () => {
+    const defaults = policyFromConfig(loadConfig({}));
+    assert.equal(defaults.reasonRulesBlock, false);
+    assert.deepEqual(defaults.paymentMethod, { type: 'AMAZON_PAY', displayString: 'Amazon Pay' });
+    const set = policyFromConfig(loadConfig({ REASON_RULES_BLOCK: 'true', BWP_PAYMENT_METHOD: 'SHOPIFY_PAYMENTS' }));
+    assert.equal(set.reasonRulesBlock, true);
+    assert.equal(set.paymentMethod?.type, 'SHOPIFY_PAYMENTS');
+    assert.throws(() => loadConfig({ BWP_PAYMENT_METHOD: 'CASH' }), /BWP_PAYMENT_METHOD/);
   });
 
   it('the estimate tolerance and repair additions reach the policy, with their defaults', () => {
@@ -105,7 +124,8 @@ describe('config', () => {
 /** Secrets of production quality for every secret variable. */
 const REAL_SECRETS = {
   WEBHOOK_BASIC_PASSWORD: 'a-real-webhook-password-1',
-  BWP_API_TOKEN: 'a-real-bwp-token-0123456789',
+  BWP_CLIENT_ID: 'amzn1.bwp.client.0123456789',
+  BWP_CLIENT_SECRET: 'a-real-bwp-client-secret-0123456789',
   REFUND_API_TOKEN: 'a-real-store-token-0123456789',
 };
 
@@ -126,7 +146,8 @@ describe('config in production', () => {
       (err: unknown) => {
         assert.ok(err instanceof ConfigError);
         assert.deepEqual(err.issues.map((i) => i.variable).sort(), [
-          'BWP_API_TOKEN',
+          'BWP_CLIENT_ID',
+          'BWP_CLIENT_SECRET',
           'REFUND_API_TOKEN',
           'WEBHOOK_BASIC_PASSWORD',
         ]);
@@ -137,8 +158,8 @@ describe('config in production', () => {
     // Set explicitly to a default value is refused just the same.
     for (const value of DEVELOPMENT_SECRETS)
       assert.ok(
-        variablesOf(() => loadConfig({ NODE_ENV: 'production', ...REAL_SECRETS, BWP_API_TOKEN: value })).includes(
-          'BWP_API_TOKEN',
+        variablesOf(() => loadConfig({ NODE_ENV: 'production', ...REAL_SECRETS, BWP_CLIENT_SECRET: value })).includes(
+          'BWP_CLIENT_SECRET',
         ),
         value,
       );
@@ -166,7 +187,8 @@ describe('config in production', () => {
       loadConfig(
         {
           NODE_ENV: 'production',
-          BWP_API_TOKEN: REAL_SECRETS.BWP_API_TOKEN,
+          BWP_CLIENT_ID: REAL_SECRETS.BWP_CLIENT_ID,
+          BWP_CLIENT_SECRET: REAL_SECRETS.BWP_CLIENT_SECRET,
           REFUND_API_TOKEN: REAL_SECRETS.REFUND_API_TOKEN,
         },
         worker,
@@ -223,10 +245,11 @@ describe('config in production', () => {
     const api = await run('api/main.ts');
     assert.equal(api.code, 1, api.output);
     assert.match(api.output, /WEBHOOK_BASIC_PASSWORD: is a development default/);
-    assert.doesNotMatch(api.output, /BWP_API_TOKEN/, 'the API never calls Buy with Prime');
+    assert.doesNotMatch(api.output, /BWP_CLIENT/, 'the API never calls Buy with Prime');
     const worker = await run('workers/main.ts');
     assert.equal(worker.code, 1, worker.output);
-    assert.match(worker.output, /BWP_API_TOKEN: is a development default/);
+    assert.match(worker.output, /BWP_CLIENT_SECRET: is a development default/);
+    assert.match(worker.output, /BWP_CLIENT_ID: is the development default/);
     assert.match(worker.output, /REFUND_API_TOKEN: is a development default/);
     assert.doesNotMatch(worker.output, /WEBHOOK/);
   });
@@ -243,7 +266,7 @@ describe('logging', () => {
     });
     const logger = pino({ redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);
     logger.info(
-      { req: { headers: { authorization: 'Bearer s3cret-token' } }, config: { BWP_API_TOKEN: 'tok-123' } },
+      { req: { headers: { authorization: 'Bearer s3cret-token' } }, config: { BWP_CLIENT_SECRET: 'tok-123' } },
       'hello',
     );
     const out = lines.join('');

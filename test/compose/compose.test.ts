@@ -77,7 +77,8 @@ function interpolate(value: string, env: Record<string, string> = {}): string {
 
 /** What an operator puts in .env beside the compose file: the secrets, which have no default (`${X:?}`). */
 const SECRETS: Record<string, string> = {
-  BWP_API_TOKEN: 'bwp-token-from-the-token-endpoint',
+  BWP_CLIENT_ID: 'amzn1.bwp.client.from-the-console',
+  BWP_CLIENT_SECRET: 'bwp-client-secret-from-the-console',
   REFUND_API_TOKEN: 'the-stores-access-token-0123',
   WEBHOOK_BASIC_PASSWORD: 'a-long-webhook-password-1',
   POSTGRES_PASSWORD: 'a-long-postgres-password-1',
@@ -205,7 +206,7 @@ describe('docker-compose.yml', () => {
     // By default the app talks to the demo sandbox, with the credentials the sandbox accepts.
     assert.equal(new URL(worker.BWP_API_URL).host, `sandbox:${sandbox.SANDBOX_BWP_PORT}`);
     assert.equal(new URL(worker.REFUND_API_URL).host, `sandbox:${sandbox.SANDBOX_STORE_PORT}`);
-    for (const key of ['BWP_API_TOKEN', 'BWP_TARGET_ID', 'REFUND_API_TOKEN'] as const)
+    for (const key of ['BWP_CLIENT_ID', 'BWP_CLIENT_SECRET', 'BWP_TARGET_ID', 'REFUND_API_TOKEN'] as const)
       assert.equal(worker[key], sandbox[key], key);
     // The sandbox delivers events to the api service's webhook with the API's credentials.
     assert.equal(sandbox.API_HOST, 'api');

@@ -24,7 +24,8 @@ import {
 
 // Production mode refuses secrets shorter than 16 characters.
 const TOKENS = {
-  bwp: 'dist-bwp-token-0123456789',
+  bwpClientId: 'dist-bwp-client-id',
+  bwpClientSecret: 'dist-bwp-client-secret-0123456789',
   refund: 'dist-refund-token-0123456789',
   bp: 'dist-business-product',
 };
@@ -39,7 +40,13 @@ describe('the production build (npm run build, then node dist/…)', () => {
   let apiUrl = '';
 
   before(async () => {
-    sandbox = await createSandbox({ bwpToken: TOKENS.bwp, refundToken: TOKENS.refund, businessProductId: TOKENS.bp });
+    sandbox = await createSandbox({
+      bwpClientId: TOKENS.bwpClientId,
+      bwpClientSecret: TOKENS.bwpClientSecret,
+      refundToken: TOKENS.refund,
+      storeOrderToken: `${TOKENS.refund}-orders`,
+      businessProductId: TOKENS.bp,
+    });
     connection = await Connection.connect({ address: await temporalAddress() });
     client = new Client({ connection });
   });
@@ -78,11 +85,7 @@ describe('the production build (npm run build, then node dist/…)', () => {
       LOG_LEVEL: 'info',
       TEMPORAL_ADDRESS: await temporalAddress(),
       TEMPORAL_TASK_QUEUE: uniqueId('dist-refunds'),
-      BWP_API_URL: sandbox!.bwpUrl,
-      BWP_API_TOKEN: TOKENS.bwp,
-      BWP_TARGET_ID: TOKENS.bp,
-      REFUND_API_URL: sandbox!.storeUrl,
-      REFUND_API_TOKEN: TOKENS.refund,
+      ...sandbox!.serviceEnv(),
       METRICS_PORT: String(metricsPort),
       API_HOST: '127.0.0.1',
       API_PORT: String(apiPort),

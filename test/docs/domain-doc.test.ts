@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ProblemCode } from '../../domain/problems';
+import { PROBLEM_REJECTED_BY, ProblemCode } from '../../domain/problems';
 
 /**
  * The domain is written down in the repository (docs/domain.md): every problem code the service produces is in it,
@@ -28,6 +28,21 @@ describe('docs/domain.md', () => {
   it('lists every problem code the service produces', () => {
     for (const code of ProblemCode.options)
       assert.match(doc, new RegExp(`\`${code}\``), `${code} is in docs/domain.md`);
+  });
+
+  it('says, for every code, which real API would refuse the refund (or why the service stops it without one)', () => {
+    const start = doc.indexOf('<a id="which-rules-park"></a>');
+    assert.ok(start >= 0, 'the section exists');
+    const section = doc.slice(start, doc.indexOf('\n## ', start + 40));
+    for (const code of ProblemCode.options) {
+      const row = section.split('\n').find((l) => l.startsWith(`| \`${code}\``));
+      assert.ok(row, `${code} has a row`);
+      const [, said] = row
+        .split('|')
+        .map((c) => c.trim())
+        .filter(Boolean);
+      assert.equal(said, PROBLEM_REJECTED_BY[code], code);
+    }
   });
 
   it('gives each numbered rule an anchor, a public source and the code it produces', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { buildRefundedUpdate } from '../../domain/bwp-report';
+import { buildRefundedUpdate, reportedRefund } from '../../domain/bwp-report';
 import { findRefund } from '../../domain/context';
 import { validateRefund } from '../../domain/validate';
 import { type LineSpec, THREE_SKUS, codes, context, m, policy, STORE_ORDER_ID } from './fixtures';
@@ -84,6 +84,13 @@ void describe('rule 15: the estimate tolerance', () => {
     assert.equal(plan?.report.total, m(15.33));
   });
 
+  void test('the shipping heuristic needs the store’s shipping charge: without the store order it does not apply', () => {
+    const ctx = context({ lines: [GREEN], noStore: true, refunds: [{ lines: [{ id: 'T1', qty: 1 }], total: 15.34 }] });
+    const { problems, plan } = validateRefund(ctx);
+    assert.equal(plan, undefined);
+    assert.deepEqual(codes(problems), ['TOTALS_DO_NOT_ADD_UP']);
+  });
+
   void test('within the tolerance the report to Buy with Prime settles the refund (SUCCESS), with the exact amount', () => {
     const ctx = context({ lines: [GREEN], refunds: [{ lines: [{ id: 'T1', qty: 1 }], total: 10.34 }] });
     const { plan } = validateRefund(ctx);
@@ -91,15 +98,17 @@ void describe('rule 15: the estimate tolerance', () => {
     const refund = findRefund(ctx.order, ctx.refundId);
     assert.ok(refund);
     const args = { orderId: ctx.order.id, refund, refunded: { amount: '10.33', currency: 'USD' }, storeRefundId: 'k' };
-    const update = buildRefundedUpdate({ ...args, plan }).refunds[0];
-    assert.equal(update?.state, 'SUCCESS');
-    assert.deepEqual(update?.refundTotal.totalAmount, { amount: 10.33, currencyCode: 'USD' });
+    const update = reportedRefund(buildRefundedUpdate({ ...args, plan }));
+    assert.equal(update.state, 'SUCCESS');
+    assert.equal(update.refundStatusReason, undefined);
+    assert.deepEqual(update.refundTotal.totalAmount, { amount: 10.33, currencyCode: 'USD' });
     // The same refund reported without a tolerance would be a partial one.
     const strict = buildRefundedUpdate({
       ...args,
       plan: { ...plan, report: { ...plan.report, estimateTolerance: m(0) } },
     });
-    assert.equal(strict.refunds[0]?.state, 'PARTIAL');
+    assert.equal(reportedRefund(strict).state, 'PARTIAL');
+    assert.equal(reportedRefund(strict).refundStatusReason, 'PARTIALLY_DECLINED');
   });
 });
 

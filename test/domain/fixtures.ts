@@ -1,20 +1,14 @@
 /**
  * Order fixtures for the domain tests, after the scenarios of the connector's "Refund failed" help articles. Builders
  * return parsed BwP / store objects (schema defaults applied), so tests see what the activities hand the workflow.
+ *
+ * The BwP order has the shape of the 2024-11-01 reference (sandbox/bwp/schema.graphql): no shipping and no totals on
+ * the order, quantities as `Amount { unit, value }`, taxes and discounts as `{ summary }`, and refunds that name their
+ * lines and refunded quantities but no money per line and no shipping flag. The shipping charge is the store's
+ * (`StoreSpec.shipping`); a context without the store order (`noStore`) has an unknown shipping charge.
  */
-import { type Policy, type RefundContext } from '../../domain/context';
-import {
-  type Minor,
-  ZERO,
-  add,
-  formatDecimal,
-  fromBwpAmount,
-  mulInt,
-  prorate,
-  sub,
-  sum,
-  toBwpAmount,
-} from '../../domain/money';
+import { type Policy, type RefundContext, orderCurrency } from '../../domain/context';
+import { type Minor, add, formatDecimal, fromBwpAmount, prorate, sub, sum } from '../../domain/money';
 import { DEFAULT_MERCHANT_REASONS, DEFAULT_REASON_MAP } from '../../domain/reasons';
 import { type RepairInput } from '../../domain/schemas/repair';
 import {
@@ -34,14 +28,16 @@ export type LineSpec = {
   id: string;
   sku: string;
   storeLineId: string;
-  /** Ordered quantity; null = left blank. */
-  qty: number | null;
+  /** Ordered quantity (`amount.value`; the reference makes it required, so it cannot be left blank). */
+  qty: number;
   /** Unit price; null = left blank. */
   price: number | null;
-  /** Total tax on the line. */
+  /** Total tax on the line (its `taxes.summary.collectableTaxAmount`). */
   tax?: number;
-  /** Total discount on the line. */
+  /** Total discount on the line (its `discounts.summary.amount`). */
   discount?: number;
+  /** The line's discounts as `details` only (no summary). */
+  discountDetails?: number[];
   title?: string;
   /** Link to the store by SKU alias only (no EXTERNAL_ITEM_ID). */
   skuAliasOnly?: boolean;
@@ -52,7 +48,7 @@ export type LineSpec = {
  * - L1 MUG-BLUE: 2 × 19.99, tax 3.20        -> paid 43.18 (a unit is 21.59)
  * - L2 TEE-M:    1 × 25.00, discount 5.00, tax 2.00 -> paid 22.00
  * - L3 CAP-RED:  3 × 10.00, tax 2.40        -> paid 32.40 (a unit is 10.80)
- * - shipping 5.00; grand total 102.58
+ * - shipping 5.00 (the store's charge); grand total 102.58
  */
 export const THREE_SKUS: readonly LineSpec[] = [
   { id: 'L1', sku: 'MUG-BLUE', storeLineId: 'sl-1', qty: 2, price: 19.99, tax: 3.2, title: 'Blue mug' },
@@ -60,7 +56,8 @@ export const THREE_SKUS: readonly LineSpec[] = [
   { id: 'L3', sku: 'CAP-RED', storeLineId: 'sl-3', qty: 3, price: 10, tax: 2.4, title: 'Red cap' },
 ];
 
-export type RefundLineSpec = { id: string; qty?: number | null; amount?: number };
+/** A refunded line: its id and the refunded quantity (`amount.value`; null = left blank; default 1). */
+export type RefundLineSpec = { id: string; qty?: number | null };
 
 export type RefundSpec = {
   id?: string;
@@ -70,16 +67,19 @@ export type RefundSpec = {
   total?: number | null;
   totalCurrency?: string;
   lines?: RefundLineSpec[];
-  shipping?: boolean;
+  /** Money already reported on the refund (`paymentDetails[].amount`). */
+  payments?: number[];
 };
 
 export type OrderSpec = {
   lines?: readonly LineSpec[];
   /** The refund under test (id REFUND_ID unless given) and any others. */
   refunds?: RefundSpec[];
-  shipping?: number | null;
   currency?: string;
+  /** Order-level discount (`discounts.summary.amount`). */
   orderDiscount?: number;
+  /** Order-level discounts as `details` only (no summary). */
+  orderDiscountDetails?: number[];
   /** null = no EXTERNAL_ID alias. */
   storeOrderId?: string | null;
 };
@@ -90,10 +90,8 @@ export const money = (amount: number, currency = 'USD') => ({ amount, currencyCo
 export const m = (amount: number, currency = 'USD'): Minor => fromBwpAmount(money(amount, currency));
 export const dec = (x: Minor, currency = 'USD') => formatDecimal(x, currency);
 
-function linePaid(l: LineSpec, currency: string): Minor {
-  if (l.price === null || l.qty === null) return ZERO;
-  return add(sub(mulInt(m(l.price, currency), l.qty), m(l.discount ?? 0, currency)), m(l.tax ?? 0, currency));
-}
+/** An `Amount` (a quantity with its unit). */
+export const quantity = (value: number) => ({ unit: 'ONE', value });
 
 export function bwpRefund(spec: RefundSpec = {}, currency = 'USD') {
   return {
@@ -106,26 +104,30 @@ export function bwpRefund(spec: RefundSpec = {}, currency = 'USD') {
       spec.total === null || spec.total === undefined
         ? null
         : { totalAmount: money(spec.total, spec.totalCurrency ?? currency) },
-    paymentDetails: [],
+    paymentDetails: (spec.payments ?? []).map((amount, i) => ({
+      id: `payment-${i + 1}`,
+      amount: money(amount, currency),
+      paymentMethod: { type: 'AMAZON_PAY', displayString: 'Amazon Pay' },
+      state: 'SUCCESS',
+    })),
     refundFor: {
-      orderLineItems: (spec.lines ?? []).map((l) => ({
-        lineItem: { id: l.id },
-        amount: l.qty === undefined ? 1 : l.qty,
-        ...(l.amount !== undefined ? { refundAmount: money(l.amount, currency) } : {}),
-      })),
-      ...(spec.shipping !== undefined ? { shipping: spec.shipping } : {}),
+      orderLineItems: (spec.lines ?? []).map((l) => {
+        const qty = l.qty === undefined ? 1 : l.qty;
+        return { lineItem: { id: l.id }, amount: qty === null ? null : quantity(qty) };
+      }),
     },
   };
+}
+
+/** `DiscountAllocations` with a summary, or with details only. */
+function discounts(total: number | undefined, details: number[] | undefined, currency: string) {
+  if (details) return { summary: null, details: details.map((d) => ({ amount: money(d, currency) })) };
+  return total ? { summary: { amount: money(total, currency) }, details: [] } : null;
 }
 
 export function bwpOrder(spec: OrderSpec = {}): BwpOrder {
   const currency = spec.currency ?? 'USD';
   const lines = spec.lines ?? THREE_SKUS;
-  const shipping = spec.shipping === undefined ? 5 : spec.shipping;
-  const grand = sub(
-    add(sum(lines.map((l) => linePaid(l, currency))), shipping === null ? ZERO : m(shipping, currency)),
-    m(spec.orderDiscount ?? 0, currency),
-  );
   const storeOrderId = spec.storeOrderId === undefined ? STORE_ORDER_ID : spec.storeOrderId;
   return BwpOrder.parse({
     id: ORDER_ID,
@@ -138,14 +140,12 @@ export function bwpOrder(spec: OrderSpec = {}): BwpOrder {
             { aliasType: ALIAS_EXTERNAL_ITEM_ID, aliasId: l.storeLineId },
             { aliasType: ALIAS_SKU, aliasId: l.sku },
           ],
-      amount: l.qty,
-      product: { title: l.title ?? l.sku, sku: l.sku, price: l.price === null ? null : money(l.price, currency) },
-      taxes: l.tax ? [{ amount: money(l.tax, currency) }] : [],
-      discounts: l.discount ? [{ amount: money(l.discount, currency) }] : [],
+      amount: quantity(l.qty),
+      product: { title: l.title ?? l.sku, price: l.price === null ? null : money(l.price, currency) },
+      taxes: l.tax ? { summary: { collectableTaxAmount: money(l.tax, currency) } } : null,
+      discounts: discounts(l.discount, l.discountDetails, currency),
     })),
-    shipping: shipping === null ? null : { amount: money(shipping, currency) },
-    discounts: spec.orderDiscount ? [{ amount: money(spec.orderDiscount, currency) }] : [],
-    totals: { grandTotal: toBwpAmount(grand, currency) },
+    discounts: discounts(spec.orderDiscount, spec.orderDiscountDetails, currency),
     refunds: { details: (spec.refunds ?? [{}]).map((r) => bwpRefund(r, currency)) },
   });
 }
@@ -168,24 +168,22 @@ export type StoreSpec = {
   /** Lines removed from the store order, by BwP line id. */
   removed?: string[];
   lines?: Record<string, StoreLineSpec>;
+  /** The store's shipping charge (the only source of the order's shipping); 5 unless told, 0 for none. */
+  shipping?: number;
   shippingRefunded?: boolean;
-  /** The store's own shipping charge, when it is not BwP's. */
-  shippingAmount?: string;
   refundedTotal?: string;
 };
 
 /** One unit as the store prices it: price − its discount share + its tax share (floor shares, as BwP's valuation). */
 function storeUnitPrice(l: LineSpec, currency: string): Minor {
-  const qty = l.qty ?? 1;
-  return add(
-    sub(m(l.price ?? 0, currency), prorate(m(l.discount ?? 0, currency), 1, qty)),
-    prorate(m(l.tax ?? 0, currency), 1, qty),
-  );
+  const qty = l.qty;
+  const discount = l.discountDetails ? sum(l.discountDetails.map((d) => m(d, currency))) : m(l.discount ?? 0, currency);
+  return add(sub(m(l.price ?? 0, currency), prorate(discount, 1, qty)), prorate(m(l.tax ?? 0, currency), 1, qty));
 }
 
 /** The store's view of the same order (every line present, nothing refunded) unless told otherwise. */
 export function storeOrder(order: BwpOrder, spec: StoreSpec = {}, lines: readonly LineSpec[] = THREE_SKUS): StoreOrder {
-  const currency = spec.currency ?? order.totals.grandTotal.currencyCode;
+  const currency = spec.currency ?? orderCurrency(order) ?? 'USD';
   return StoreOrder.parse({
     id: spec.id ?? STORE_ORDER_ID,
     currency,
@@ -196,25 +194,21 @@ export function storeOrder(order: BwpOrder, spec: StoreSpec = {}, lines: readonl
         return {
           id: l.skuAliasOnly ? `${l.storeLineId}` : l.storeLineId,
           sku: s.sku === undefined ? l.sku : s.sku,
-          quantity: s.quantity ?? l.qty ?? 1,
+          quantity: s.quantity ?? l.qty,
           refundedQuantity: s.refundedQuantity ?? 0,
           // The store prices a unit itself, tax included: its share of the line's discount and tax (rounded down).
           unitPrice: s.unitPrice ?? (l.price === null ? '0' : formatDecimal(storeUnitPrice(l, currency), currency)),
-          unitTax: s.unitTax ?? formatDecimal(prorate(m(l.tax ?? 0, currency), 1, l.qty ?? 1), currency),
+          unitTax: s.unitTax ?? formatDecimal(prorate(m(l.tax ?? 0, currency), 1, l.qty), currency),
           ...(s.refundedTax !== undefined ? { refundedTax: s.refundedTax } : {}),
           kind: s.kind ?? 'checkout',
           ...(s.preorderId !== undefined ? { preorderId: s.preorderId } : {}),
         };
       }),
     shipping: {
-      amount:
-        spec.shippingAmount ??
-        (order.shipping
-          ? formatDecimal(fromBwpAmount(order.shipping.amount), currency)
-          : formatDecimal(ZERO, currency)),
+      amount: formatDecimal(m(spec.shipping ?? 5, currency), currency),
       refunded: spec.shippingRefunded ?? false,
     },
-    refundedTotal: spec.refundedTotal ?? formatDecimal(ZERO, currency),
+    refundedTotal: spec.refundedTotal ?? formatDecimal(m(0, currency), currency),
   });
 }
 
@@ -233,10 +227,15 @@ export function policy(
       ? { estimateTolerancePerLine: overrides.estimateTolerancePerLine }
       : {}),
     ...(overrides.allowRepairAdditions !== undefined ? { allowRepairAdditions: overrides.allowRepairAdditions } : {}),
+    ...(overrides.reasonRulesBlock !== undefined ? { reasonRulesBlock: overrides.reasonRulesBlock } : {}),
+    ...(overrides.paymentMethod !== undefined ? { paymentMethod: overrides.paymentMethod } : {}),
   };
 }
 
-/** A context with the store order read (unless `store: undefined` is passed explicitly as `noStore`). */
+/**
+ * A context with the store order read, unless `noStore` (then the shipping charge and the order's total are unknown);
+ * `store: null` is a store that does not know the order.
+ */
 export function context(
   spec: OrderSpec & { store?: StoreSpec | null; noStore?: boolean; policy?: Policy; refundId?: string } = {},
 ): RefundContext {

@@ -4,7 +4,7 @@ import { PlanError, buildPlanFromRefund, buildPlanFromRepair, checkStoreRequest 
 import { ProblemCode, problemFromStoreRejection } from '../../domain/problems';
 import { RefundErrorCode, RefundRequest } from '../../domain/schemas/store';
 import { DeclineInput, RepairInput, ResolveInput } from '../../domain/schemas/repair';
-import { codes, context, m, repair, repairLine, STORE_ORDER_ID } from './fixtures';
+import { codes, context, m, policy, repair, repairLine, STORE_ORDER_ID } from './fixtures';
 
 void describe('plan: the POST /refund body and the BwP report', () => {
   void test('a plan is plain JSON: it survives a round trip through Temporal payloads unchanged', () => {
@@ -26,10 +26,28 @@ void describe('plan: the POST /refund body and the BwP report', () => {
   });
 
   void test('buildPlanFromRefund throws PlanError listing every problem', () => {
-    const ctx = context({ refunds: [{ reason: null, lines: [], total: 10 }] });
+    const ctx = context({
+      refunds: [{ reason: null, lines: [], total: 10 }],
+      policy: policy({ reasonRulesBlock: true }),
+    });
     assert.throws(
       () => buildPlanFromRefund(ctx),
       (e: unknown) => e instanceof PlanError && codes(e.problems).join() === 'MISSING_ITEM_DETAIL,REASON_MISSING',
+    );
+  });
+
+  void test('buildPlanFromRefund: by default a blank reason neither stops the plan nor is listed as a problem', () => {
+    const flat = context({ refunds: [{ reason: null, lines: [], total: 10 }] });
+    assert.throws(
+      () => buildPlanFromRefund(flat),
+      (e: unknown) => e instanceof PlanError && codes(e.problems).join() === 'MISSING_ITEM_DETAIL',
+    );
+    const plan = buildPlanFromRefund(
+      context({ refunds: [{ reason: null, lines: [{ id: 'L1', qty: 2 }], total: 43.18 }] }),
+    );
+    assert.deepEqual(
+      plan.report.lines.map((l) => [l.lineItemId, l.quantity, l.amount, l.reason]),
+      [['L1', 2, m(43.18), undefined]],
     );
   });
 

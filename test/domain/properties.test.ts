@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { type RefundContext, describeOrder } from '../../domain/context';
+import { type RefundContext, describeOrder, valueOfUnits } from '../../domain/context';
 import {
   type Minor,
   add,
@@ -14,7 +14,7 @@ import {
   toBwpAmount,
 } from '../../domain/money';
 import { FIXABLE_PROBLEMS, draftRepair, suggestRepair } from '../../domain/suggest';
-import { validateRefund, validateRepair } from '../../domain/validate';
+import { askFromRefund, prepare, validateRefund, validateRepair } from '../../domain/validate';
 import { type LineSpec, type RefundSpec, type StoreSpec, context, policy, repair } from './fixtures';
 
 const bwpNumber = (cents: number) => toBwpAmount(minor(cents), 'USD').amount;
@@ -39,10 +39,12 @@ const orderArb = fc
       shippingCents: fc.option(fc.integer({ min: 1, max: 2_000 }), { nil: null }),
       shippingRefunded: fc.boolean(),
       allowAppeasement: fc.boolean(),
+      // The reason rules park the refund (REASON_RULES_BLOCK) or are advisories (the default).
+      reasonRulesBlock: fc.boolean(),
       refund: fc.oneof(
         // A flat amount, as in the goodwill scenario.
         fc.record({ kind: fc.constant('flat' as const), cents: fc.integer({ min: 1, max: 300_000 }) }),
-        // Lines with blank or random quantities and an estimate of random size.
+        // Lines with blank or random quantities and an estimate of random size (it may count shipping).
         fc.record({
           kind: fc.constant('lines' as const),
           lines: fc.uniqueArray(
@@ -50,7 +52,12 @@ const orderArb = fc
             { selector: (l) => l.index, minLength: 1, maxLength: specs.length },
           ),
           cents: fc.option(fc.integer({ min: 1, max: 300_000 }), { nil: null }),
-          shipping: fc.boolean(),
+          // Now and then the estimate is what the lines are worth plus the store's shipping charge (the heuristic
+          // that stands for Buy with Prime's unpublished shipping flag).
+          withShipping: fc.oneof(
+            { weight: 2, arbitrary: fc.constant(false) },
+            { weight: 1, arbitrary: fc.constant(true) },
+          ),
           reason: fc.constantFrom('RETURN_RECEIVED', 'CHANGED_MIND', null, 'OTHERS'),
         }),
       ),
@@ -76,6 +83,8 @@ function buildContext(c: OrderCase): RefundContext {
   const refundedLines = c.specs.map((s) => Math.min(s.refundedQty, s.qty));
   const refundedValue = sum(c.specs.map((s, i) => mulInt(minor(s.priceCents), refundedLines[i]!)));
   const store: StoreSpec = {
+    // The shipping charge is the store's (Buy with Prime publishes none).
+    shipping: c.shippingCents === null ? 0 : bwpNumber(c.shippingCents),
     shippingRefunded: c.shippingRefunded,
     lines: Object.fromEntries(c.specs.map((s, i) => [`L${i + 1}`, { refundedQuantity: refundedLines[i]! }])),
     // A lower bound of what the refunded units were worth: the rules take the largest source.
@@ -87,29 +96,48 @@ function buildContext(c: OrderCase): RefundContext {
       : {
           lines: c.refund.lines.map((l) => ({ id: `L${l.index + 1}`, qty: l.qty })),
           total: c.refund.cents === null ? null : bwpNumber(c.refund.cents),
-          shipping: c.refund.shipping,
           reason: c.refund.reason,
         };
   const ctx = context({
     lines,
-    shipping: c.shippingCents === null ? null : bwpNumber(c.shippingCents),
     refunds: [refund],
     store,
-    policy: policy({ allowAppeasement: c.allowAppeasement, defaultReason: 'GeneralAdjustment' }),
+    policy: policy({
+      allowAppeasement: c.allowAppeasement,
+      defaultReason: 'GeneralAdjustment',
+      reasonRulesBlock: c.reasonRulesBlock,
+    }),
   });
   ctx.storeOrder?.lineItems.forEach((l, i) => {
     if (c.specs[i]!.relinked) l.sku = `OTHER-${i + 1}`;
   });
+  if (c.refund.kind === 'lines' && c.refund.withShipping && c.shippingCents !== null) {
+    const view = describeOrder(ctx);
+    const values = c.refund.lines.map((l) => {
+      const lv = view.lines[l.index]!;
+      return l.qty === null ? null : valueOfUnits(lv, Math.min(l.qty, lv.remainingQty ?? 0));
+    });
+    if (values.every((v) => v !== null)) {
+      const total = add(sum(values), view.shipping.amount);
+      ctx.order.refunds.details[0]!.refundTotal = { totalAmount: toBwpAmount(total, 'USD') };
+    }
+  }
   return ctx;
 }
 
 void describe('properties', () => {
   void test('property: a suggestion never fails validation, never exceeds what remains on a line, and adds up', () => {
     let offered = 0;
+    let shipped = 0;
     fc.assert(
       fc.property(orderArb, (c) => {
         const ctx = buildContext(c);
         const { problems } = validateRefund(ctx);
+        const prepared = prepare(ctx);
+        if (prepared.ok && prepared.value.refund) {
+          const asked = askFromRefund(prepared.value, prepared.value.refund);
+          if (asked.shippingAsked && (asked.ask?.lines.length ?? 0) > 0) shipped++;
+        }
         const suggestion = suggestRepair(ctx, problems);
         if (!suggestion) return;
         offered++;
@@ -131,6 +159,7 @@ void describe('properties', () => {
       { numRuns: 400 },
     );
     assert.ok(offered > 40, `only ${offered} suggestions were offered; the generator is too narrow`);
+    assert.ok(shipped > 20, `only ${shipped} refunds asked for lines with shipping; the generator is too narrow`);
   });
 
   void test('property: when appeasements are allowed, a draft for fixable problems passes validation without the safety net', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { validateRepair } from '../../domain/validate';
+import { validateRefund, validateRepair } from '../../domain/validate';
 import { codes, context, policy, repair, repairLine } from './fixtures';
 
 /**
@@ -9,11 +9,15 @@ import { codes, context, policy, repair, repairLine } from './fixtures';
  * choice of SKUs to the operator, as the connector's Failed Refund dialog does.
  */
 
-/** Buy with Prime asked to refund one mug; its reason does not map, so it waits for repair. */
-const ONE_MUG = { refunds: [{ lines: [{ id: 'L1', qty: 1 }], total: 21.59, reason: 'CHANGED_MIND' }] };
+/** Buy with Prime asked to refund one mug; its reason does not map and the reason rules block, so it waits for repair. */
+const ONE_MUG = {
+  refunds: [{ lines: [{ id: 'L1', qty: 1 }], total: 21.59, reason: 'CHANGED_MIND' }],
+  policy: policy({ reasonRulesBlock: true }),
+};
 
 void describe('rule 17: a repair stays within the Buy with Prime refund', () => {
   void test('the lines the refund asked for can be repaired', () => {
+    assert.deepEqual(codes(validateRefund(context(ONE_MUG)).problems), ['REASON_UNKNOWN'], 'it waits for repair');
     const { problems, plan } = validateRepair(context(ONE_MUG), repair([repairLine('L1', 1, '21.59')]));
     assert.deepEqual(problems, []);
     assert.ok(plan);
@@ -33,9 +37,19 @@ void describe('rule 17: a repair stays within the Buy with Prime refund', () => 
     assert.equal(problems[0]?.field, 'shipping');
   });
 
-  void test('shipping the refund asked for can be repaired with it', () => {
-    const ctx = context({ refunds: [{ lines: [{ id: 'L1', qty: 1 }], shipping: true, total: 26.59, reason: null }] });
+  void test('shipping the refund asked for (its estimate is the lines plus the shipping charge) can be repaired with it', () => {
+    const ctx = context({
+      refunds: [{ lines: [{ id: 'L1', qty: 1 }], total: 26.59, reason: null }],
+      policy: policy({ reasonRulesBlock: true }),
+    });
+    assert.deepEqual(codes(validateRefund(ctx).problems), ['REASON_MISSING']);
     assert.deepEqual(validateRepair(ctx, repair([repairLine('L1', 1, '21.59')], { shipping: true })).problems, []);
+  });
+
+  void test('without the store order the estimate cannot show shipping was asked: shipping is outside the refund', () => {
+    const ctx = context({ refunds: [{ lines: [{ id: 'L1', qty: 1 }], total: 26.59 }], noStore: true });
+    const { problems } = validateRepair(ctx, repair([repairLine('L1', 1, '21.59')], { shipping: true }));
+    assert.deepEqual(codes(problems), ['NOT_IN_BWP_REFUND', 'SHIPPING_AMOUNT_UNKNOWN']);
   });
 
   void test('a flat refund without item detail may be repaired with any SKU of the order', () => {
@@ -45,7 +59,7 @@ void describe('rule 17: a repair stays within the Buy with Prime refund', () => 
   });
 
   void test('REPAIR_ALLOW_ADDITIONS lets a repair add lines and shipping', () => {
-    const ctx = context({ ...ONE_MUG, policy: policy({ allowRepairAdditions: true }) });
+    const ctx = context({ ...ONE_MUG, policy: policy({ allowRepairAdditions: true, reasonRulesBlock: true }) });
     const lines = [repairLine('L1', 1, '21.59'), repairLine('L3', 1, '10.80')];
     assert.deepEqual(validateRepair(ctx, repair(lines, { shipping: true })).problems, []);
   });

@@ -21,7 +21,7 @@ function suggestFor(spec: OrderSpec & { store?: StoreSpec | null; policy?: Retur
 }
 
 const linesOf = (s: {
-  repair: { lines: { lineItemId: string; quantity: number; amount: string; reason: string }[] };
+  repair: { lines: { lineItemId: string; quantity: number; amount: string; reason?: string }[] };
 }) => s.repair.lines.map((l) => [l.lineItemId, l.quantity, l.amount]);
 
 void describe('suggestRepair: safe defaults the operator can accept as is', () => {
@@ -70,8 +70,8 @@ void describe('suggestRepair: safe defaults the operator can accept as is', () =
     assert.deepEqual(linesOf(suggestion), [['L3', 3, '32.40']]);
   });
 
-  void test('an unmapped reason takes the configured default', () => {
-    const p = policy({ defaultReason: 'GeneralAdjustment' });
+  void test('an unmapped reason takes the configured default (when the reason rules block)', () => {
+    const p = policy({ defaultReason: 'GeneralAdjustment', reasonRulesBlock: true });
     const { suggestion } = suggestFor({
       refunds: [{ reason: 'CHANGED_MIND', lines: [{ id: 'L2', qty: 1 }] }],
       policy: p,
@@ -83,14 +83,39 @@ void describe('suggestRepair: safe defaults the operator can accept as is', () =
     );
   });
 
-  void test('a blank reason without a configured default takes Other', () => {
-    const { suggestion } = suggestFor({ refunds: [{ reason: null, lines: [{ id: 'L2', qty: 1 }] }] });
+  void test('a blank reason without a configured default takes Other (when the reason rules block)', () => {
+    const { suggestion } = suggestFor({
+      refunds: [{ reason: null, lines: [{ id: 'L2', qty: 1 }] }],
+      policy: policy({ reasonRulesBlock: true }),
+    });
     assert.equal(suggestion?.repair.lines[0]?.reason, 'Other');
+  });
+
+  void test('by default a blank or unmapped reason needs no repair: the refund is planned, the reason an advisory', () => {
+    for (const reason of [null, 'CHANGED_MIND']) {
+      const ctx = context({ refunds: [{ reason, lines: [{ id: 'L2', qty: 1 }] }] });
+      const { problems, plan, advisories } = validateRefund(ctx);
+      assert.deepEqual(problems, []);
+      assert.ok(plan);
+      assert.equal(advisories?.length, 1);
+      assert.equal(suggestRepair(ctx, problems), undefined);
+    }
+  });
+
+  void test('a suggestion still fixes the reason when other problems make the refund wait', () => {
+    // The reason is an advisory, but a repair carries a reason per line: the blank one becomes Other.
+    const { suggestion } = suggestFor({ refunds: [{ reason: null, lines: [{ id: 'L3', qty: null }], total: 21.6 }] });
+    assert.ok(suggestion);
+    assert.deepEqual(
+      suggestion.repair.lines.map((l) => [l.lineItemId, l.quantity, l.reason]),
+      [['L3', 2, 'Other']],
+    );
   });
 
   void test('shipping already refunded is left out of the amount', () => {
     const { suggestion, plan } = suggestFor({
-      refunds: [{ lines: [{ id: 'L2', qty: 1 }], shipping: true, total: 27 }],
+      // The estimate is the line plus the shipping charge (the heuristic), which the store already refunded.
+      refunds: [{ lines: [{ id: 'L2', qty: 1 }], total: 27 }],
       store: { shippingRefunded: true },
     });
     assert.ok(suggestion);
@@ -101,7 +126,7 @@ void describe('suggestRepair: safe defaults the operator can accept as is', () =
 
   void test('tax already refunded is left out of the amount', () => {
     const { suggestion, plan } = suggestFor({
-      refunds: [{ lines: [{ id: 'L1', qty: 1, amount: 21.59 }], total: 21.59 }],
+      refunds: [{ lines: [{ id: 'L1', qty: 1 }], total: 21.59 }],
       store: { lines: { L1: { refundedTax: '3.20' } }, refundedTotal: '3.20' },
     });
     assert.ok(suggestion);

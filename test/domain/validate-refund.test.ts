@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { validateRefund } from '../../domain/validate';
+import { validateRefund, validateRepair } from '../../domain/validate';
 import { type RefundContext } from '../../domain/context';
-import { THREE_SKUS, codes, context, m, policy, REFUND_ID, STORE_ORDER_ID } from './fixtures';
+import { THREE_SKUS, codes, context, m, policy, repair, repairLine, REFUND_ID, STORE_ORDER_ID } from './fixtures';
 
 /** The refund of the healthy order: both mugs and one cap were returned (43.18 + 10.80). */
 const WHOLE_UNITS = {
@@ -16,6 +16,9 @@ const WHOLE_UNITS = {
 function only(ctx: RefundContext) {
   return codes(validateRefund(ctx).problems);
 }
+
+/** The reason rules park the refund only when the policy says so (REASON_RULES_BLOCK). */
+const BLOCKING = policy({ reasonRulesBlock: true });
 
 void describe('validateRefund: a healthy refund', () => {
   void test('whole units with a matching estimate plan line items, without problems', () => {
@@ -120,7 +123,6 @@ void describe('validateRefund: rule 4 (lines exist today, SKUs not re-linked)', 
   void test('rule 4: a line with no alias to the store is NO_STORE_LINE_ALIAS', () => {
     const ctx = context({ refunds: [WHOLE_UNITS] });
     ctx.order.lineItems[2]!.aliases = [];
-    ctx.order.lineItems[2]!.product.sku = null;
     assert.deepEqual(only(ctx), ['NO_STORE_LINE_ALIAS']);
   });
 
@@ -142,8 +144,19 @@ void describe('validateRefund: rules 5 and 6 (units and what is left)', () => {
     ]);
   });
 
-  void test('rule 5: a negative quantity is INVALID_LINE_ITEMS', () => {
-    assert.deepEqual(only(context({ refunds: [{ lines: [{ id: 'L3', qty: -1 }] }] })), ['INVALID_LINE_ITEMS']);
+  void test('rule 5: a negative or fractional refunded quantity is INVALID_ORDER_DATA on that line', () => {
+    for (const qty of [-1, 1.5]) {
+      const { problems, plan } = validateRefund(context({ refunds: [{ lines: [{ id: 'L3', qty }] }] }));
+      assert.equal(plan, undefined);
+      const invalid = problems.find((p) => p.code === 'INVALID_ORDER_DATA');
+      assert.ok(invalid, JSON.stringify(problems));
+      assert.deepEqual([invalid.lineItemId, invalid.field], ['L3', 'refundFor.orderLineItems[0].amount']);
+    }
+  });
+
+  void test('rule 5: an unreadable refunded quantity is not also reported as a blank one', () => {
+    const { problems } = validateRefund(context({ refunds: [{ lines: [{ id: 'L3', qty: -1 }] }] }));
+    assert.deepEqual(codes(problems), ['INVALID_ORDER_DATA']);
   });
 
   void test('rule 6: quantity above what is left is NOT_ENOUGH_ITEMS_LEFT_TO_REFUND', () => {
@@ -172,14 +185,24 @@ void describe('validateRefund: rules 5 and 6 (units and what is left)', () => {
 });
 
 void describe('validateRefund: rules 7 and 8 (amounts)', () => {
-  void test('rule 7: a line amount above what remains on the line is AMOUNT_EXCEEDS_LINE_REMAINING', () => {
-    const ctx = context({ refunds: [{ lines: [{ id: 'L2', qty: 1, amount: 30 }], total: 30 }] });
-    assert.deepEqual(only(ctx), ['AMOUNT_EXCEEDS_LINE_REMAINING']);
+  void test('rule 7: a line amount above what remains on the line (only a repair gives one) is AMOUNT_EXCEEDS_LINE_REMAINING', () => {
+    // Buy with Prime publishes no money per line: its lines are worth their units, never more than remains. A repair
+    // of the refund sets an amount per line.
+    const ctx = context({ refunds: [{ lines: [{ id: 'L2', qty: 1 }], total: 30 }] });
+    assert.deepEqual(only(ctx), ['TOTALS_DO_NOT_ADD_UP']);
+    const { problems } = validateRepair(ctx, repair([repairLine('L2', 1, '30.00')]));
+    assert.deepEqual(codes(problems), ['AMOUNT_EXCEEDS_LINE_REMAINING']);
+    assert.equal(problems[0]!.field, 'lines[0].amount');
   });
 
   void test('rule 7: an estimate above what remains on the order is AMOUNT_EXCEEDS_ORDER_REMAINING', () => {
     const ctx = context({ refunds: [{ lines: [{ id: 'L1', qty: 2 }], total: 150 }] });
     assert.deepEqual(only(ctx), ['AMOUNT_EXCEEDS_ORDER_REMAINING']);
+  });
+
+  void test('rule 7: without the store order the order’s total is unknown, so the order-level rule stands aside', () => {
+    const ctx = context({ noStore: true, refunds: [{ lines: [{ id: 'L1', qty: 2 }], total: 150 }] });
+    assert.deepEqual(only(ctx), ['TOTALS_DO_NOT_ADD_UP']);
   });
 
   void test('rule 7: money refunded on the store outside any line still reduces what the order has left', () => {
@@ -193,19 +216,22 @@ void describe('validateRefund: rules 7 and 8 (amounts)', () => {
     assert.match(problems[0]!.message, /amount per SKU/);
   });
 
-  void test('rule 8: per-SKU amounts in one refund make one appeasement with the split kept per SKU', () => {
+  void test('rule 8: per-SKU amounts (a repair of the lump sum) make one appeasement with the split kept per SKU', () => {
+    // Buy with Prime sends no per-SKU amounts: the lump sum waits, and the repair gives them.
     const ctx = context({
       refunds: [
         {
           lines: [
-            { id: 'L1', qty: 1, amount: 10 },
-            { id: 'L3', qty: 0, amount: 5 },
+            { id: 'L1', qty: 1 },
+            { id: 'L3', qty: 1 },
           ],
           total: 15,
         },
       ],
     });
-    const { problems, plan } = validateRefund(ctx);
+    assert.deepEqual(only(ctx), ['TOTALS_DO_NOT_ADD_UP']);
+    const lines = [repairLine('L1', 1, '10.00'), repairLine('L3', 0, '5.00')];
+    const { problems, plan } = validateRepair(ctx, repair(lines, { total: '15.00' }));
     assert.deepEqual(problems, []);
     assert.equal(plan?.mode, 'appeasement');
     assert.deepEqual(plan?.storeRequest, { order: STORE_ORDER_ID, amount: '15.00', currency: 'USD' });
@@ -220,22 +246,17 @@ void describe('validateRefund: rules 7 and 8 (amounts)', () => {
 });
 
 void describe('validateRefund: rule 9 (shipping and tax are one-time buckets)', () => {
-  void test('rule 9: refundFor.shipping on an order whose shipping was refunded is SHIPPING_ALREADY_REFUNDED', () => {
-    const ctx = context({
-      refunds: [{ ...WHOLE_UNITS, total: 58.98, shipping: true }],
-      store: { shippingRefunded: true },
-    });
-    assert.deepEqual(only(ctx), ['SHIPPING_ALREADY_REFUNDED']);
-  });
-
-  void test('rule 9: shipping refunded by an earlier BwP refund counts too', () => {
+  void test('rule 9: shipping refunded by an earlier refund (the store’s flag) counts too', () => {
     const ctx = context({
       refunds: [
-        { lines: [{ id: 'L3', qty: 1 }], shipping: true, total: 15.8 },
-        { id: 'refund-0', state: 'SUCCESS', lines: [], shipping: true, total: 5 },
+        { lines: [{ id: 'L3', qty: 1 }], total: 15.8 },
+        { id: 'refund-0', state: 'SUCCESS', lines: [], total: 5 },
       ],
+      store: { shippingRefunded: true, refundedTotal: '5.00' },
     });
-    assert.deepEqual(only(ctx), ['SHIPPING_ALREADY_REFUNDED']);
+    const { problems } = validateRefund(ctx);
+    assert.deepEqual(codes(problems), ['SHIPPING_ALREADY_REFUNDED']);
+    assert.equal(problems[0]!.field, 'refundTotal');
   });
 
   void test('rule 9: an estimate of the lines plus a shipping charge already refunded is SHIPPING_ALREADY_REFUNDED', () => {
@@ -251,19 +272,34 @@ void describe('validateRefund: rule 9 (shipping and tax are one-time buckets)', 
     assert.equal(plan?.report.total, m(58.98));
   });
 
-  void test('rule 9: a shipping-only refund is a line-item refund with shipping and no lines', () => {
-    const { problems, plan } = validateRefund(context({ refunds: [{ lines: [], shipping: true, total: 5 }] }));
-    assert.deepEqual(problems, []);
-    assert.deepEqual(plan?.storeRequest, { order: STORE_ORDER_ID, shipping: true });
+  void test('rule 9: without the store order the shipping heuristic does not apply (the charge is unknown)', () => {
+    const ctx = context({ noStore: true, refunds: [{ ...WHOLE_UNITS, total: 58.98 }] });
+    assert.deepEqual(only(ctx), ['TOTALS_DO_NOT_ADD_UP']);
   });
 
-  void test('rule 9: a per-line amount that counts tax already refunded is TAX_ALREADY_REFUNDED', () => {
+  void test('rule 9: a refund without lines whose estimate is the shipping charge is a shipping-only line-item refund', () => {
+    const { problems, plan } = validateRefund(context({ refunds: [{ lines: [], total: 5 }] }));
+    assert.deepEqual(problems, []);
+    assert.deepEqual(plan?.storeRequest, { order: STORE_ORDER_ID, shipping: true });
+    assert.equal(plan?.report.total, m(5));
+  });
+
+  void test('rule 9: the same refund is a flat amount without item detail when shipping is gone or unknown', () => {
+    assert.deepEqual(only(context({ refunds: [{ lines: [], total: 5 }], store: { shippingRefunded: true } })), [
+      'MISSING_ITEM_DETAIL',
+    ]);
+    assert.deepEqual(only(context({ refunds: [{ lines: [], total: 5 }], noStore: true })), ['MISSING_ITEM_DETAIL']);
+  });
+
+  void test('rule 9: an estimate for one unit that counts tax already refunded is TAX_ALREADY_REFUNDED', () => {
     // The mug's 3.20 tax went back to the shopper earlier; a unit is now worth 19.99, not 21.59.
     const ctx = context({
-      refunds: [{ lines: [{ id: 'L1', qty: 1, amount: 21.59 }], total: 21.59 }],
+      refunds: [{ lines: [{ id: 'L1', qty: 1 }], total: 21.59 }],
       store: { lines: { L1: { refundedTax: '3.20' } }, refundedTotal: '3.20' },
     });
-    assert.deepEqual(only(ctx), ['TAX_ALREADY_REFUNDED']);
+    const { problems } = validateRefund(ctx);
+    assert.deepEqual(codes(problems), ['TAX_ALREADY_REFUNDED']);
+    assert.equal(problems[0]!.field, 'refundTotal');
   });
 
   void test('rule 9: an estimate that counts tax already refunded is TAX_ALREADY_REFUNDED', () => {
@@ -285,24 +321,29 @@ void describe('validateRefund: rule 9 (shipping and tax are one-time buckets)', 
   });
 });
 
-void describe('validateRefund: rule 10 (reason)', () => {
+void describe('validateRefund: rule 10 (reason), when the reason rules block (REASON_RULES_BLOCK)', () => {
   void test('rule 10: a blank reason is REASON_MISSING', () => {
-    assert.deepEqual(only(context({ refunds: [{ ...WHOLE_UNITS, reason: null }] })), ['REASON_MISSING']);
-    assert.deepEqual(only(context({ refunds: [{ ...WHOLE_UNITS, reason: '  ' }] })), ['REASON_MISSING']);
+    const blank = (reason: string | null) => context({ refunds: [{ ...WHOLE_UNITS, reason }], policy: BLOCKING });
+    assert.deepEqual(only(blank(null)), ['REASON_MISSING']);
+    assert.deepEqual(only(blank('  ')), ['REASON_MISSING']);
+    const { plan, advisories } = validateRefund(blank(null));
+    assert.equal(plan, undefined);
+    assert.equal(advisories, undefined);
   });
 
   void test('rule 10: a reason BwP does not document is REASON_UNKNOWN', () => {
-    assert.deepEqual(only(context({ refunds: [{ ...WHOLE_UNITS, reason: 'CHANGED_MIND' }] })), ['REASON_UNKNOWN']);
+    const ctx = context({ refunds: [{ ...WHOLE_UNITS, reason: 'CHANGED_MIND' }], policy: BLOCKING });
+    assert.deepEqual(only(ctx), ['REASON_UNKNOWN']);
   });
 
   void test('rule 10: a reason with no mapping and no default is REASON_UNMAPPED', () => {
-    const p = policy();
+    const p = policy({ reasonRulesBlock: true });
     p.reasons = { map: {}, merchantReasons: p.reasons.merchantReasons };
     assert.deepEqual(only(context({ refunds: [WHOLE_UNITS], policy: p })), ['REASON_UNMAPPED']);
   });
 
   void test('rule 10: the configured default maps a documented reason that has no mapping', () => {
-    const p = policy({ defaultReason: 'GeneralAdjustment' });
+    const p = policy({ defaultReason: 'GeneralAdjustment', reasonRulesBlock: true });
     p.reasons.map = {};
     const { problems, plan } = validateRefund(context({ refunds: [WHOLE_UNITS], policy: p }));
     assert.deepEqual(problems, []);
@@ -310,8 +351,65 @@ void describe('validateRefund: rule 10 (reason)', () => {
   });
 
   void test('rule 10: a mapping to something not in the merchant list is REASON_UNMAPPED', () => {
-    const p = policy({ map: { RETURN_RECEIVED: 'Returned' } });
+    const p = policy({ map: { RETURN_RECEIVED: 'Returned' }, reasonRulesBlock: true });
     assert.deepEqual(only(context({ refunds: [WHOLE_UNITS], policy: p })), ['REASON_UNMAPPED']);
+  });
+});
+
+void describe('validateRefund: rule 10 (reason) is advisory by default', () => {
+  /** Plans the refund and returns the advisories' codes; the plan's lines carry no reason. */
+  function advisory(ctx: RefundContext) {
+    const { problems, plan, advisories } = validateRefund(ctx);
+    assert.deepEqual(problems, []);
+    assert.ok(plan, 'a plan is made');
+    assert.equal(plan.mode, 'line-items');
+    assert.equal(plan.report.total, m(53.98));
+    assert.deepEqual(
+      plan.report.lines.map((l) => [l.lineItemId, l.reason]),
+      [
+        ['L1', undefined],
+        ['L3', undefined],
+      ],
+    );
+    assert.ok(
+      plan.report.lines.every((l) => !('reason' in l)),
+      'no reason key on the plan lines',
+    );
+    return codes(advisories ?? []);
+  }
+
+  void test('a blank reason is a REASON_MISSING advisory, and the refund is planned', () => {
+    assert.deepEqual(advisory(context({ refunds: [{ ...WHOLE_UNITS, reason: null }] })), ['REASON_MISSING']);
+    assert.deepEqual(advisory(context({ refunds: [{ ...WHOLE_UNITS, reason: '  ' }] })), ['REASON_MISSING']);
+  });
+
+  void test('an undocumented reason is a REASON_UNKNOWN advisory, and the refund is planned', () => {
+    const { advisories } = validateRefund(context({ refunds: [{ ...WHOLE_UNITS, reason: 'CHANGED_MIND' }] }));
+    assert.equal(advisories?.[0]?.field, 'refundRequestReason');
+    assert.deepEqual(advisory(context({ refunds: [{ ...WHOLE_UNITS, reason: 'CHANGED_MIND' }] })), ['REASON_UNKNOWN']);
+  });
+
+  void test('an unmapped reason is a REASON_UNMAPPED advisory, and the refund is planned', () => {
+    const p = policy();
+    p.reasons = { map: {}, merchantReasons: p.reasons.merchantReasons };
+    assert.deepEqual(advisory(context({ refunds: [WHOLE_UNITS], policy: p })), ['REASON_UNMAPPED']);
+    const q = policy({ map: { RETURN_RECEIVED: 'Returned' }, reasonRulesBlock: false });
+    assert.deepEqual(advisory(context({ refunds: [WHOLE_UNITS], policy: q })), ['REASON_UNMAPPED']);
+  });
+
+  void test('a mapped reason gives no advisories', () => {
+    const { advisories, plan } = validateRefund(context({ refunds: [WHOLE_UNITS] }));
+    assert.equal(advisories, undefined);
+    assert.equal(plan?.report.lines[0]?.reason, 'CustomerReturn');
+  });
+
+  void test('with other problems the refund still waits; the reason stays an advisory beside them', () => {
+    const { problems, plan, advisories } = validateRefund(
+      context({ refunds: [{ ...WHOLE_UNITS, reason: null }], store: { removed: ['L3'] } }),
+    );
+    assert.equal(plan, undefined);
+    assert.deepEqual(codes(problems), ['UNKNOWN_LINE_ITEMS']);
+    assert.deepEqual(codes(advisories ?? []), ['REASON_MISSING']);
   });
 });
 
@@ -325,16 +423,27 @@ void describe('validateRefund: rules 11–13 (currency, mode, pre-orders)', () =
   });
 
   void test('rule 11: a partial amount needs an appeasement; when policy forbids it, APPEASEMENT_NOT_ALLOWED', () => {
+    // A partial amount per line comes from a repair (Buy with Prime sends none).
     const ctx = context({
-      refunds: [{ lines: [{ id: 'L1', qty: 1, amount: 10 }], total: 10 }],
+      refunds: [{ lines: [{ id: 'L1', qty: 1 }], total: 21.59 }],
       policy: policy({ allowAppeasement: false }),
     });
-    assert.deepEqual(only(ctx), ['APPEASEMENT_NOT_ALLOWED']);
+    assert.deepEqual(only(ctx), []);
+    assert.deepEqual(codes(validateRepair(ctx, repair([repairLine('L1', 1, '10.00')])).problems), [
+      'APPEASEMENT_NOT_ALLOWED',
+    ]);
   });
 
-  void test('rule 11: a partial amount together with shipping is MIXED_LINES_AND_APPEASEMENT', () => {
-    const ctx = context({ refunds: [{ lines: [{ id: 'L1', qty: 1, amount: 10 }], shipping: true, total: 15 }] });
-    assert.deepEqual(only(ctx), ['MIXED_LINES_AND_APPEASEMENT']);
+  void test('rule 11: an appeasement together with shipping (estimate heuristic) is MIXED_LINES_AND_APPEASEMENT', () => {
+    // The cap's unit and shipping (10.80 + 5.00), but the store now prices the cap at 11.80: the unit goes as an
+    // appeasement, which cannot carry shipping.
+    const ctx = context({
+      refunds: [{ lines: [{ id: 'L3', qty: 1 }], total: 15.8 }],
+      store: { lines: { L3: { unitPrice: '11.80' } } },
+    });
+    const { problems } = validateRefund(ctx);
+    assert.deepEqual(codes(problems), ['MIXED_LINES_AND_APPEASEMENT']);
+    assert.equal(problems[0]!.field, 'refundTotal');
   });
 
   void test('rule 12: a refund with no lines, no shipping and no amount is EMPTY_REFUND', () => {
@@ -369,17 +478,44 @@ void describe('validateRefund: every problem at once', () => {
             { id: 'L9', qty: 1 },
             { id: 'L3', qty: null },
           ],
-          shipping: true,
         },
       ],
-      store: { shippingRefunded: true, lines: { L1: { kind: 'preorder', preorderId: 'po-1' } } },
+      store: { lines: { L1: { kind: 'preorder', preorderId: 'po-1' } } },
+      policy: BLOCKING,
     });
     assert.deepEqual(only(ctx), [
       'MISSING_QUANTITY',
       'MIXED_PREORDER_CHECKOUT',
       'REASON_MISSING',
-      'SHIPPING_ALREADY_REFUNDED',
       'UNKNOWN_LINE_ITEMS',
+    ]);
+  });
+
+  void test('reports shipping already refunded beside the other problems of a refund', () => {
+    // Both mugs and all three caps (one already refunded on the store) plus shipping: 43.18 + 21.60 + 5.00.
+    const ctx = context({
+      refunds: [
+        {
+          reason: '',
+          lines: [
+            { id: 'L1', qty: 2 },
+            { id: 'L3', qty: 3 },
+          ],
+          total: 69.78,
+        },
+      ],
+      store: {
+        shippingRefunded: true,
+        refundedTotal: '15.80',
+        lines: { L2: { kind: 'preorder', preorderId: 'po-1' }, L3: { refundedQuantity: 1 } },
+      },
+      policy: BLOCKING,
+    });
+    assert.deepEqual(only(ctx), [
+      'MIXED_PREORDER_CHECKOUT',
+      'NOT_ENOUGH_ITEMS_LEFT_TO_REFUND',
+      'REASON_MISSING',
+      'SHIPPING_ALREADY_REFUNDED',
     ]);
   });
 });
@@ -391,7 +527,12 @@ void describe('validateRefund: currencies other than USD', () => {
   ];
 
   void test('a JPY order plans in whole yen: 1 of 3 units carries a floor share of the tax', () => {
-    const ctx = context({ lines: YEN, currency: 'JPY', shipping: 500, refunds: [{ lines: [{ id: 'J1', qty: 1 }] }] });
+    const ctx = context({
+      lines: YEN,
+      currency: 'JPY',
+      store: { shipping: 500 },
+      refunds: [{ lines: [{ id: 'J1', qty: 1 }] }],
+    });
     const { problems, plan } = validateRefund(ctx);
     assert.deepEqual(problems, []);
     assert.equal(plan?.report.currency, 'JPY');
@@ -399,10 +540,12 @@ void describe('validateRefund: currencies other than USD', () => {
   });
 
   void test('a JPY appeasement is a decimal string without decimals', () => {
+    // A partial estimate on a single-SKU order is that SKU's amount (rule 8): an appeasement of 500 yen.
     const ctx = context({
-      lines: YEN,
+      lines: [YEN[0]!],
       currency: 'JPY',
-      refunds: [{ lines: [{ id: 'J1', qty: 0, amount: 500 }], total: 500 }],
+      store: { shipping: 500 },
+      refunds: [{ lines: [{ id: 'J1', qty: 1 }], total: 500 }],
     });
     assert.deepEqual(validateRefund(ctx).plan?.storeRequest, {
       order: STORE_ORDER_ID,
@@ -412,8 +555,9 @@ void describe('validateRefund: currencies other than USD', () => {
   });
 
   void test('rule 11: an order in a currency we do not know is UNSUPPORTED_CURRENCY, and nothing else', () => {
+    // The order's currency is that of its lines' prices.
     const ctx = context({ refunds: [WHOLE_UNITS] });
-    ctx.order.totals.grandTotal.currencyCode = 'ABC';
+    for (const line of ctx.order.lineItems) line.product.price!.currencyCode = 'ABC';
     assert.deepEqual(only(ctx), ['UNSUPPORTED_CURRENCY']);
   });
 });

@@ -7,6 +7,9 @@ import { codes, context, m, policy, repair, repairLine, STORE_ORDER_ID } from '.
 /** The Failed Refund dialog of a flat goodwill refund: the operator now ticks SKUs. */
 const FLAT = { refunds: [{ lines: [], total: 10 }] };
 
+/** The reason rules park the refund only when the policy says so (REASON_RULES_BLOCK). */
+const BLOCKING = policy({ reasonRulesBlock: true });
+
 void describe('validateRepair: the Failed Refund dialog', () => {
   void test('ticking whole units at their value plans line items', () => {
     const { problems, plan } = validateRepair(context(FLAT), repair([repairLine('L1', 1, '21.59')]));
@@ -37,9 +40,14 @@ void describe('validateRepair: the Failed Refund dialog', () => {
 
   void test('a repair that does not parse never throws: each field becomes a problem', () => {
     const bad = { lines: [{ lineItemId: 'L1', ticked: true, reason: '', amount: '' }], mode: 'later' };
-    const { problems, plan } = validateRepair(context(FLAT), bad);
+    const { problems, plan } = validateRepair(context({ ...FLAT, policy: BLOCKING }), bad);
     assert.equal(plan, undefined);
     assert.deepEqual(codes(problems), ['INVALID_INPUT', 'MISSING_PRICE', 'MISSING_QUANTITY', 'REASON_MISSING']);
+    // By default the reason is an advisory beside the other problems.
+    const advisory = validateRepair(context(FLAT), bad);
+    assert.equal(advisory.plan, undefined);
+    assert.deepEqual(codes(advisory.problems), ['INVALID_INPUT', 'MISSING_PRICE', 'MISSING_QUANTITY']);
+    assert.deepEqual(codes(advisory.advisories ?? []), ['REASON_MISSING']);
     assert.deepEqual(problems.find((p) => p.code === 'MISSING_QUANTITY')?.field, 'lines[0].quantity');
     assert.deepEqual(problems.find((p) => p.code === 'MISSING_QUANTITY')?.lineItemId, 'L1');
     assert.deepEqual(codes(validateRepair(context(FLAT), 'tick everything').problems), ['INVALID_INPUT']);
@@ -114,6 +122,19 @@ void describe('validateRepair: each rule', () => {
     ]);
   });
 
+  void test('rule 7: the order-level rule needs the order’s total, so the store order (store read vs not read)', () => {
+    // 90.00 refunded earlier through Buy with Prime, outside any line.
+    const refunds = [FLAT.refunds[0]!, { id: 'refund-0', state: 'SUCCESS' as const, lines: [], total: 90 }];
+    const read = context({ refunds });
+    assert.deepEqual(codes(validateRepair(read, repair([repairLine('L2', 1, '22.00')])).problems), [
+      'AMOUNT_EXCEEDS_ORDER_REMAINING',
+    ]);
+    const notRead = context({ refunds, noStore: true });
+    const { problems, plan } = validateRepair(notRead, repair([repairLine('L2', 1, '22.00')]));
+    assert.deepEqual(problems, []);
+    assert.equal(plan?.report.total, m(22));
+  });
+
   void test('rule 8: a partial refund on a multi-SKU order goes out as one submission with the per-SKU split', () => {
     const lines = [repairLine('L1', 1, '15.00'), repairLine('L3', 1, '10.80')];
     const { problems, plan } = validateRepair(context(FLAT), repair(lines, { total: '25.80' }));
@@ -151,8 +172,19 @@ void describe('validateRepair: each rule', () => {
   });
 
   void test('rule 9: an order without a shipping charge has no shipping to refund (NO_SHIPPING_CHARGE)', () => {
-    const ctx = context({ ...FLAT, shipping: null });
+    const ctx = context({ ...FLAT, store: { shipping: 0 } });
     assert.deepEqual(codes(validateRepair(ctx, repair([], { shipping: true })).problems), ['NO_SHIPPING_CHARGE']);
+  });
+
+  void test('rule 9: ticking shipping when the store order was not read is SHIPPING_AMOUNT_UNKNOWN', () => {
+    const ctx = context({ ...FLAT, noStore: true });
+    const { problems, plan } = validateRepair(ctx, repair([repairLine('L2', 1, '22.00')], { shipping: true }));
+    assert.equal(plan, undefined);
+    assert.deepEqual(codes(problems), ['SHIPPING_AMOUNT_UNKNOWN']);
+    assert.equal(problems[0]!.field, 'shipping');
+    assert.deepEqual(codes(validateRepair(ctx, repair([], { shipping: true })).problems), ['SHIPPING_AMOUNT_UNKNOWN']);
+    // The lines alone go out.
+    assert.deepEqual(validateRepair(ctx, repair([repairLine('L2', 1, '22.00')])).problems, []);
   });
 
   void test('rule 9: an amount that includes tax already refunded is TAX_ALREADY_REFUNDED', () => {
@@ -167,7 +199,8 @@ void describe('validateRepair: each rule', () => {
 
   void test('rule 10: a blank reason is REASON_MISSING, one not in the merchant list REASON_UNKNOWN', () => {
     const lines = [repairLine('L1', 1, '21.59', ''), repairLine('L3', 1, '10.80', 'customerreturn')];
-    const { problems } = validateRepair(context(FLAT), repair(lines));
+    const { problems, plan } = validateRepair(context({ ...FLAT, policy: BLOCKING }), repair(lines));
+    assert.equal(plan, undefined);
     assert.deepEqual(
       problems.map((p) => [p.code, p.field]),
       [
@@ -175,6 +208,34 @@ void describe('validateRepair: each rule', () => {
         ['REASON_UNKNOWN', 'lines[1].reason'],
       ],
     );
+  });
+
+  void test('rule 10: by default the same reasons are advisories and the repair is planned, its lines without a reason', () => {
+    const lines = [repairLine('L1', 1, '21.59', ''), repairLine('L3', 1, '10.80', 'customerreturn')];
+    const { problems, plan, advisories } = validateRepair(context(FLAT), repair(lines));
+    assert.deepEqual(problems, []);
+    assert.deepEqual(
+      (advisories ?? []).map((p) => [p.code, p.field]),
+      [
+        ['REASON_MISSING', 'lines[0].reason'],
+        ['REASON_UNKNOWN', 'lines[1].reason'],
+      ],
+    );
+    assert.equal(plan?.mode, 'line-items');
+    assert.equal(plan?.report.total, m(32.39));
+    assert.deepEqual(
+      plan?.report.lines.map((l) => [l.lineItemId, l.reason]),
+      [
+        ['L1', undefined],
+        ['L3', undefined],
+      ],
+    );
+  });
+
+  void test('rule 10: a repair line with no reason at all either plans (advisory) or stops with a problem', () => {
+    const line = { lineItemId: 'L1', ticked: true, quantity: 1, amount: '21.59' };
+    const { problems, plan } = validateRepair(context(FLAT), { lines: [line] });
+    assert.equal(problems.length === 0, plan !== undefined, JSON.stringify({ problems, plan }));
   });
 
   void test('rule 11: mixing a partial amount with shipping is MIXED_LINES_AND_APPEASEMENT', () => {
@@ -240,7 +301,7 @@ void describe('validateRepair: each rule', () => {
   });
 
   void test('every problem at once: one repair, several lines, several rules', () => {
-    const ctx = context({ ...FLAT, store: { shippingRefunded: true, removed: ['L2'] } });
+    const ctx = context({ ...FLAT, store: { shippingRefunded: true, removed: ['L2'] }, policy: BLOCKING });
     const lines = [repairLine('L1', 3, '21.59'), repairLine('L2', 1, '22.00', 'Oops'), repairLine('L3', 0, '99.00')];
     const { problems } = validateRepair(ctx, repair(lines, { shipping: true }));
     assert.deepEqual(codes(problems), [

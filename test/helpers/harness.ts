@@ -4,7 +4,16 @@ import { temporal } from '@temporalio/proto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { createBwpClient, createRefundClient, type BwpClient, type RefundClient } from '../../activities/clients';
+import {
+  createBwpClient,
+  createBwpTokenSource,
+  createRefundClient,
+  createStoreOrderClient,
+  type BwpClient,
+  type BwpTokenSource,
+  type RefundClient,
+  type StoreOrderClient,
+} from '../../activities/clients';
 import { startOrJoinRefund } from '../../api/start-refund';
 import { createLogger } from '../../common/logger';
 import { DEFAULT_MERCHANT_REASONS, DEFAULT_REASON_MAP } from '../../domain/reasons';
@@ -16,7 +25,13 @@ import type { refundWorkflow } from '../../workflows/refund';
 import { installRuntime } from '../../workers/runtime';
 import { createTestEnv, stopOwnServer, uniqueId, workflowBundle } from './temporal';
 
-export const TOKENS = { bwp: 'test-bwp-token', refund: 'test-refund-token', businessProductId: 'test-bp' };
+export const TOKENS = {
+  bwpClientId: 'test-bwp-client',
+  bwpClientSecret: 'test-bwp-secret',
+  refund: 'test-refund-token',
+  storeOrder: 'test-store-order-token',
+  businessProductId: 'test-bp',
+};
 
 /** Fast timings so parked refunds re-check and flag attention within a test. */
 export const FAST_TIMING: Partial<RefundTiming> = {
@@ -34,12 +49,51 @@ export const TEST_POLICY: Policy = {
   allowAppeasement: true,
 };
 
+export interface HarnessClients {
+  bwp: BwpClient;
+  refunds: RefundClient;
+  storeOrders?: StoreOrderClient;
+  tokens: BwpTokenSource;
+}
+
+/** The production clients pointed at a sandbox, as a worker's config would build them. */
+export function sandboxClients(
+  sandbox: Sandbox,
+  opts: { readStoreOrder?: boolean; timeoutMs?: number } = {},
+): HarnessClients {
+  const timeoutMs = opts.timeoutMs ?? 3000;
+  const tokens = createBwpTokenSource({
+    url: sandbox.bwpTokenUrl,
+    clientId: TOKENS.bwpClientId,
+    clientSecret: TOKENS.bwpClientSecret,
+    timeoutMs,
+  });
+  return {
+    tokens,
+    bwp: createBwpClient({
+      url: sandbox.bwpUrl,
+      tokens,
+      targetId: TOKENS.businessProductId,
+      apiVersion: '2024-11-01',
+      timeoutMs,
+    }),
+    refunds: createRefundClient({ url: sandbox.storeUrl, token: TOKENS.refund, timeoutMs: Math.min(timeoutMs, 2000) }),
+    ...(opts.readStoreOrder === false
+      ? {}
+      : {
+          storeOrders: createStoreOrderClient({ url: sandbox.storeOrderUrl, token: TOKENS.storeOrder, timeoutMs }),
+        }),
+  };
+}
+
 export interface Harness {
   env: TestWorkflowEnvironment;
   client: Client;
   sandbox: Sandbox;
   taskQueue: string;
   workers: Worker[];
+  /** The workers' one token source (its request count). */
+  tokens: BwpTokenSource;
   /** Seeds a unique copy of a fixture and starts its refund workflow. */
   startRefund(
     fixtureName: string,
@@ -60,43 +114,32 @@ export async function createHarness(
     runWorkers?: boolean;
     policy?: Policy;
     address?: string;
+    /** Read the store order from the sandbox's merchant order-facts endpoint (STORE_ORDER_URL); true unless said. */
     readStoreOrder?: boolean;
-    /** BWP_PER_LINE_AMOUNTS of the workers' BwP client; true unless a test says otherwise. */
-    perLineAmounts?: boolean;
-    /** Answer the store's API in the `{ meta, data }` envelope. */
-    storeEnvelope?: boolean;
+    /** How long the sandbox's Buy with Prime tokens live (default: the real 15 minutes). */
+    bwpTokenLifetimeSeconds?: number;
     workerTiming?: Partial<RefundTiming>;
     /** Wraps the real clients (e.g. to inject a defect no sandbox fault can produce). */
-    wrapClients?: (clients: { bwp: BwpClient; refunds: RefundClient }) => { bwp: BwpClient; refunds: RefundClient };
+    wrapClients?: (clients: HarnessClients, sandbox: Sandbox) => HarnessClients;
   } = {},
 ): Promise<Harness> {
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'warn', pretty: false });
   installRuntime(logger);
   const env = await createTestEnv(opts.address);
   const sandbox = await createSandbox({
-    bwpToken: TOKENS.bwp,
+    bwpClientId: TOKENS.bwpClientId,
+    bwpClientSecret: TOKENS.bwpClientSecret,
+    ...(opts.bwpTokenLifetimeSeconds ? { bwpTokenLifetimeSeconds: opts.bwpTokenLifetimeSeconds } : {}),
     refundToken: TOKENS.refund,
+    storeOrderToken: TOKENS.storeOrder,
     businessProductId: TOKENS.businessProductId,
     logger,
-    storeEnvelope: opts.storeEnvelope ?? false,
   });
   const taskQueue = uniqueId('refunds');
-  const clients = {
-    bwp: createBwpClient({
-      url: sandbox.bwpUrl,
-      token: TOKENS.bwp,
-      targetId: TOKENS.businessProductId,
-      apiVersion: '2024-11-01',
-      timeoutMs: 3000,
-      // The sandbox models per-line amounts (off by default, as the real BwP API lacks them).
-      perLineAmounts: opts.perLineAmounts ?? true,
-    }),
-    refunds: createRefundClient({ url: sandbox.storeUrl, token: TOKENS.refund, timeoutMs: 2000 }),
-  };
+  const clients = sandboxClients(sandbox, { readStoreOrder: opts.readStoreOrder ?? true });
   const deps = {
-    ...(opts.wrapClients ? opts.wrapClients(clients) : clients),
+    ...(opts.wrapClients ? opts.wrapClients(clients, sandbox) : clients),
     policy: opts.policy ?? TEST_POLICY,
-    readStoreOrder: opts.readStoreOrder,
     // The worker owns activity timeouts (as common/timing.ts does from config): above the clients' own timeouts.
     timing: { lookupTimeoutMs: 10_000, submitTimeoutMs: 5_000, ...opts.workerTiming },
   };
@@ -119,6 +162,7 @@ export async function createHarness(
     sandbox,
     taskQueue,
     workers,
+    tokens: clients.tokens,
     async startRefund(name, o = {}) {
       const fixture = uniqueFixture(loadFixture(name), { businessProductId: TOKENS.businessProductId });
       o.mutate?.(fixture);

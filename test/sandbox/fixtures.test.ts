@@ -3,7 +3,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BWP_REFUND_REQUEST_REASONS, type BwpAmount } from '../../domain/schemas/bwp';
+import {
+  ALIAS_EXTERNAL_ITEM_ID,
+  ALIAS_SKU,
+  BWP_REFUND_REQUEST_REASONS,
+  discountAmounts,
+  taxAmount,
+  type BwpAmount,
+} from '../../domain/schemas/bwp';
 import { type Sandbox } from '../../sandbox';
 import { fixtureNames, loadAllFixtures, loadFixture, uniqueFixture, type Fixture } from '../../sandbox/fixtures';
 import { adminGet, adminPost, getStoreOrder, gql, ORDER_BY_ID, postRefund, startSandbox } from './helpers';
@@ -16,10 +23,38 @@ const storeCents = (s: string) => {
   return Number(whole) * 100 + Number(fraction.padEnd(2, '0'));
 };
 
+type Line = Fixture['bwpOrder']['lineItems'][number];
+/** Fixture JSON edited on purpose into shapes the schemas refuse. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Loose = any;
+
 function storeLineOf(f: Fixture, bwpLineId: string) {
   const line = f.bwpOrder.lineItems.find((l) => l.id === bwpLineId);
-  const storeId = line?.aliases.find((a) => a.aliasType === 'EXTERNAL_ITEM_ID')?.aliasId;
+  const storeId = line?.aliases.find((a) => a.aliasType === ALIAS_EXTERNAL_ITEM_ID)?.aliasId;
   return { line, storeLine: f.storeOrder.lineItems.find((l) => l.id === storeId) };
+}
+
+/** No SKU is published on a line's product: the SKU is the line's SKU alias. */
+const skuOf = (line: Line | undefined) => line?.aliases.find((a) => a.aliasType === ALIAS_SKU)?.aliasId;
+const discountOf = (line: Line) => discountAmounts(line.discounts).reduce((s, d) => s + cents(d), 0);
+const taxOf = (line: Line) => cents(taxAmount(line.taxes));
+
+/**
+ * The order's grand total, derived (Buy with Prime publishes no order total nor shipping charge): each line's price ×
+ * quantity − its discounts + its tax (a blank BwP price: the store's unit price × quantity), − the order-level
+ * discounts, + the shipping charge, which only the store order carries.
+ */
+function grandTotal(f: Fixture): number {
+  let goods = 0;
+  for (const line of f.bwpOrder.lineItems) {
+    const qty = line.amount.value;
+    const { storeLine } = storeLineOf(f, line.id);
+    goods += line.product.price
+      ? cents(line.product.price) * qty - discountOf(line) + taxOf(line)
+      : storeCents(storeLine!.unitPrice) * qty;
+  }
+  const orderDiscounts = discountAmounts(f.bwpOrder.discounts).reduce((s, d) => s + cents(d), 0);
+  return goods - orderDiscounts + storeCents(f.storeOrder.shipping.amount);
 }
 
 /** What is wrong with a fixture's refund, seen the way the service's validation would see it. */
@@ -27,34 +62,39 @@ function problemsOf(f: Fixture): string[] {
   const problems = new Set<string>();
   const refund = f.bwpOrder.refunds.details.find((r) => r.id === f.refundId)!;
   const lines = refund.refundFor?.orderLineItems ?? [];
-  const shipping = refund.refundFor?.shipping === true;
   const total = cents(refund.refundTotal?.totalAmount);
-  if (lines.length === 0 && !shipping) problems.add('NO_LINES');
-  let expected = shipping ? storeCents(f.storeOrder.shipping.amount) : 0;
+  const shippingCharge = storeCents(f.storeOrder.shipping.amount);
+  let linesValue = 0;
   for (const refunded of lines) {
     const { line, storeLine } = storeLineOf(f, refunded.lineItem.id);
-    if (refunded.amount == null) problems.add('BLANK_QUANTITY');
+    const qty = refunded.amount?.value;
+    if (qty == null) problems.add('BLANK_QUANTITY');
     if (!line?.product.price) problems.add('BLANK_PRICE');
     if (!storeLine) {
       problems.add('LINE_NOT_IN_STORE');
       continue;
     }
-    if (storeLine.sku !== line?.product.sku) problems.add('SKU_RELINKED');
-    if ((refunded.amount ?? 0) > storeLine.quantity - storeLine.refundedQuantity) problems.add('NOT_ENOUGH_LEFT');
-    expected += (refunded.amount ?? 0) * storeCents(storeLine.unitPrice);
+    if (storeLine.sku !== skuOf(line)) problems.add('SKU_RELINKED');
+    if ((qty ?? 0) > storeLine.quantity - storeLine.refundedQuantity) problems.add('NOT_ENOUGH_LEFT');
+    linesValue += (qty ?? 0) * storeCents(storeLine.unitPrice);
   }
-  if (lines.length >= 2 && lines.every((l) => l.amount != null) && total !== expected) problems.add('LUMP_SUM');
-  if (total > cents(f.bwpOrder.totals.grandTotal)) problems.add('ABOVE_ORDER');
+  // No shipping flag is published on a refund: shipping is asked when the estimate is the lines plus the charge.
+  const shipping = shippingCharge > 0 && total === linesValue + shippingCharge;
+  if (lines.length === 0 && !shipping) problems.add('NO_LINES');
+  if (lines.length >= 2 && lines.every((l) => l.amount != null) && total !== linesValue && !shipping) {
+    problems.add('LUMP_SUM');
+  }
+  if (total > grandTotal(f)) problems.add('ABOVE_ORDER');
   if (shipping && f.storeOrder.shipping.refunded) problems.add('SHIPPING_REFUNDED');
   const refundedUnits =
     f.storeOrder.lineItems.reduce((sum, l) => sum + l.refundedQuantity * storeCents(l.unitPrice), 0) +
-    (f.storeOrder.shipping.refunded ? storeCents(f.storeOrder.shipping.amount) : 0);
+    (f.storeOrder.shipping.refunded ? shippingCharge : 0);
   if (storeCents(f.storeOrder.refundedTotal) > refundedUnits) problems.add('TAX_REFUNDED');
   if (refund.refundRequestReason == null) problems.add('REASON_BLANK');
   else if (!(BWP_REFUND_REQUEST_REASONS as readonly string[]).includes(refund.refundRequestReason)) {
     problems.add('REASON_UNKNOWN');
   }
-  if (f.storeOrder.currency !== f.bwpOrder.totals.grandTotal.currencyCode) problems.add('CURRENCY_MISMATCH');
+  if (f.storeOrder.currency !== refund.refundTotal?.totalAmount?.currencyCode) problems.add('CURRENCY_MISMATCH');
   const preorders = new Set(f.storeOrder.lineItems.filter((l) => l.kind === 'preorder').map((l) => l.preorderId));
   if (preorders.size > 1) problems.add('MULTIPLE_PREORDERS');
   else if (preorders.size === 1 && f.storeOrder.lineItems.some((l) => l.kind === 'checkout')) {
@@ -62,6 +102,29 @@ function problemsOf(f: Fixture): string[] {
   }
   return [...problems].sort();
 }
+
+/** The grand totals the fixtures had when BwP orders still carried a (made-up) total: the money must not move. */
+const GRAND_TOTALS: Record<string, number> = {
+  'amount-above-order': 18.95,
+  'blank-price': 43.25,
+  'blank-quantity': 56.21,
+  'currency-mismatch': 18.95,
+  'flat-goodwill-10-usd': 86.45,
+  'healthy-multi-sku': 99.41,
+  'healthy-partial-qty': 93.47,
+  'healthy-single-sku': 18.95,
+  'line-already-refunded': 43.25,
+  'line-removed-from-store': 43.25,
+  'mixed-preorder-checkout': 62.15,
+  'multiple-preorders': 62.15,
+  'partial-multi-sku-lump-sum': 86.45,
+  'reason-blank': 18.95,
+  'reason-unknown': 18.95,
+  'reference-example': 10,
+  'shipping-already-refunded': 18.95,
+  'sku-relinked': 43.25,
+  'tax-already-refunded': 31.91,
+};
 
 const EXPECTED: Record<string, string[]> = {
   'healthy-single-sku': [],
@@ -106,35 +169,47 @@ void describe('fixtures', () => {
     });
   }
 
-  void it('keeps money consistent: store unit price = BwP price - unit discount + unit tax, and totals add up', () => {
+  void it('keeps money consistent: store unit price = BwP price - unit discount + unit tax; the derived total holds', () => {
     for (const f of loadAllFixtures()) {
-      let goods = 0;
       for (const line of f.bwpOrder.lineItems) {
-        const qty = line.amount ?? 0;
-        const discount = line.discounts.reduce((s, d) => s + cents(d.amount), 0);
-        const tax = line.taxes.reduce((s, t) => s + cents(t.amount), 0);
+        const qty = line.amount.value;
+        assert.equal(line.amount.unit, 'ONE', `${f.name} ${line.id} unit`);
         const { storeLine } = storeLineOf(f, line.id);
         if (line.product.price && storeLine) {
-          const unit = cents(line.product.price) - discount / qty + tax / qty;
+          const unit = cents(line.product.price) - discountOf(line) / qty + taxOf(line) / qty;
           assert.equal(storeCents(storeLine.unitPrice), unit, `${f.name} ${line.id}`);
-          assert.equal(storeCents(storeLine.unitTax), tax / qty, `${f.name} ${line.id} tax`);
+          assert.equal(storeCents(storeLine.unitTax), taxOf(line) / qty, `${f.name} ${line.id} tax`);
           assert.equal(storeLine.quantity, qty, `${f.name} ${line.id} quantity`);
         }
-        // A blank BwP price still has a store price: the goods total comes from the store side then.
-        goods += line.product.price
-          ? cents(line.product.price) * qty - discount + tax
-          : storeCents(storeLine!.unitPrice) * qty;
       }
-      const shipping = cents(f.bwpOrder.shipping?.amount) + cents(f.bwpOrder.shipping?.tax);
-      const orderDiscounts = f.bwpOrder.discounts.reduce((s, d) => s + cents(d.amount), 0);
-      assert.equal(cents(f.bwpOrder.totals.grandTotal), goods + shipping - orderDiscounts, `${f.name} grand total`);
-      assert.equal(storeCents(f.storeOrder.shipping.amount), shipping, `${f.name} shipping`);
+      assert.equal(grandTotal(f), Math.round(GRAND_TOTALS[f.name]! * 100), `${f.name} grand total`);
       const currencies = new Set(
-        [f.bwpOrder.totals.grandTotal, ...f.bwpOrder.refunds.details.map((r) => r.refundTotal?.totalAmount)]
+        [
+          ...f.bwpOrder.lineItems.flatMap((l) => [
+            l.product.price,
+            taxAmount(l.taxes),
+            ...discountAmounts(l.discounts),
+          ]),
+          ...f.bwpOrder.refunds.details.flatMap((r) => [
+            r.refundTotal?.totalAmount,
+            ...r.paymentDetails.map((p) => p.amount),
+          ]),
+        ]
           .filter((a) => a)
           .map((a) => a!.currencyCode),
       );
       assert.deepEqual([...currencies], ['USD'], `${f.name}: BwP money is USD`);
+    }
+  });
+
+  void it('gives every payment an id, a payment method and a state, and every line its SKU as an alias', () => {
+    for (const f of loadAllFixtures()) {
+      for (const p of f.bwpOrder.refunds.details.flatMap((r) => r.paymentDetails)) {
+        assert.ok(p.id, f.name);
+        assert.deepEqual(p.paymentMethod, { type: 'AMAZON_PAY', displayString: 'Amazon Pay' }, f.name);
+        assert.equal(p.state, 'SUCCESS', f.name);
+      }
+      for (const line of f.bwpOrder.lineItems) assert.ok(skuOf(line), `${f.name} ${line.id} has a SKU alias`);
     }
   });
 
@@ -159,6 +234,37 @@ void describe('fixtures', () => {
         JSON.stringify({ ...broken, refundId: loadFixture('healthy-single-sku').refundId }),
       );
       assert.throws(() => loadFixture('renamed', dir), /must match its file/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  void it('refuses a BwP order with a field the reference does not publish, naming it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fixtures-'));
+    try {
+      const write = (name: string, edit: (order: Loose) => void) => {
+        const f = JSON.parse(JSON.stringify(loadFixture('healthy-single-sku')));
+        f.name = name;
+        edit(f.bwpOrder);
+        writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(f));
+      };
+      write('sku', (o) => (o.lineItems[0].product.sku = 'SOCKS-TRAIL-M'));
+      assert.throws(() => loadFixture('sku', dir), /product\.sku is not a field of PurchasedProductView/);
+      write('totals', (o) => (o.totals = { grandTotal: { amount: 18.95, currencyCode: 'USD' } }));
+      assert.throws(() => loadFixture('totals', dir), /Order\.totals is not a field of Order/);
+      write('shipping', (o) => (o.shipping = { amount: { amount: 5.99, currencyCode: 'USD' } }));
+      assert.throws(() => loadFixture('shipping', dir), /Order\.shipping is not a field of Order/);
+      write('quantity', (o) => (o.lineItems[0].amount = 1));
+      assert.throws(() => loadFixture('quantity', dir), /lineItems\[0\]\.amount must be an object \(Amount\)/);
+      write('refund-shipping', (o) => (o.refunds.details[0].refundFor.shipping = true));
+      assert.throws(() => loadFixture('refund-shipping', dir), /refundFor\.shipping is not a field of RefundFor/);
+      write('payment', (o) => (o.refunds.details[0].paymentDetails = [{ amount: { amount: 1, currencyCode: 'USD' } }]));
+      assert.throws(() => loadFixture('payment', dir), /paymentMethod is required/);
+      write('no-sku', (o) => {
+        const aliases = o.lineItems[0].aliases as { aliasType: string }[];
+        o.lineItems[0].aliases = aliases.filter((a) => a.aliasType !== 'SKU');
+      });
+      assert.throws(() => loadFixture('no-sku', dir), /needs a SKU alias/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -13,10 +13,10 @@ import {
   ORDER_BY_ID,
   postRefund,
   refundUpdate,
+  report,
   seedScenario,
   startSandbox,
   storeOrderOf,
-  UPDATE_ORDER,
 } from './helpers';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sandbox-state-'));
@@ -34,12 +34,9 @@ void describe('sandbox state file', () => {
     };
     const applied = await postRefund(first, refund);
     assert.equal(applied.status, 201);
-    const reported = await gql(first, UPDATE_ORDER, {
-      input: {
-        orderId: f.bwpOrder.id,
-        refunds: [refundUpdate(f.refundId, { state: 'SUCCESS', total: 12.96, delta: [12.96] })],
-      },
-    });
+    const reported = await report(first, f.bwpOrder.id, [
+      refundUpdate(f.refundId, { state: 'SUCCESS', total: 12.96, delta: [12.96] }),
+    ]);
     assert.equal(reported.body.errors, undefined);
     await first.close();
 
@@ -48,7 +45,13 @@ void describe('sandbox state file', () => {
       assert.equal((await storeOrderOf(second, f.storeOrder.id)).lineItems[0]!.refundedQuantity, 1);
       const order = (await gql(second, ORDER_BY_ID, { orderId: f.bwpOrder.id })).body.data.order;
       assert.equal(order.refunds.details[0].state, 'SUCCESS');
+      const payments = order.refunds.details[0].paymentDetails as { paymentMethod: unknown }[];
+      assert.deepEqual(
+        payments.map((p) => p.paymentMethod),
+        [{ type: 'AMAZON_PAY', displayString: 'Amazon Pay' }],
+      );
       assert.equal(second.state.bwp.ledger().length, 1);
+      assert.equal(second.state.bwp.ledger()[0]!.delta[0]!.paymentMethod?.type, 'AMAZON_PAY');
       assert.equal(second.state.store.ledger().length, 1);
 
       const replay = await postRefund(second, refund);
@@ -125,6 +128,17 @@ void describe('sandbox state file', () => {
     }
   });
 
+  void it('refuses a version 1 state file (the pre-2024-11-01 shapes), naming it', async () => {
+    const stateFile = path.join(dir, 'old.json');
+    const first = await startSandbox({ stateFile });
+    await first.seed(uniqueFixture(loadFixture('healthy-single-sku')));
+    await first.close();
+    const saved = JSON.parse(readFileSync(stateFile, 'utf8'));
+    assert.equal(saved.version, 2);
+    writeFileSync(stateFile, JSON.stringify({ ...saved, version: 1 }));
+    await assert.rejects(startSandbox({ stateFile }), /old\.json/);
+  });
+
   void it('refuses to start on a damaged state file, naming it', async () => {
     const stateFile = path.join(dir, 'damaged.json');
     const first = await startSandbox({ stateFile });
@@ -145,9 +159,11 @@ void describe('sandbox/main.ts (npm run sandbox)', () => {
         ...process.env,
         SANDBOX_BWP_PORT: '0',
         SANDBOX_STORE_PORT: '0',
-        BWP_API_TOKEN: 'main-bwp-token',
+        BWP_CLIENT_ID: 'main-client-id',
+        BWP_CLIENT_SECRET: 'main-client-secret',
         BWP_TARGET_ID: 'main-business-product',
         REFUND_API_TOKEN: 'main-refund-token',
+        STORE_ORDER_TOKEN: 'main-store-order-token',
         SANDBOX_STATE_FILE: stateFile,
         LOG_LEVEL: 'info',
       },
@@ -156,7 +172,12 @@ void describe('sandbox/main.ts (npm run sandbox)', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       const output: string[] = [];
-      const listening = await new Promise<{ bwpUrl: string; storeUrl: string }>((resolve, reject) => {
+      const listening = await new Promise<{
+        bwpUrl: string;
+        bwpTokenUrl: string;
+        storeUrl: string;
+        storeOrderUrl: string;
+      }>((resolve, reject) => {
         const timer = setTimeout(
           () => reject(new Error(`no 'sandbox listening' line in:\n${output.join('\n')}`)),
           20_000,
@@ -175,20 +196,41 @@ void describe('sandbox/main.ts (npm run sandbox)', () => {
         });
         child.on('exit', () => reject(new Error(`exited early:\n${output.join('\n')}`)));
       });
-      assert.ok(!output.join('\n').includes('main-bwp-token'), 'the token is not printed');
+      for (const secret of ['main-client-secret', 'main-refund-token', 'main-store-order-token']) {
+        assert.ok(!output.join('\n').includes(secret), 'no credential is printed');
+      }
 
+      const token = await fetch(listening.bwpTokenUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from('main-client-id:main-client-secret').toString('base64')}`,
+        },
+        body: 'grant_type=client_credentials',
+      });
+      assert.equal(token.status, 200);
+      const { access_token: accessToken } = (await token.json()) as { access_token: string };
       const res = await fetch(listening.bwpUrl, {
         method: 'POST',
-        headers: bwpHeaders({ authorization: 'Bearer main-bwp-token', 'x-api-target-id': 'main-business-product' }),
-        body: JSON.stringify({ query: '{ order(orderId: "order-id") { refunds { details { id state } } } }' }),
+        headers: bwpHeaders(accessToken, { 'x-api-target-id': 'main-business-product' }),
+        body: JSON.stringify({
+          query: '{ order(orderIdentifier: { orderId: "order-id" }) { refunds { details { id state } } } }',
+        }),
       });
       assert.deepEqual(await res.json(), {
         data: { order: { refunds: { details: [{ id: 'example-refund-id', state: 'PENDING' }] } } },
       });
-      const store = await fetch(`${listening.storeUrl}/orders/${loadFixture('healthy-multi-sku').storeOrder.id}`, {
-        headers: { 'x-access-token': 'main-refund-token' },
+      const storeOrderId = loadFixture('healthy-multi-sku').storeOrder.id;
+      const store = await fetch(`${listening.storeOrderUrl}/${storeOrderId}`, {
+        headers: { authorization: 'Bearer main-store-order-token' },
       });
       assert.equal(store.status, 200);
+      const refund = await fetch(`${listening.storeUrl}/admin/api/v1/refund`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-purple-dot-access-token': 'main-refund-token' },
+        body: JSON.stringify({ id: 'main-key', order: storeOrderId, shipping: true }),
+      });
+      assert.equal(refund.status, 201);
 
       child.kill('SIGTERM');
       assert.equal(await exited, 0);

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Sandbox, type StoreLedgerEntry } from '../../sandbox';
-import { adminGet, adminPost, getStoreOrder, postRefund, seedScenario, startSandbox, storeOrderOf } from './helpers';
+import {
+  adminGet,
+  adminPost,
+  getStoreOrder,
+  postRefund,
+  REFUND_PATH,
+  seedScenario,
+  startSandbox,
+  storeOrderOf,
+} from './helpers';
 
 let sandbox: Sandbox;
 before(async () => {
@@ -34,7 +43,9 @@ void describe('store simulator: per-account rate limit', () => {
         'two socks, then none left, then throttled',
       );
       const throttled = answers[3]!;
-      assert.equal(throttled.body.error.code, 'RATE_LIMITED');
+      // Purple Dot documents no rate limit: the 429 is a simulator extension, answered in the envelope all the same.
+      assert.deepEqual(throttled.body.meta, { success: false });
+      assert.equal(throttled.data.error.code, 'RATE_LIMITED');
       const retryAfter = Number(throttled.headers.get('retry-after'));
       assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1, `Retry-After is whole seconds, got ${retryAfter}`);
       assert.equal(ledgerOf(limited, f.storeOrder.id).length, 2);
@@ -65,7 +76,7 @@ void describe('store simulator: per-account rate limit', () => {
         `${admitted.length} admitted in ${elapsedSeconds}s at ${perSecond}/s`,
       );
       assert.ok(admitted.length >= 5, 'the limit admits the steady rate');
-      assert.ok(requests.every((r) => r.path === '/refund' && r.method === 'POST'));
+      assert.ok(requests.every((r) => r.path === REFUND_PATH && r.method === 'POST'));
       const viaAdmin = await adminGet(limited.storeAdminUrl, '/requests');
       assert.equal(viaAdmin.body.requests.length, requests.length);
       assert.equal(ledgerOf(limited, f.storeOrder.id).length, 0);
@@ -86,7 +97,7 @@ void describe('store simulator: per-account rate limit', () => {
       [429, 429, 201],
     );
     assert.equal(answers[0]!.headers.get('retry-after'), '4');
-    assert.deepEqual(answers[0]!.body.error.code, 'RATE_LIMITED');
+    assert.deepEqual(answers[0]!.data.error.code, 'RATE_LIMITED');
     assert.equal(ledgerOf(sandbox, f.storeOrder.id).length, 1);
   });
 });
@@ -99,6 +110,10 @@ void describe('store simulator: faults', () => {
     try {
       const failed = await postRefund(sandbox, body);
       assert.equal(failed.status, 503);
+      assert.deepEqual(failed.body, {
+        meta: { success: false },
+        data: { error: { code: 'SERVICE_UNAVAILABLE', message: 'Service unavailable, nothing was refunded' } },
+      });
       assert.equal(ledgerOf(sandbox, f.storeOrder.id).length, 0);
     } finally {
       await adminPost(sandbox.storeAdminUrl, '/faults', { errorRate: 0 });
@@ -138,7 +153,8 @@ void describe('store simulator: commit-then-fail (the refund is applied, the ans
     assert.equal(ledgerOf(sandbox, f.storeOrder.id).length, 1, 'the money moved although the client saw a failure');
     const retry = await postRefund(sandbox, body);
     assert.equal(retry.status, 201, 'the retry with the same key gets the stored success');
-    assert.deepEqual(retry.body, {
+    assert.deepEqual(retry.body.meta, { success: true });
+    assert.deepEqual(retry.data, {
       id: body.id,
       order: f.storeOrder.id,
       refunded: { amount: '37.26', currency: 'USD' },
@@ -156,6 +172,7 @@ void describe('store simulator: commit-then-fail (the refund is applied, the ans
     await commitThenFail('502', async (body) => {
       const res = await postRefund(sandbox, body);
       assert.equal(res.status, 502);
+      assert.deepEqual([res.body.meta.success, res.data.error.code], [false, 'BAD_GATEWAY']);
     });
   });
 
@@ -226,49 +243,37 @@ void describe('store simulator: admin', () => {
   });
 });
 
-void describe('store simulator: the { meta, data } envelope', () => {
-  void it('answers every API call in the envelope when started with storeEnvelope, success and errors alike', async () => {
-    const wrapped = await startSandbox({ storeEnvelope: true });
-    try {
-      const f = await seedScenario(wrapped, 'healthy-single-sku');
-      const id = key();
-      const ok = await postRefund(wrapped, { id, order: f.storeOrder.id, line_items: [el('shop-line-socks')] });
-      assert.equal(ok.status, 201);
-      assert.deepEqual(ok.body, {
-        meta: { success: true },
-        data: { id, order: f.storeOrder.id, refunded: { amount: '12.96', currency: 'USD' } },
-      });
-      const rejected = await postRefund(wrapped, {
-        id: key(),
-        order: f.storeOrder.id,
-        line_items: [el('shop-line-socks')],
-      });
-      assert.equal(rejected.status, 400);
-      assert.equal(rejected.body.meta.success, false);
-      assert.equal(rejected.body.data.error.code, 'NOT_ENOUGH_ITEMS_LEFT_TO_REFUND');
-      const read = await getStoreOrder(wrapped, f.storeOrder.id);
-      assert.deepEqual([read.status, read.body.meta, read.body.data.id], [200, { success: true }, f.storeOrder.id]);
-      const missing = await getStoreOrder(wrapped, 'no-such-order');
-      assert.deepEqual(
-        [missing.status, missing.body.meta.success, missing.body.data.error.code],
-        [404, false, 'UNKNOWN_ORDER'],
-      );
-    } finally {
-      await wrapped.close();
-    }
+void describe('Purple Dot: the envelope is always on', () => {
+  void it('refuses the removed envelope fault with 400', async () => {
+    const res = await adminPost(sandbox.storeAdminUrl, '/faults', { envelope: false });
+    assert.equal(res.status, 400);
   });
 
-  void it('switches between the bare body and the envelope at run time through /admin/faults', async () => {
+  void it('answers a success and each kind of error in { meta: { success }, data }', async () => {
     const f = await seedScenario(sandbox, 'healthy-single-sku');
-    assert.equal((await adminPost(sandbox.storeAdminUrl, '/faults', { envelope: true })).status, 200);
-    try {
-      const read = await getStoreOrder(sandbox, f.storeOrder.id);
-      assert.deepEqual(read.body.meta, { success: true });
-    } finally {
-      await adminPost(sandbox.storeAdminUrl, '/faults', { envelope: false });
-    }
-    const bare = await getStoreOrder(sandbox, f.storeOrder.id);
-    assert.equal(bare.body.meta, undefined);
-    assert.equal(bare.body.id, f.storeOrder.id);
+    const id = key();
+    const ok = await postRefund(sandbox, { id, order: f.storeOrder.id, line_items: [el('shop-line-socks')] });
+    assert.equal(ok.status, 201);
+    assert.deepEqual(ok.body, {
+      meta: { success: true },
+      data: { id, order: f.storeOrder.id, refunded: { amount: '12.96', currency: 'USD' } },
+    });
+    const answers = [
+      await postRefund(sandbox, { id: key(), order: f.storeOrder.id, line_items: [el('shop-line-socks')] }),
+      await postRefund(sandbox, { id: key(), order: 'no-such-order', shipping: true }),
+      await postRefund(sandbox, { id, order: f.storeOrder.id, shipping: true }),
+      await postRefund(sandbox, '{"id": ', {}),
+      await postRefund(sandbox, { id: key(), order: f.storeOrder.id, shipping: true }, { token: 'nope' }),
+    ];
+    assert.deepEqual(
+      answers.map((a): unknown[] => [a.status, a.body.meta, a.data.error.code, typeof a.data.error.message]),
+      [
+        [400, { success: false }, 'NOT_ENOUGH_ITEMS_LEFT_TO_REFUND', 'string'],
+        [404, { success: false }, 'UNKNOWN_ORDER', 'string'],
+        [409, { success: false }, 'IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH', 'string'],
+        [400, { success: false }, 'INVALID_REFUND_REQUEST', 'string'],
+        [401, { success: false }, 'UNAUTHORIZED', 'string'],
+      ],
+    );
   });
 });

@@ -1,8 +1,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { RefundErrorBody, RefundSuccess, StoreOrder } from '../../domain/schemas/store';
+import { RefundErrorBody, RefundSuccess, StoreEnvelope, StoreOrder } from '../../domain/schemas/store';
 import { type Sandbox } from '../../sandbox';
-import { getStoreOrder, postRefund, seedScenario, startSandbox, storeOrderOf, type HttpAnswer } from './helpers';
+import {
+  getStoreOrder,
+  postRefund,
+  REFUND_TOKEN,
+  seedScenario,
+  startSandbox,
+  STORE_ORDER_TOKEN,
+  storeOrderOf,
+  type HttpAnswer,
+} from './helpers';
+
+/**
+ * Purple Dot's private API v1, `POST /admin/api/v1/refund`
+ * (https://docs.getpurpledot.com/docs/purple-dot-apis/private-api/refund), and the merchant's own order endpoint.
+ */
 
 let sandbox: Sandbox;
 before(async () => {
@@ -18,50 +32,119 @@ function ledgerOf(order: string) {
   return sandbox.state.store.ledger().filter((e) => e.key.order === order);
 }
 
-/** Asserts a documented error answer and that it moved no money on the order. */
+/** Asserts a documented error answer, in the envelope, and that it moved no money on the order. */
 async function assertRejected(res: HttpAnswer, status: number, code: string, order?: string): Promise<void> {
   assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.equal(RefundErrorBody.parse(res.body).error.code, code);
-  assert.equal(typeof res.body.error.message, 'string');
+  assert.deepEqual(StoreEnvelope.parse(res.body).meta, { success: false });
+  assert.equal(RefundErrorBody.parse(res.data).error.code, code);
+  assert.equal(typeof res.data.error.message, 'string');
   if (order) assert.deepEqual(ledgerOf(order), [], 'nothing was refunded');
 }
 
-void describe('store simulator: access token', () => {
-  void it('rejects POST /refund without X-Access-Token with 401 UNAUTHORIZED', async () => {
+void describe('Purple Dot: the X-Purple-Dot-Access-Token header ("in all requests")', () => {
+  void it('rejects a refund without the header with 401 UNAUTHORIZED, in the envelope', async () => {
     const f = await seedScenario(sandbox, 'healthy-single-sku');
     const res = await postRefund(sandbox, { id: key(), order: f.storeOrder.id, shipping: true }, { token: null });
     await assertRejected(res, 401, 'UNAUTHORIZED', f.storeOrder.id);
   });
 
-  void it('rejects a wrong X-Access-Token with 401 UNAUTHORIZED', async () => {
+  void it('rejects a wrong token with 401 UNAUTHORIZED', async () => {
     const f = await seedScenario(sandbox, 'healthy-single-sku');
     const res = await postRefund(sandbox, { id: key(), order: f.storeOrder.id, shipping: true }, { token: 'nope' });
     await assertRejected(res, 401, 'UNAUTHORIZED', f.storeOrder.id);
   });
 
-  void it('rejects GET /orders/:id with a wrong token with 401 UNAUTHORIZED', async () => {
-    const res = await getStoreOrder(sandbox, 'anything', 'nope');
-    assert.equal(res.status, 401);
-    assert.equal(res.body.error.code, 'UNAUTHORIZED');
+  void it('rejects the right token in the old X-Access-Token header, or as a bearer token, with 401', async () => {
+    const f = await seedScenario(sandbox, 'healthy-single-sku');
+    const body = { id: key(), order: f.storeOrder.id, shipping: true };
+    const old = await postRefund(sandbox, body, { token: null, headers: { 'x-access-token': REFUND_TOKEN } });
+    await assertRejected(old, 401, 'UNAUTHORIZED', f.storeOrder.id);
+    const bearer = await postRefund(sandbox, body, {
+      token: null,
+      headers: { authorization: `Bearer ${REFUND_TOKEN}` },
+    });
+    await assertRejected(bearer, 401, 'UNAUTHORIZED', f.storeOrder.id);
   });
 });
 
-void describe('store simulator: GET /orders/:id', () => {
-  void it('returns the store order as seeded, in the shared StoreOrder shape', async () => {
+void describe('Purple Dot: only POST /admin/api/v1/refund exists ("all endpoints use the /admin/api/v1/ namespace")', () => {
+  for (const path of ['/refund', '/admin/api/v2/refund', '/admin/api/refund', '/admin/api/v1/refunds']) {
+    void it(`POST ${path} is 404 and refunds nothing`, async () => {
+      const f = await seedScenario(sandbox, 'healthy-single-sku');
+      const res = await postRefund(sandbox, { id: key(), order: f.storeOrder.id, shipping: true }, { path });
+      assert.equal(res.status, 404);
+      assert.deepEqual(ledgerOf(f.storeOrder.id), []);
+    });
+  }
+
+  void it('answers 404 in the envelope to other endpoints and methods under /admin/api/v1/', async () => {
+    for (const [method, path] of [
+      ['GET', '/admin/api/v1/refund'],
+      ['GET', '/admin/api/v1/pre-orders'],
+      ['POST', '/admin/api/v1/fulfillment'],
+    ] as const) {
+      const res = await fetch(`${sandbox.storeUrl}${path}`, {
+        method,
+        headers: { 'x-purple-dot-access-token': REFUND_TOKEN },
+      });
+      assert.equal(res.status, 404, `${method} ${path}`);
+      const body = (await res.json()) as { meta: { success: boolean }; data: { error: { code: string } } };
+      assert.deepEqual(body.meta, { success: false });
+      assert.equal(body.data.error.code, 'NOT_FOUND');
+    }
+  });
+
+  void it('the old GET /orders/:id is gone too', async () => {
+    const f = await seedScenario(sandbox, 'healthy-single-sku');
+    const res = await fetch(`${sandbox.storeUrl}/orders/${f.storeOrder.id}`, {
+      headers: { 'x-access-token': REFUND_TOKEN },
+    });
+    assert.equal(res.status, 404);
+  });
+});
+
+void describe("the merchant's order endpoint GET /merchant/orders/:id (not Purple Dot's)", () => {
+  void it('returns the store order as seeded, bare, in the shared StoreOrder shape', async () => {
     const f = await seedScenario(sandbox, 'healthy-multi-sku');
     const res = await getStoreOrder(sandbox, f.storeOrder.id);
     assert.equal(res.status, 200);
+    assert.equal(res.body.meta, undefined, "not in Purple Dot's envelope");
     assert.deepEqual(StoreOrder.parse(res.body), f.storeOrder);
   });
 
   void it('answers 404 UNKNOWN_ORDER for an order it does not have', async () => {
     const res = await getStoreOrder(sandbox, 'no-such-order');
     assert.equal(res.status, 404);
+    assert.deepEqual(Object.keys(res.body), ['error']);
     assert.equal(res.body.error.code, 'UNKNOWN_ORDER');
+  });
+
+  void it('answers 401 without the bearer token, with a wrong one, and with the Purple Dot token', async () => {
+    const f = await seedScenario(sandbox, 'healthy-single-sku');
+    for (const token of [null, 'nope', REFUND_TOKEN]) {
+      const res = await getStoreOrder(sandbox, f.storeOrder.id, token);
+      assert.equal(res.status, 401, String(token));
+      assert.equal(res.body.error.code, 'UNAUTHORIZED');
+      assert.equal(res.headers.get('www-authenticate'), 'Bearer');
+    }
+    const purpleDotHeader = await fetch(`${sandbox.storeOrderUrl}/${f.storeOrder.id}`, {
+      headers: { 'x-purple-dot-access-token': STORE_ORDER_TOKEN },
+    });
+    assert.equal(purpleDotHeader.status, 401);
+  });
+
+  void it('uses the default token sandbox-store-order-token when none is configured', async () => {
+    const plain = await startSandbox({ storeOrderToken: undefined });
+    try {
+      const f = await seedScenario(plain, 'healthy-single-sku');
+      assert.equal((await getStoreOrder(plain, f.storeOrder.id, 'sandbox-store-order-token')).status, 200);
+    } finally {
+      await plain.close();
+    }
   });
 });
 
-void describe('store simulator: POST /refund successes', () => {
+void describe('Purple Dot: POST /admin/api/v1/refund successes', () => {
   void it('refunds line items, one element per unit, at the unit price with tax, and answers 201', async () => {
     const f = await seedScenario(sandbox, 'healthy-partial-qty');
     const id = key();
@@ -71,7 +154,8 @@ void describe('store simulator: POST /refund successes', () => {
       line_items: [el('shop-line-socks'), el('shop-line-socks'), el('shop-line-bottle')],
     });
     assert.equal(res.status, 201);
-    assert.deepEqual(RefundSuccess.parse(res.body), {
+    assert.deepEqual(res.body.meta, { success: true }, 'the documented envelope: { meta: { success }, data }');
+    assert.deepEqual(RefundSuccess.parse(res.data), {
       id,
       order: f.storeOrder.id,
       refunded: { amount: '50.22', currency: 'USD' },
@@ -111,7 +195,7 @@ void describe('store simulator: POST /refund successes', () => {
       shipping: true,
     });
     assert.equal(res.status, 201);
-    assert.deepEqual(res.body.refunded, { amount: '99.41', currency: 'USD' });
+    assert.deepEqual(res.data.refunded, { amount: '99.41', currency: 'USD' });
     assert.deepEqual(ledgerOf(f.storeOrder.id)[0]!.shipping, { refunded: true, amount: '5.99' });
     assert.equal((await storeOrderOf(sandbox, f.storeOrder.id)).shipping.refunded, true);
   });
@@ -120,14 +204,14 @@ void describe('store simulator: POST /refund successes', () => {
     const f = await seedScenario(sandbox, 'healthy-single-sku');
     const res = await postRefund(sandbox, { id: key(), order: f.storeOrder.id, shipping: true });
     assert.equal(res.status, 201);
-    assert.deepEqual(res.body.refunded, { amount: '5.99', currency: 'USD' });
+    assert.deepEqual(res.data.refunded, { amount: '5.99', currency: 'USD' });
   });
 
   void it('refunds an appeasement in the order currency', async () => {
     const f = await seedScenario(sandbox, 'flat-goodwill-10-usd');
     const res = await postRefund(sandbox, { id: key(), order: f.storeOrder.id, amount: '10.00', currency: 'USD' });
     assert.equal(res.status, 201);
-    assert.deepEqual(res.body.refunded, { amount: '10.00', currency: 'USD' });
+    assert.deepEqual(res.data.refunded, { amount: '10.00', currency: 'USD' });
     const entry = ledgerOf(f.storeOrder.id)[0]!;
     assert.equal(entry.mode, 'appeasement');
     assert.deepEqual(entry.lineItems, []);
@@ -152,7 +236,7 @@ void describe('store simulator: POST /refund successes', () => {
       line_items: [el('shop-line-socks'), el('shop-line-socks')],
     });
     assert.equal(res.status, 201);
-    assert.deepEqual(res.body.refunded, { amount: '24.00', currency: 'USD' });
+    assert.deepEqual(res.data.refunded, { amount: '24.00', currency: 'USD' });
     const order = await storeOrderOf(sandbox, f.storeOrder.id);
     assert.equal(order.refundedTotal, '25.92', 'the tax earlier, the units now: what the line was paid');
     assert.equal(order.lineItems[0]?.refundedQuantity, 2);
@@ -182,13 +266,13 @@ void describe('store simulator: POST /refund successes', () => {
     });
     assert.equal(res.status, 201);
     // Two units with their tax, the third without: the bucket had 1.92 left.
-    assert.deepEqual(res.body.refunded, { amount: '37.92', currency: 'USD' });
+    assert.deepEqual(res.data.refunded, { amount: '37.92', currency: 'USD' });
     const order = await storeOrderOf(sandbox, f.storeOrder.id);
     assert.equal(order.lineItems.find((l) => l.id === socks.id)?.refundedTax, '2.88');
   });
 });
 
-void describe('store simulator: POST /refund rejections (documented status and code, no money moved)', () => {
+void describe('Purple Dot: POST /admin/api/v1/refund rejections (documented status and code, no money moved)', () => {
   void it('400 INVALID_REFUND_REQUEST: line items mixed with an appeasement', async () => {
     const f = await seedScenario(sandbox, 'healthy-single-sku');
     const res = await postRefund(sandbox, {
@@ -362,7 +446,7 @@ void describe('store simulator: POST /refund rejections (documented status and c
       line_items: [el('shop-line-socks'), el('shop-line-bottle')],
     });
     await assertRejected(res, 404, 'UNKNOWN_LINE_ITEMS', f.storeOrder.id);
-    assert.match(res.body.error.message, /shop-line-bottle/);
+    assert.match(res.data.error.message, /shop-line-bottle/);
   });
 
   void it('500 REFUND_FAILED: an order mixing checkout and pre-order lines', async () => {

@@ -28,7 +28,8 @@ import {
 
 // Production mode refuses secrets shorter than 16 characters.
 const TOKENS = {
-  bwp: 'scale-bwp-token-0123456789',
+  bwpClientId: 'scale-bwp-client-id',
+  bwpClientSecret: 'scale-bwp-client-secret-0123456789',
   refund: 'scale-refund-token-0123456789',
   bp: 'scale-business-product',
 };
@@ -53,11 +54,7 @@ async function serviceConfig(sandbox: Sandbox, taskQueue: string, extra: Record<
     LOG_LEVEL: 'info',
     TEMPORAL_ADDRESS: await temporalAddress(),
     TEMPORAL_TASK_QUEUE: taskQueue,
-    BWP_API_URL: sandbox.bwpUrl,
-    BWP_API_TOKEN: TOKENS.bwp,
-    BWP_TARGET_ID: TOKENS.bp,
-    REFUND_API_URL: sandbox.storeUrl,
-    REFUND_API_TOKEN: TOKENS.refund,
+    ...sandbox.serviceEnv(),
     WEBHOOK_BASIC_USER: WEBHOOK.user,
     WEBHOOK_BASIC_PASSWORD: WEBHOOK.password,
     SANDBOX_ENABLED: 'false',
@@ -153,7 +150,13 @@ describe('two worker processes against one Temporal server', () => {
   before(async () => {
     const build = await ensureBuilt();
     assert.equal(build.exitCode, 0, build.output.slice(-4000));
-    sandbox = await createSandbox({ bwpToken: TOKENS.bwp, refundToken: TOKENS.refund, businessProductId: TOKENS.bp });
+    sandbox = await createSandbox({
+      bwpClientId: TOKENS.bwpClientId,
+      bwpClientSecret: TOKENS.bwpClientSecret,
+      refundToken: TOKENS.refund,
+      storeOrderToken: `${TOKENS.refund}-orders`,
+      businessProductId: TOKENS.bp,
+    });
     connection = await Connection.connect({ address: await temporalAddress() });
     const apiPort = await freePort();
     taskQueue = uniqueId('scale-refunds');
@@ -177,7 +180,7 @@ describe('two worker processes against one Temporal server', () => {
   const postRefundArrivals = (since: number) =>
     sandbox!.state.store
       .requests()
-      .filter((r) => r.method === 'POST' && r.path === '/refund' && r.at >= since)
+      .filter((r) => r.method === 'POST' && r.path === '/admin/api/v1/refund' && r.at >= since)
       .map((r) => r.at)
       .sort((a, b) => a - b);
 
@@ -321,7 +324,13 @@ describe('graceful shutdown of a worker process', () => {
   it('on SIGTERM, a POST /refund in flight completes before the process exits 0; nothing is refunded twice', async (t) => {
     const build = await ensureBuilt();
     assert.equal(build.exitCode, 0, build.output.slice(-4000));
-    sandbox = await createSandbox({ bwpToken: TOKENS.bwp, refundToken: TOKENS.refund, businessProductId: TOKENS.bp });
+    sandbox = await createSandbox({
+      bwpClientId: TOKENS.bwpClientId,
+      bwpClientSecret: TOKENS.bwpClientSecret,
+      refundToken: TOKENS.refund,
+      storeOrderToken: `${TOKENS.refund}-orders`,
+      businessProductId: TOKENS.bp,
+    });
     connection = await Connection.connect({ address: await temporalAddress() });
     const apiPort = await freePort();
     const config = await serviceConfig(sandbox, uniqueId('drain-refunds'), {
@@ -344,7 +353,7 @@ describe('graceful shutdown of a worker process', () => {
     const since = Date.now();
     const { fixture, handle } = await requestRefund(h);
     const deadline = Date.now() + 30_000;
-    while (!sandbox.state.store.requests().some((r) => r.path === '/refund' && r.at >= since)) {
+    while (!sandbox.state.store.requests().some((r) => r.path === '/admin/api/v1/refund' && r.at >= since)) {
       assert.ok(Date.now() < deadline, `no POST /refund arrived:\n${draining.tail()}`);
       await sleep(50);
     }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createBwpClient, createRefundClient } from '../../activities/clients';
+import { createBwpClient, createBwpTokenSource, createRefundClient } from '../../activities/clients';
 import { createRefundWorkers, runWorkers, shutdownWorkers } from '../../workers/worker';
 import { submitTaskQueue } from '../../workflows/refund.contract';
 import { TEST_POLICY } from '../helpers/harness';
@@ -27,7 +27,18 @@ it('the refunds worker has no workflow cache even when overrides ask for one; th
     namespace: env.namespace ?? 'default',
     taskQueue,
     deps: {
-      bwp: createBwpClient({ url: 'http://127.0.0.1:9', token: 't', targetId: 'bp', apiVersion: '2024-11-01', timeoutMs: 1_000 }),
+      bwp: createBwpClient({
+        url: 'http://127.0.0.1:9',
+        tokens: createBwpTokenSource({
+          url: 'http://127.0.0.1:9/token',
+          clientId: 'c',
+          clientSecret: 's',
+          timeoutMs: 1_000,
+        }),
+        targetId: 'bp',
+        apiVersion: '2024-11-01',
+        timeoutMs: 1_000,
+      }),
       refunds: createRefundClient({ url: 'http://127.0.0.1:9', token: 't', timeoutMs: 1_000 }),
       policy: TEST_POLICY,
     },

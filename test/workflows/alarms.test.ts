@@ -17,10 +17,14 @@ after(async () => {
 it('when POST /refund answers 409 IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH, it parks with an alarm and never resends', async () => {
   const { fixture, handle } = await h.startRefund('healthy-multi-sku', {
     // The key this refund will use was already spent on another payload (say, by an older deployment).
+    // Without the store order the shipping charge is unknown: the refund asks the lines alone (93.42 USD).
+    mutate: (f) => {
+      f.bwpOrder.refunds.details[0]!.refundTotal = { totalAmount: { amount: 93.42, currencyCode: 'USD' } };
+    },
     beforeStart: async (f) => {
-      const spent = await fetch(`${h.sandbox.storeUrl}/refund`, {
+      const spent = await fetch(`${h.sandbox.storeUrl}/admin/api/v1/refund`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-access-token': TOKENS.refund },
+        headers: { 'content-type': 'application/json', 'X-Purple-Dot-Access-Token': TOKENS.refund },
         body: JSON.stringify({
           id: refundIdempotencyKey(f.bwpOrder.id, f.refundId, 1),
           order: f.storeOrder.id,

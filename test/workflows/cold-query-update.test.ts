@@ -33,8 +33,10 @@ before(async () => {
   env = await createTestEnv();
   client = env.client;
   sandbox = await createSandbox({
-    bwpToken: TOKENS.bwp,
+    bwpClientId: TOKENS.bwpClientId,
+    bwpClientSecret: TOKENS.bwpClientSecret,
     refundToken: TOKENS.refund,
+    storeOrderToken: TOKENS.storeOrder,
     businessProductId: TOKENS.businessProductId,
     logger: createLogger({ level: 'warn', pretty: false }),
   });
@@ -50,11 +52,7 @@ async function startWorker(taskQueue: string): Promise<Child> {
   const child = spawnEntry('workers/main.ts', {
     TEMPORAL_ADDRESS: await temporalAddress(),
     TEMPORAL_TASK_QUEUE: taskQueue,
-    BWP_API_URL: sandbox.bwpUrl,
-    BWP_API_TOKEN: TOKENS.bwp,
-    BWP_TARGET_ID: TOKENS.businessProductId,
-    REFUND_API_URL: sandbox.storeUrl,
-    REFUND_API_TOKEN: TOKENS.refund,
+    ...sandbox.serviceEnv(),
     REFUND_RATE_LIMIT_PER_SECOND: '100',
     METRICS_PORT: String(await freePort()),
   });

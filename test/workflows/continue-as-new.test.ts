@@ -76,7 +76,7 @@ it('when a parked refund history grows past the suggested size, it continues as 
   assert.equal(result.status, RefundStatus.REFUNDED);
   assert.equal(result.refunded?.amount, '10.00');
   await noWorkflowTaskFailed(handle);
-  await recordHistory(handle, 'v2-continue-as-new-carried');
+  await recordHistory(handle, 'continue-as-new-carried');
 });
 
 async function runsOf(workflowId: string): Promise<number> {
@@ -137,7 +137,7 @@ it('a decision signalled while a re-check activity runs, with continue-as-new fo
     );
     assert.ok((await runsOf(workflowId)) >= 2);
     await noWorkflowTaskFailed(handle);
-    await recordHistory(handle, 'v2-decision-by-signal');
+    await recordHistory(handle, 'decision-by-signal');
   } finally {
     h.sandbox.state.bwp.setFaults({ latencyMs: 0 });
   }
@@ -169,7 +169,7 @@ it('a decline by update during settlement polling, with continue-as-new forced, 
     assert.equal(result.status, RefundStatus.REFUNDED);
     assert.equal(h.sandbox.state.store.ledger().filter((e) => e.key.order === fixture.storeOrder.id).length, 1);
     await noWorkflowTaskFailed(handle);
-    await recordHistory(handle, 'v2-settlement-polling');
+    await recordHistory(handle, 'settlement-polling');
   } finally {
     h.sandbox.state.store.setFaults({ latencyMs: 0 });
   }
@@ -195,5 +195,5 @@ it('a decline by update whose report waits in settlement across continue-as-new 
   assert.equal(result.statusReason, 'OTHERS');
   assert.equal(h.sandbox.state.store.ledger().filter((e) => e.key.order === fixture.storeOrder.id).length, 0);
   await noWorkflowTaskFailed(handle);
-  await recordHistory(handle, 'v2-decision-by-update');
+  await recordHistory(handle, 'decision-by-update');
 });

@@ -109,7 +109,7 @@ describe('malformed messages', () => {
     assert.equal((await handle.result()).status, RefundStatus.REFUNDED);
     assert.equal(ledger(h, fixture).length, 1);
     await noWorkflowTaskFailed(handle);
-    await recordHistory(handle, 'v2-malformed-signal');
+    await recordHistory(handle, 'malformed-signal');
   });
 
   it('by update: each is rejected by the validator with the problems (InvalidMessage); nothing changes', async () => {
@@ -186,7 +186,7 @@ describe('no new key while money may have moved', () => {
       ['unknown', 'rejected', 'rejected', 'rejected'],
       'the same key is asked again (2 retries) before parking',
     );
-    const sent = blind.sandbox.state.store.requests().filter((r) => r.path === '/refund' && r.at >= since);
+    const sent = blind.sandbox.state.store.requests().filter((r) => r.path === '/admin/api/v1/refund' && r.at >= since);
     assert.ok(sent.length >= 4);
     assert.equal(parked.suggestion, undefined, 'no suggestion offers a resubmission');
     assert.ok(parked.problems.some((p) => p.code === 'UNKNOWN_OUTCOME'));
@@ -240,10 +240,14 @@ describe('no new key while money may have moved', () => {
   it('409 then accept-suggestion is refused; only resubmit-verified opens a new key; the alarm stays until the end', async () => {
     const { fixture, handle } = await blind.startRefund('healthy-multi-sku', {
       // The key this refund will use was already spent on another payload (say, by an older deployment).
+      // Without the store order the shipping charge is unknown: the refund asks the lines alone (93.42 USD).
+      mutate: (f) => {
+        f.bwpOrder.refunds.details[0]!.refundTotal = { totalAmount: { amount: 93.42, currencyCode: 'USD' } };
+      },
       beforeStart: async (f) => {
-        const spent = await fetch(`${blind.sandbox.storeUrl}/refund`, {
+        const spent = await fetch(`${blind.sandbox.storeUrl}/admin/api/v1/refund`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-access-token': TOKENS.refund },
+          headers: { 'content-type': 'application/json', 'X-Purple-Dot-Access-Token': TOKENS.refund },
           body: JSON.stringify({
             id: refundIdempotencyKey(f.bwpOrder.id, f.refundId, 1),
             order: f.storeOrder.id,
@@ -265,7 +269,7 @@ describe('no new key while money may have moved', () => {
     const audited = (await handle.query(stateQuery)).audit.find((a) => a.action === 'acceptSuggestion');
     assert.equal(audited?.accepted, false);
     assert.equal(ledger(blind, fixture).length, 1, 'only the refund made under the spent key; nothing resent');
-    await recordHistory(handle, 'v2-idempotency-alarm');
+    await recordHistory(handle, 'idempotency-alarm');
 
     await handle.executeUpdate(resubmitVerifiedUpdate, {
       args: [{ operator: 'vera', input: { verifiedNoMoneyMoved: true, note: 'the spent key was a test payload' } }],
@@ -304,7 +308,7 @@ describe('a Temporal cancel while money moves', () => {
       const state = await handle.query(stateQuery);
       assert.ok(state.audit.some((a) => a.action === 'temporalCancel'));
       await noWorkflowTaskFailed(handle);
-      await recordHistory(handle, 'v2-cancel-during-submission');
+      await recordHistory(handle, 'cancel-during-submission');
     } finally {
       h.sandbox.state.store.setFaults({ commitThenFail: { count: 0 } });
     }
@@ -352,7 +356,7 @@ describe('no wait without a flag', () => {
       );
       assert.ok(state.attentions?.some((a) => a.reason === 'REPORT_REJECTED'));
       assert.equal((await handle.describe()).typedSearchAttributes.get(SA.needsAttention), true);
-      await recordHistory(handle, 'v2-report-rejected');
+      await recordHistory(handle, 'report-rejected');
       await handle.executeUpdate(resolveUpdate, {
         args: [{ operator: 'ops', input: { note: 'fixed in BwP by hand' } }],
       });
@@ -374,7 +378,7 @@ describe('no wait without a flag', () => {
       ['malformed'],
       'tried once, not retried',
     );
-    assert.equal(defective.sandbox.state.store.requests().filter((r) => r.path === '/refund').length, 0);
+    assert.equal(defective.sandbox.state.store.requests().filter((r) => r.path === '/admin/api/v1/refund').length, 0);
     await handle.executeUpdate(cancelUpdate, { args: [{ operator: 'ops', input: {} }] });
     assert.equal((await handle.result()).status, RefundStatus.CANCELLED);
     assert.equal(ledger(defective, fixture).length, 0);

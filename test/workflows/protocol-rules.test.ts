@@ -1,51 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RefundStatus, type RefundWorkflowState } from '../../workflows/refund.contract';
+import { RefundStatus } from '../../workflows/refund.contract';
 import { RefundProtocol } from '../../workflows/refund-protocol';
 
 /** The inbox's rules on their own (pure code, no server): the parts the state × action suite cannot reach directly. */
 
 const now = () => '2026-01-01T00:00:00.000Z';
-const legacyState = (status: RefundStatus): RefundWorkflowState => ({
-  orderId: 'o',
-  refundId: 'r',
-  status,
-  startedAt: now(),
-  problems: [],
-  revision: 2,
-  attempts: [],
-  audit: [],
-  needsAttention: true,
-  attention: { reason: 'PARKED_TOO_LONG', since: now() },
-});
-
 describe('RefundProtocol', () => {
-  it('reads the state a legacy run carried across continue-as-new, with its pending decision and attention', () => {
-    const m = new RefundProtocol(
-      {
-        orderId: 'o',
-        refundId: 'r',
-        carried: {
-          state: legacyState(RefundStatus.AWAITING_REPAIR),
-          seenRequests: ['a'],
-          pendingDecision: { kind: 'decline', msg: { operator: 'ann', input: { statusReason: 'OTHERS' } } },
-        },
-      },
-      now,
-    );
-    assert.equal(m.state.pendingDecision?.kind, 'decline');
-    assert.equal(m.state.pendingDecision?.operator, 'ann');
-    assert.deepEqual(
-      m.state.attentions?.map((a) => a.reason),
-      ['PARKED_TOO_LONG'],
-    );
-    assert.equal(m.stopRequested(), true);
-    assert.equal(m.idle(), false, 'no continue-as-new while a decision is pending');
-    // A request id seen by the legacy run is still applied once.
-    assert.equal(m.receive('recheck', { operator: 'x', requestId: 'a', input: {} }, 'signal').accepted, true);
-    assert.equal(m.recheckRequested, false);
-  });
-
   it('a second decision while one is pending is refused and audited; a duplicate request id is applied once', () => {
     const m = new RefundProtocol({ orderId: 'o', refundId: 'r' }, now);
     m.state.status = RefundStatus.AWAITING_REPAIR;

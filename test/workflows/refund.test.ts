@@ -14,7 +14,7 @@ import {
   stateQuery,
 } from '../../workflows/refund.contract';
 import { startOrJoinRefund } from '../../api/start-refund';
-import { createHarness, recordHistory, waitForState, type Harness } from '../helpers/harness';
+import { createHarness, recordHistory, TEST_POLICY, waitForState, type Harness } from '../helpers/harness';
 
 /** Workflow behaviour on a real Temporal server, real workers, the real clients and the sandbox over real HTTP. */
 
@@ -85,7 +85,7 @@ describe('refund workflow', () => {
     assert.equal(result.refunded?.amount, '10.00');
     assert.equal(storeLedgerFor(fixture.storeOrder.id).length, 1);
     const report = bwpLedgerFor(fixture.bwpOrder.id).at(-1)!;
-    assert.equal(report.refundFor?.orderLineItems.length, 3, 'BwP receives the per-SKU refund');
+    assert.equal(report.refundFor?.lineItemIds.length, 3, 'BwP is told the three refunded lines');
     const final = await handle.query(stateQuery);
     assert.ok(final.audit.some((a) => a.operator === 'alice' && a.action === 'repair' && a.accepted));
     await recordHistory(handle, 'goodwill-repaired');
@@ -93,7 +93,6 @@ describe('refund workflow', () => {
 
   for (const [fixture, code] of [
     ['blank-quantity', 'MISSING_QUANTITY'],
-    ['reason-unknown', 'REASON_UNKNOWN'],
     ['line-removed-from-store', 'UNKNOWN_LINE_ITEMS'],
     ['amount-above-order', 'AMOUNT_EXCEEDS_ORDER_REMAINING'],
     ['shipping-already-refunded', 'SHIPPING_ALREADY_REFUNDED'],
@@ -122,6 +121,35 @@ describe('refund workflow', () => {
       await recordHistory(handle, `invalid-repair-then-cancel-${fixture}`);
     });
   }
+
+  it('an unknown reason is an advisory by default: recorded, and the refund goes out', async () => {
+    const { fixture, handle } = await h.startRefund('reason-unknown');
+    const result = await handle.result();
+    assert.equal(result.status, RefundStatus.REFUNDED);
+    assert.equal(storeLedgerFor(fixture.storeOrder.id).length, 1);
+    const final = await handle.query(stateQuery);
+    assert.deepEqual(
+      final.advisories?.map((p) => p.code),
+      ['REASON_UNKNOWN'],
+    );
+    assert.deepEqual(final.problems, []);
+  });
+
+  it('with REASON_RULES_BLOCK an unknown reason parks the refund with REASON_UNKNOWN', async () => {
+    const blocking = await createHarness({ policy: { ...TEST_POLICY, reasonRulesBlock: true } });
+    try {
+      const { handle } = await blocking.startRefund('reason-unknown');
+      const state = await waitForState(handle, parked);
+      assert.deepEqual(
+        state.problems.map((p) => p.code),
+        ['REASON_UNKNOWN'],
+      );
+      await handle.executeUpdate(cancelUpdate, { args: [{ operator: 'bob', input: { note: 'test done' } }] });
+      assert.equal((await handle.result()).status, RefundStatus.CANCELLED);
+    } finally {
+      await blocking.close();
+    }
+  });
 
   it('when a blank quantity is repaired with the suggestion, the refund completes', async () => {
     const { fixture, handle } = await h.startRefund('blank-quantity');
@@ -188,7 +216,7 @@ describe('refund workflow', () => {
     const ledger = storeLedgerFor(fixture.storeOrder.id);
     assert.equal(ledger.length, 1, 'refunded exactly once');
     assert.equal(result.refunded?.amount, ledger[0]!.refunded.amount);
-    const calls = h.sandbox.state.store.requests().filter((r) => r.path === '/refund' && r.at >= since);
+    const calls = h.sandbox.state.store.requests().filter((r) => r.path === '/admin/api/v1/refund' && r.at >= since);
     assert.ok(calls.length >= 2, 'the call was retried after the lost answer');
     assert.match(ledger[0]!.key.id, /-r1$/, 'the retry used the first (and only) idempotency key');
     const state = await handle.query(stateQuery);
@@ -216,7 +244,7 @@ describe('refund workflow', () => {
   });
 
   it('when nobody repairs for the configured time, it flags NeedsAttention and keeps waiting', async () => {
-    const { handle } = await h.startRefund('reason-blank', { timing: { attentionAfterMs: 1500 } });
+    const { handle } = await h.startRefund('blank-quantity', { timing: { attentionAfterMs: 1500 } });
     const state = await waitForState(handle, (s) => s.needsAttention);
     assert.equal(state.status, RefundStatus.AWAITING_REPAIR);
     const described = await handle.describe();

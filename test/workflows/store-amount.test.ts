@@ -15,10 +15,10 @@ import { createHarness, recordHistory, waitForState, type Harness } from '../hel
 let storeRead: Harness;
 let blind: Harness;
 before(async () => {
-  // Two sets of workers: one reads the store's order before planning; one cannot (STORE_ORDER_READ=false) and talks
-  // to a store that answers in the { meta, data } envelope.
+  // Two sets of workers: one reads the store's order before planning (STORE_ORDER_URL); one cannot, as a deployment
+  // without an order endpoint of its own (Purple Dot documents none).
   storeRead = await createHarness();
-  blind = await createHarness({ readStoreOrder: false, storeEnvelope: true });
+  blind = await createHarness({ readStoreOrder: false });
 });
 after(async () => {
   await storeRead?.close();
@@ -28,18 +28,17 @@ after(async () => {
 const parked = (s: { status: RefundStatus }) => s.status === RefundStatus.AWAITING_REPAIR;
 const storeLine = { 'shop-line-socks': true };
 
-/** The one report Buy with Prime got, with its total and the sum of its per-line amounts, in minor units. */
-function reportOf(h: Harness, orderId: string): { entry: BwpLedgerEntry; total: Minor; lines: Minor } {
+/**
+ * The one report Buy with Prime got: its cumulative total and the payment it carried, in minor units (Buy with Prime
+ * takes no money per line: the report names the lines, the per-SKU split stays in the plan).
+ */
+function reportOf(h: Harness, orderId: string): { entry: BwpLedgerEntry; total: Minor; paid: Minor } {
   const reports = h.sandbox.state.bwp.ledger().filter((e) => e.orderId === orderId);
   assert.equal(reports.length, 1, 'one report');
   const entry = reports[0]!;
-  const lines = sum(
-    (entry.refundFor?.orderLineItems ?? []).map((l) => {
-      assert.ok(l.refundAmount, `line ${l.lineItemId} carries its amount`);
-      return fromBwpAmount(l.refundAmount);
-    }),
-  );
-  return { entry, total: fromBwpAmount(entry.refundTotal), lines };
+  assert.ok((entry.refundFor?.lineItemIds.length ?? 0) > 0, 'the report names the refunded lines');
+  const paid = sum(entry.delta.map((p) => fromBwpAmount(p.amount)));
+  return { entry, total: fromBwpAmount(entry.refundTotal), paid };
 }
 
 function storeOrderOf(h: Harness, id: string) {
@@ -82,62 +81,42 @@ describe('what the store refunds', () => {
     const report = reportOf(storeRead, fixture.bwpOrder.id);
     assert.deepEqual([report.entry.state, report.entry.refundStatusReason], ['PARTIAL', 'PARTIALLY_DECLINED']);
     assert.equal(report.total, parseDecimal('24.00', 'USD'));
-    assert.equal(report.lines, report.total, 'the report’s total is the sum of its lines');
+    assert.equal(report.paid, report.total, 'the one payment reported is the total');
     assert.equal((await handle.describe()).typedSearchAttributes.get(SA.needsAttention), false);
   });
 
-  it('a store that keeps no tax bucket would refund the tax again: the repair goes as an appeasement of 24.00', async () => {
-    const { fixture, handle } = await storeRead.startRefund('tax-already-refunded', {
-      mutate: (f) => f.storeOrder.lineItems.forEach((l) => delete l.refundedTax),
-    });
-    const state = await waitForState(handle, parked);
-    assert.ok(state.suggestion);
-    const accepted = await handle.executeUpdate(repairUpdate, {
-      args: [{ operator: 'ada', input: state.suggestion.repair }],
-    });
-    assert.equal(accepted.plan.mode, 'appeasement');
-    assert.deepEqual(accepted.plan.storeRequest, { order: fixture.storeOrder.id, amount: '24.00', currency: 'USD' });
-    const result = await handle.result();
-    assert.deepEqual(result.refunded, { amount: '24.00', currency: 'USD' });
-    assert.equal(storeOrderOf(storeRead, fixture.storeOrder.id).refundedTotal, '25.92');
-    const report = reportOf(storeRead, fixture.bwpOrder.id);
-    assert.equal(report.total, parseDecimal('24.00', 'USD'));
-    assert.equal(report.lines, report.total);
-  });
-
   it('when the store refunds another amount than planned, the refund is flagged and Buy with Prime is told what moved', async () => {
-    // Without the store's order its pricing is unknown: the plan goes as line items at 24.00, and this store (no tax
-    // bucket) refunds the two units at 12.96 each.
-    const { fixture, handle } = await blind.startRefund('tax-already-refunded', {
-      mutate: (f) => f.storeOrder.lineItems.forEach((l) => delete l.refundedTax),
+    // Without the store's order its pricing is unknown: the plan goes as line items at Buy with Prime's 12.96, and
+    // this store has since re-priced the unit at 13.10.
+    const { handle } = await blind.startRefund('healthy-single-sku', {
+      mutate: (f) => f.storeOrder.lineItems.forEach((l) => (l.unitPrice = '13.10')),
     });
-    const state = await waitForState(handle, parked);
-    assert.ok(state.suggestion);
-    const accepted = await handle.executeUpdate(repairUpdate, {
-      args: [{ operator: 'ada', input: state.suggestion.repair }],
-    });
-    assert.equal(accepted.plan.mode, 'line-items');
     const result = await handle.result();
-    assert.deepEqual(result.refunded, { amount: '25.92', currency: 'USD' }, 'the store’s answer, not the plan');
+    assert.deepEqual(result.refunded, { amount: '13.10', currency: 'USD' }, 'the store’s answer, not the plan');
 
     const final = await waitForState(handle, (s) => s.result !== undefined);
     assert.equal(final.attention?.reason, 'REFUND_AMOUNT_MISMATCH');
-    assert.match(final.attention?.detail ?? '', /25\.92 USD but the plan was 24\.00 USD/);
+    assert.match(final.attention?.detail ?? '', /13\.10 USD but the plan was 12\.96 USD/);
     assert.equal(final.needsAttention, true, 'it stays findable after it finished');
     assert.equal((await handle.describe()).typedSearchAttributes.get(SA.needsAttention), true);
 
-    const report = reportOf(blind, fixture.bwpOrder.id);
-    assert.equal(report.total, parseDecimal('25.92', 'USD'), 'the total is what the store refunded');
-    assert.equal(report.lines, report.total, 'and so is the sum of its lines');
-    await recordHistory(handle, 'v2-store-amount-mismatch');
+    const report = reportOf(blind, final.orderId);
+    assert.equal(report.total, parseDecimal('13.10', 'USD'), 'the total is what the store refunded');
+    assert.equal(report.paid, report.total, 'and so is the payment reported');
+    const plan = final.plan!;
+    assert.equal(
+      sum(plan.report.lines.map((l) => l.amount)),
+      report.total,
+      'the plan’s lines restated to add up to it',
+    );
+    await recordHistory(handle, 'store-amount-mismatch');
   });
 
-  it('a store answering in the { meta, data } envelope refunds a healthy order once', async () => {
+  it('without the store order, a healthy order is refunded once at Buy with Prime’s value', async () => {
     const { fixture, handle } = await blind.startRefund('healthy-single-sku');
     const result = await handle.result();
     assert.equal(result.status, RefundStatus.REFUNDED);
     assert.deepEqual(result.refunded, { amount: '12.96', currency: 'USD' });
     assert.equal(blind.sandbox.state.store.ledger().filter((e) => e.key.order === fixture.storeOrder.id).length, 1);
-    assert.equal(blind.sandbox.state.store.faults().envelope, true);
   });
 });

@@ -27,8 +27,10 @@ before(async () => {
   env = await createTestEnv();
   client = env.client;
   sandbox = await createSandbox({
-    bwpToken: TOKENS.bwp,
+    bwpClientId: TOKENS.bwpClientId,
+    bwpClientSecret: TOKENS.bwpClientSecret,
     refundToken: TOKENS.refund,
+    storeOrderToken: TOKENS.storeOrder,
     businessProductId: TOKENS.businessProductId,
     logger: createLogger({ level: 'warn', pretty: false }),
   });
@@ -44,12 +46,8 @@ async function startWorker(taskQueue: string): Promise<Child> {
   const child = spawnEntry('workers/main.ts', {
     TEMPORAL_ADDRESS: await temporalAddress(),
     TEMPORAL_TASK_QUEUE: taskQueue,
-    BWP_API_URL: sandbox.bwpUrl,
-    BWP_API_TOKEN: TOKENS.bwp,
-    BWP_TARGET_ID: TOKENS.businessProductId,
+    ...sandbox.serviceEnv(),
     BWP_TIMEOUT_MS: '3000',
-    REFUND_API_URL: sandbox.storeUrl,
-    REFUND_API_TOKEN: TOKENS.refund,
     REFUND_TIMEOUT_MS: '3000',
     REFUND_RATE_LIMIT_PER_SECOND: '100',
     METRICS_PORT: String(await freePort()),
@@ -86,7 +84,9 @@ it(`when the worker process is killed with submissions in flight for ${REFUNDS} 
   await until(
     'submissions in flight',
     () => {
-      const calls = sandbox.state.store.requests().filter((r) => r.path === '/refund' && r.at >= since).length;
+      const calls = sandbox.state.store
+        .requests()
+        .filter((r) => r.path === '/admin/api/v1/refund' && r.at >= since).length;
       return calls >= 10;
     },
     120_000,
