@@ -13,7 +13,7 @@ import { createOidcVerifier, type OidcVerifier } from './oidc';
 import { renderDocsPage } from './docs-page';
 import { healthRoutes } from './health';
 import { buildOpenApiDocument } from './openapi';
-import { createOrderContextReader, type OrderContextReader } from './order-context';
+import { createOrderContextReader, type OrderContextReader } from './refund-reads';
 import { notFoundHandler, problemHandler } from './problem';
 import { bulkRoutes } from './bulk';
 import { refundRoutes } from './refunds';

@@ -7,13 +7,13 @@ import { z } from 'zod';
 import type { Logger } from '../common/logger';
 import type { Role } from '../common/operator-keys';
 import { Problem } from '../domain/problems';
-import { MESSAGES, MESSAGE_SCHEMAS, stateQuery, type OperatorAction } from '../workflows/refund.contract';
+import { MESSAGES, MESSAGE_SCHEMAS, type OperatorAction } from '../workflows/refund.contract';
 import { operatorOf, requireRole } from './auth';
 import { HttpProblem, parseOr400 } from './problem';
 import { forEachLimited } from './refunds';
 import { AcceptSuggestionInput, DeclineInput, IDEMPOTENCY_HEADER, MutationHeaders, RecheckInput } from './schemas';
 import { grpcCode, toHttpProblem } from './temporal-errors';
-import { queryWithRetry } from './query';
+import { readRefund } from './refund-reads';
 import { buildListQuery, isoTime, listRefunds, ListRefundsQuery, type RefundRow } from './visibility';
 
 /**
@@ -81,7 +81,7 @@ export const BulkRefundOutcome = z.object({
   outcome: z
     .enum(['accepted', 'refused', 'notSignalled', 'unreadable'])
     .describe(
-      "accepted / refused: the refund's own verdict on the message, from its audit trail; notSignalled: the batch has not reached it (yet, or it left the filter first); unreadable: its state could not be queried.",
+      "accepted / refused: the refund's own verdict on the message, from its audit trail (its memo); notSignalled: the batch has not reached it (yet, or it left the filter first); unreadable: it could not be read.",
     ),
   status: z.string().optional().describe('The refund status when it was read back.'),
   next: z.string().optional(),
@@ -202,14 +202,16 @@ export function bulkRoutes(deps: BulkRoutesDeps): express.Router {
     return rows;
   };
 
-  /** What each refund did with the message: its own audit entry for the request id (the signal's verdict). */
+  /** What each refund did with the message: its own audit entry for the request id (the signal's verdict, in its memo). */
   const readBack = async (rows: RefundRow[], requestId: string): Promise<BulkRefundOutcome[]> => {
     const out = new Map<string, BulkRefundOutcome>();
     await forEachLimited(rows, 8, async (row) => {
       const base = { workflowId: row.workflowId, orderId: row.orderId, refundId: row.refundId };
       try {
-        const state = await queryWithRetry(client.workflow.getHandle(row.workflowId), stateQuery, 5_000);
-        const entries = state.audit.filter((a) => a.requestId === requestId);
+        const { view, trail } = await client.withDeadline(Date.now() + 5_000, () =>
+          readRefund(client, row.workflowId, taskQueue),
+        );
+        const entries = trail.audit.filter((a) => a.requestId === requestId);
         const verdict = entries.find((a) => a.via === 'signal') ?? entries[0];
         // A decision the workflow refused after accepting it (money moved meanwhile) counts as refused.
         const refusedLater = entries.find((a) => a.via === 'workflow' && !a.accepted);
@@ -217,7 +219,7 @@ export function bulkRoutes(deps: BulkRoutesDeps): express.Router {
         out.set(row.workflowId, {
           ...base,
           outcome: !final ? 'notSignalled' : final.accepted ? 'accepted' : 'refused',
-          status: state.status,
+          status: view.status,
           ...(final?.problems?.length ? { problems: final.problems } : {}),
         });
       } catch {

@@ -168,7 +168,7 @@ export function buildOpenApiDocument(opts: { serverUrl?: string } = {}) {
       summary: 'The list as CSV: status, amounts, idempotency keys, problems, timestamps',
       ...role(
         'viewer',
-        'The same filters as GET /refunds, newest first, at most `max` refunds (each one is read from its workflow). Columns: workflow_id, order_id, refund_id, store_order_id, status, execution_status, needs_attention, attention_reason, requested_amount, planned_amount, refunded_amount, currency, plan_revision, idempotency_keys, submission_attempts, problem_codes, problems, bwp_state, started_at, parked_since, closed_at, last_operator.',
+        'The same filters as GET /refunds, newest first, at most `max` refunds (from the list itself: search attributes and memo). Columns: workflow_id, order_id, refund_id, store_order_id, status, execution_status, needs_attention, attention_reasons, requested_amount, planned_amount, refunded_amount, currency, plan_revision, idempotency_keys, submission_attempts, problem_codes, problems, advisories, bwp_state, started_at, parked_since, closed_at, last_operator.',
       ),
       security: operator,
       request: { query: ExportRefundsQuery },
@@ -181,11 +181,11 @@ export function buildOpenApiDocument(opts: { serverUrl?: string } = {}) {
       method: 'get',
       path: '/refunds/{id}',
       tags: ['Operators'],
-      summary: 'One refund: state, problems, plan, suggestion, attempts, audit trail',
-      ...role('viewer'),
+      summary: 'One refund: state, problems, plan, suggestion, latest attempts and audit trail',
+      ...role('viewer', "From the refund's memo on the Temporal server: answered with every worker stopped."),
       security: operator,
       request: { params: RefundIdParams },
-      responses: { 200: json(RefundDetail, 'The workflow state.'), ...operatorErrors },
+      responses: { 200: json(RefundDetail, 'The refund.'), ...operatorErrors },
     },
     {
       method: 'get',
@@ -209,7 +209,7 @@ export function buildOpenApiDocument(opts: { serverUrl?: string } = {}) {
       summary: 'Check a repair without sending it (the workflow’s own validation)',
       ...role(
         'viewer',
-        'Runs domain validateRepair against the order as the workflow read it. 200 with `problems` for what is wrong; an unknown key is a 400.',
+        "The workflow's own admission rule on the facts its memo shows, against the order as it last read it (from its history): the answer the repair would get. 200 with `problems` for what is wrong; an unknown key is a 400.",
       ),
       security: operator,
       request: { params: RefundIdParams, body: body(RepairInput) },

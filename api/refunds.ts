@@ -6,7 +6,6 @@ import { z } from 'zod';
 import { describeOrder, findRefund, valueOfUnits, type Policy } from '../domain/context';
 import { formatDecimal, fromBwpAmount, isKnownCurrency, currencyExponent, type Minor } from '../domain/money';
 import type { BwpAmount } from '../domain/schemas/bwp';
-import { validateRepair } from '../domain/validate';
 import { RefundStatusReason } from '../domain/schemas/bwp';
 import type { Logger } from '../common/logger';
 import {
@@ -18,17 +17,18 @@ import {
   repairUpdate,
   resolveUpdate,
   resubmitVerifiedUpdate,
-  stateQuery,
   TERMINAL_STATUSES,
+  type AuditEntry,
   type MessageAccepted,
   type OperatorMessage,
-  type RefundWorkflowState,
+  type RefundDetailMemo,
+  type RefundView,
+  type SubmissionAttempt,
 } from '../workflows/refund.contract';
+import { admissionFacts, admitRepair } from '../workflows/refund-admission';
 import type { RefundContextData } from '../activities';
 import { operatorOf, requireRole } from './auth';
 import { exportColumns, toCsv } from './export';
-import type { OrderContextReader } from './order-context';
-import { queryWithRetry } from './query';
 import { planBody, type PlanBody } from './plan-view';
 import { fieldErrors, HttpProblem, parseOr400 } from './problem';
 import {
@@ -47,13 +47,15 @@ import {
   type RepairCheckBody,
   type RepairFormBody,
 } from './schemas';
+import { readRefund, type OrderContextReader, type RefundRecord } from './refund-reads';
 import { startOrJoinRefund } from './start-refund';
 import { toHttpProblem, type ProblemContext } from './temporal-errors';
-import { ExportRefundsQuery, ListRefundsQuery, listRefunds, type RefundRow } from './visibility';
+import { ExportRefundsQuery, ListRefundsQuery, listRefundPage, listRefunds, type ListedRefund } from './visibility';
 
 /**
- * Operator routes: thin. Each parses its input with zod, talks to the refund's workflow through the contract (the state
- * query and the updates, whose validators answer at once), and lets the one error handler shape every failure.
+ * Operator routes: thin. Each parses its input with zod, reads the refund from the Temporal server alone (memo, search
+ * attributes, history: api/refund-reads.ts), writes through the contract's updates (whose validators answer at once),
+ * and lets the one error handler shape every failure.
  */
 
 export interface RefundRoutesDeps {
@@ -63,26 +65,30 @@ export interface RefundRoutesDeps {
   policy: Policy;
   orders: OrderContextReader;
   logger: Logger;
-  /** How long a query or update may wait for the workflow's worker. */
+  /** How long an update may wait for the workflow's worker (and a read for the server). */
   workflowTimeoutMs?: number;
-  /** How long decline/resolve/cancel follow the refund (state query) for the decision to be carried out before 202. */
+  /** How long decline/resolve/cancel follow the refund (its memo) for the decision to be carried out before 202. */
   decisionWaitMs?: number;
   /** What a refund started with POST /refunds gets, as one started by an event would. */
   start: { businessProductId: string };
 }
 
-type RefundDetail = Omit<RefundWorkflowState, 'plan'> & {
-  plan?: PlanBody;
-  workflowId: string;
-  execution: { status: string; startTime?: string; closeTime?: string };
-};
+/** GET /refunds/:id: the refund's memo (view, plan, trail) with the execution it belongs to. */
+type RefundDetail = Omit<RefundView, 'v'> &
+  Omit<RefundDetailMemo, 'plan'> & {
+    plan?: PlanBody;
+    workflowId: string;
+    runId: string;
+    execution: RefundRecord['execution'];
+    /** The latest attempts and audit entries (the full trail: the `state` query, or the history). */
+    attempts: SubmissionAttempt[];
+    audit: AuditEntry[];
+  };
 
 export function refundRoutes(deps: RefundRoutesDeps): express.Router {
   const { client, policy, orders } = deps;
   const workflowTimeoutMs = deps.workflowTimeoutMs ?? 15_000;
   const decisionWaitMs = deps.decisionWaitMs ?? 20_000;
-  /** Queries are tried again (api/query.ts) until just before the call's own deadline. */
-  const readBudgetMs = Math.max(workflowTimeoutMs - 1_000, workflowTimeoutMs / 2);
   const router = express.Router();
 
   /** Runs a Temporal call with a deadline, turning Temporal's errors into problems about this refund. */
@@ -127,8 +133,8 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
     return { workflowId: id, handle: client.workflow.getHandle(id) };
   };
 
-  const stateOf = (workflowId: string, handle: WorkflowHandle) =>
-    temporal(workflowId, () => queryWithRetry(handle, stateQuery, readBudgetMs));
+  /** The refund from its memo (describe(): the server alone, strongly consistent). */
+  const recordOf = (workflowId: string) => temporal(workflowId, () => readRefund(client, workflowId, deps.taskQueue));
 
   /**
    * The operator and the request id of a mutation. The operator is the credential's (its name goes into the audit
@@ -188,125 +194,75 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
       });
   });
 
-  /**
-   * The list as CSV, for a spreadsheet: each refund with its status, amounts, idempotency keys, problems and times (one
-   * query per refund, so it is capped by `max`).
-   */
+  /** The list as CSV, for a spreadsheet: each refund with its status, amounts, idempotency keys, problems and times. */
   router.get('/refunds.csv', requireRole('viewer'), async (req, res) => {
     const query = parseOr400(ExportRefundsQuery, req.query, 'query', 'The filters are not valid.');
-    const rows: RefundRow[] = [];
+    const listed: ListedRefund[] = [];
     let cursor: string | undefined;
     do {
       const page = await temporal('(list)', () =>
-        listRefunds(client, { ...query, limit: Math.min(100, query.max - rows.length), cursor }, deps.taskQueue),
+        listRefundPage(client, { ...query, limit: Math.min(100, query.max - listed.length), cursor }, deps.taskQueue),
       );
-      rows.push(...page.refunds);
+      listed.push(...page.refunds);
       cursor = page.nextCursor;
-    } while (cursor && rows.length < query.max);
-    const details = new Map<string, Awaited<ReturnType<typeof orders.read>>>();
-    await forEachLimited(rows, 8, async (row) => {
-      const read = await orders.read(client.workflow.getHandle(row.workflowId), 5_000).catch(() => undefined);
-      if (read) details.set(row.workflowId, read);
-    });
-    const csv = toCsv(
-      exportColumns,
-      rows.map((row) => ({ row, ...details.get(row.workflowId) })),
-    );
+    } while (cursor && listed.length < query.max);
     res
       .type('text/csv; charset=utf-8')
       .setHeader('Content-Disposition', `attachment; filename="refunds-${new Date().toISOString().slice(0, 10)}.csv"`)
-      .send(csv);
+      .send(toCsv(exportColumns, listed));
   });
 
   router.get('/refunds', requireRole('viewer'), async (req, res) => {
     const query = parseOr400(ListRefundsQuery, req.query, 'query', 'The filters are not valid.');
-    const page = await temporal('(list)', () => listRefunds(client, query, deps.taskQueue));
-    if (query.expand === 'summary') {
-      await forEachLimited(page.refunds, 8, async (row) => {
-        row.summary = await summaryOf(row.workflowId);
-      });
-    }
-    res.json(page);
+    res.json(await temporal('(list)', () => listRefunds(client, query, deps.taskQueue)));
   });
-
-  /** A list row's summary: best effort (a refund whose worker or order cannot be read just lists without it). */
-  const summaryOf = async (workflowId: string): Promise<RefundRow['summary']> => {
-    const handle = client.workflow.getHandle(workflowId);
-    const read = await orders.read(handle, 5_000).catch(() => undefined);
-    if (!read) return undefined;
-    const { state, context } = read;
-    const refund = context?.order ? findRefund(context.order, state.refundId) : undefined;
-    const total = refund?.refundTotal?.totalAmount;
-    const amount = bwpMoney(total);
-    return {
-      ...(amount && total ? { requested: { amount, currency: total.currencyCode } } : {}),
-      problems: state.problems,
-      ...(state.parkedSince ? { parkedSince: state.parkedSince } : {}),
-    };
-  };
 
   router.get('/refunds/:id', requireRole('viewer'), async (req, res) => {
-    const { workflowId, handle } = handleOf(req);
-    res.json(await detailOf(workflowId, handle));
+    const { workflowId } = handleOf(req);
+    res.json(detailOf(await recordOf(workflowId)));
   });
-
-  const detailOf = async (workflowId: string, handle: WorkflowHandle): Promise<RefundDetail> => {
-    const description = await temporal(workflowId, () => handle.describe());
-    const state = await stateOf(workflowId, handle);
-    return {
-      workflowId,
-      execution: {
-        status: description.status.name,
-        startTime: description.startTime.toISOString(),
-        ...(description.closeTime ? { closeTime: description.closeTime.toISOString() } : {}),
-      },
-      ...withoutPlan(state),
-      ...(state.plan ? { plan: planBody(state.plan) } : {}),
-    };
-  };
 
   /** Everything the repair dialog shows: per SKU ordered / refunded / remaining, the reasons, the suggestion. */
   router.get('/refunds/:id/repair', requireRole('viewer'), async (req, res) => {
-    const { workflowId, handle } = handleOf(req);
-    const { state, context } = await readOrder(workflowId, handle);
-    res.json(repairForm(workflowId, state, context));
+    const { workflowId } = handleOf(req);
+    const record = await recordOf(workflowId);
+    res.json(repairForm(record, await orderOf(record)));
   });
 
-  /** State and order as the workflow last read it; 503 while it has not read it yet (it retries its reads on its own). */
-  const readOrder = async (workflowId: string, handle: WorkflowHandle) => {
-    const read = await temporal(workflowId, () => orders.read(handle, readBudgetMs));
-    const { context } = read;
-    if (!context) {
+  /** The order as the workflow last read it; 503 while it has not read it yet (it retries its reads on its own). */
+  const orderOf = async (record: RefundRecord): Promise<RefundContextData & { policy?: Policy }> => {
+    const read = await temporal(record.workflowId, () => orders.read(client, record));
+    if (!read.context) {
       throw new HttpProblem('notReady', 'The refund has not read its order yet. Try again shortly.', {
         headers: { 'Retry-After': '5' },
       });
     }
-    return { ...read, context };
+    return { ...read.context, ...(read.policy ? { policy: read.policy } : {}) };
   };
 
-  const repairForm = (workflowId: string, state: RefundWorkflowState, ctx: RefundContextData): RepairFormBody => {
+  const repairForm = ({ workflowId, view, detail }: RefundRecord, ctx: RefundContextData): RepairFormBody => {
     const base = {
       workflowId,
-      status: state.status,
-      waitingForRepair: state.status === RefundStatus.AWAITING_REPAIR,
-      orderId: state.orderId,
-      refundId: state.refundId,
-      ...(state.storeOrderId ? { storeOrderId: state.storeOrderId } : {}),
+      status: view.status,
+      waitingForRepair: view.status === RefundStatus.AWAITING_REPAIR,
+      orderId: view.orderId,
+      refundId: view.refundId,
+      ...(view.storeOrderId ? { storeOrderId: view.storeOrderId } : {}),
       merchantReasons: [...policy.reasons.merchantReasons],
       ...(policy.reasons.defaultReason ? { defaultReason: policy.reasons.defaultReason } : {}),
       statusReasons: [...RefundStatusReason.options],
       allowAppeasement: policy.allowAppeasement,
-      problems: state.problems,
-      ...(state.advisories?.length ? { advisories: state.advisories } : {}),
-      ...(state.suggestion ? { suggestion: state.suggestion } : {}),
-      attentions: state.attentions ?? (state.attention ? [state.attention] : []),
-      ...(state.inDoubt
+      problems: view.problems,
+      ...(view.advisories?.length ? { advisories: view.advisories } : {}),
+      ...(detail.suggestion ? { suggestion: detail.suggestion } : {}),
+      attentions: view.attentions,
+      ...(view.inDoubt
         ? {
             inDoubt: {
-              idempotencyKey: state.inDoubt.idempotencyKey,
-              reason: state.inDoubt.reason,
-              since: state.inDoubt.since,
-              detail: state.inDoubt.detail,
+              idempotencyKey: view.inDoubt.idempotencyKey,
+              reason: view.inDoubt.reason,
+              since: view.inDoubt.since,
+              detail: view.inDoubt.detail,
             },
           }
         : {}),
@@ -323,20 +279,20 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
         order: { total: '0', refunded: '0', remaining: '0' },
       };
     }
-    const view = describeOrder({ order: ctx.order, refundId: state.refundId, storeOrder: ctx.storeOrder, policy });
-    const money = (m: Minor | null): string | null => (m === null ? null : formatDecimal(m, view.currency));
-    const refund = findRefund(ctx.order, state.refundId);
+    const order = describeOrder({ order: ctx.order, refundId: view.refundId, storeOrder: ctx.storeOrder, policy });
+    const money = (m: Minor | null): string | null => (m === null ? null : formatDecimal(m, order.currency));
+    const refund = findRefund(ctx.order, view.refundId);
     const requestedLines = new Map((refund?.refundFor?.orderLineItems ?? []).map((l) => [l.lineItem.id, l]));
     return {
       ...base,
-      currency: view.currency,
-      exponent: exponentOf(view.currency),
+      currency: order.currency,
+      exponent: exponentOf(order.currency),
       requested: {
         total: bwpMoney(refund?.refundTotal?.totalAmount),
         reason: refund?.refundRequestReason ?? null,
         state: refund?.state ?? null,
       },
-      lines: view.lines.map((l) => {
+      lines: order.lines.map((l) => {
         const asked = requestedLines.get(l.lineItemId);
         return {
           lineItemId: l.lineItemId,
@@ -366,66 +322,44 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
         };
       }),
       shipping: {
-        amount: money(view.shipping.amount)!,
-        refunded: view.shipping.refunded,
-        remaining: money(view.shipping.remaining)!,
+        amount: money(order.shipping.amount)!,
+        refunded: order.shipping.refunded,
+        remaining: money(order.shipping.remaining)!,
       },
-      order: { total: money(view.grandTotal)!, refunded: money(view.refunded)!, remaining: money(view.remaining)! },
+      order: { total: money(order.grandTotal)!, refunded: money(order.refunded)!, remaining: money(order.remaining)! },
     };
   };
 
   /**
-   * The same check the workflow's repair validator runs (domain validateRepair), against the order it last read, so the
-   * dialog lists the problems as the operator types. Always 200: the answer is the list of problems.
+   * The workflow's own admission rule (workflows/refund-admission.ts) on the facts its memo shows, against the order
+   * and policy it last read (its history), so the dialog lists the problems the repair update would answer as the
+   * operator types. Always 200: the answer is the list of problems.
    */
   router.post('/refunds/:id/repair/check', requireRole('viewer'), async (req, res) => {
-    const { workflowId, handle } = handleOf(req);
+    const { workflowId } = handleOf(req);
     const body = requireJsonBody(req);
     rejectUnknownKeys(body);
-    const {
-      state,
-      context: ctx,
-      policy: workflowPolicy,
-    } = await temporal(workflowId, () => orders.read(handle, readBudgetMs));
-    let answer: RepairCheckBody;
-    if (state.status !== RefundStatus.AWAITING_REPAIR) {
-      answer = {
-        ok: false,
-        problems: [
-          {
-            code: 'REFUND_NOT_PENDING',
-            message: `The refund is ${state.status}, not waiting for an operator; nothing was changed.`,
-            field: 'status',
-          },
-        ],
-      };
-    } else {
-      if (!ctx) {
-        throw new HttpProblem('notReady', 'The refund has not read its order yet. Try again shortly.', {
-          headers: { 'Retry-After': '5' },
-        });
-      }
-      if (!ctx.order) {
-        answer = {
-          ok: false,
-          problems: [
-            { code: 'UNKNOWN_ORDER', message: `Buy with Prime has no order ${state.orderId}.`, field: 'order' },
-          ],
-        };
-      } else {
-        // The workflow's own order and policy: the page's verdict is the one the repair update will give.
-        const verdict = validateRepair(
-          { order: ctx.order, refundId: state.refundId, storeOrder: ctx.storeOrder, policy: workflowPolicy ?? policy },
-          body,
-        );
-        answer = {
-          ok: verdict.problems.length === 0 && verdict.plan !== undefined,
-          problems: verdict.problems,
-          ...(verdict.advisories?.length ? { advisories: verdict.advisories } : {}),
-          ...(verdict.plan ? { plan: planBody(verdict.plan) } : {}),
-        };
-      }
-    }
+    const record = await recordOf(workflowId);
+    const { view, detail } = record;
+    const facts = admissionFacts(view, detail.suggestion?.repair);
+    // The order is read (from the history) only when the rule would get as far as validating against it.
+    const needsOrder = !facts.finished && !facts.inDoubt && !facts.busy && view.status === RefundStatus.AWAITING_REPAIR;
+    const ctx = needsOrder ? await orderOf(record) : undefined;
+    const admission = admitRepair(
+      facts,
+      'repair',
+      ctx?.order
+        ? { order: ctx.order, refundId: view.refundId, storeOrder: ctx.storeOrder, policy: ctx.policy ?? policy }
+        : undefined,
+      { repair: body },
+      view.revision,
+    );
+    const answer: RepairCheckBody = {
+      ok: admission.accepted,
+      problems: admission.accepted ? [] : admission.problems,
+      ...(admission.advisories?.length ? { advisories: admission.advisories } : {}),
+      ...(admission.accepted && admission.plan ? { plan: planBody(admission.plan) } : {}),
+    };
     res.json(answer);
   });
 
@@ -480,7 +414,7 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
 
   /**
    * decline, resolve and cancel: the update answers at once that the decision was recorded; the route then follows the
-   * refund with the state query until the workflow has carried it out (200 with the final state), refused it after all
+   * refund's memo until the workflow has carried it out (200 with the final state), refused it after all
    * (409: money moved meanwhile), or decisionWaitMs passed (202: poll GET /refunds/:id).
    */
   const decision = <S extends z.ZodType>(
@@ -496,20 +430,16 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
       res.setHeader('Idempotency-Key', who.requestId);
       const deadline = Date.now() + decisionWaitMs;
       for (;;) {
-        const state = await stateOf(workflowId, handle);
-        const refused = state.audit.find((a) => a.requestId === who.requestId && a.via === 'workflow' && !a.accepted);
+        const record = await recordOf(workflowId);
+        const refused = record.trail.audit.find(
+          (a) => a.requestId === who.requestId && a.via === 'workflow' && !a.accepted,
+        );
         if (refused) {
           const problems = refused.problems ?? [];
           throw new HttpProblem('notAllowed', problems.map((p) => p.message).join(' ') || 'Refused.', { problems });
         }
-        if (state.result || TERMINAL_STATUSES.includes(state.status)) {
-          res.json({
-            workflowId,
-            accepted: true,
-            finished: true,
-            next: accepted.next,
-            state: await detailOf(workflowId, handle),
-          });
+        if (record.view.result || TERMINAL_STATUSES.includes(record.view.status)) {
+          res.json({ workflowId, accepted: true, finished: true, next: accepted.next, state: detailOf(record) });
           return;
         }
         if (Date.now() >= deadline) break;
@@ -518,7 +448,7 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
       res
         .status(202)
         .setHeader('Location', `/refunds/${encodeURIComponent(workflowId)}`)
-        .json({ workflowId, accepted: true, finished: false, next: accepted.next });
+        .json({ workflowId, accepted: true, finished: false, next: accepted.next, view: accepted.view });
     };
 
   router.post('/refunds/:id/decline', requireRole('operator'), decision('decline', DeclineInput, declineUpdate));
@@ -543,7 +473,7 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
         .status(202)
         .setHeader('Idempotency-Key', who.requestId)
         .setHeader('Location', `/refunds/${encodeURIComponent(workflowId)}`)
-        .json({ workflowId, accepted: true, finished: false, next: accepted.next });
+        .json({ workflowId, accepted: true, finished: false, next: accepted.next, view: accepted.view });
     };
   router.post('/refunds/:id/recheck', requireRole('operator'), recorded('recheck', RecheckInput, recheckUpdate, true));
   // A new idempotency key on a person's word that no money moved under the one in doubt: admins only (docs/security.md).
@@ -556,9 +486,20 @@ export function refundRoutes(deps: RefundRoutesDeps): express.Router {
   return router;
 }
 
-function withoutPlan(state: RefundWorkflowState): Omit<RefundWorkflowState, 'plan'> {
-  const { plan: _plan, ...rest } = state;
-  return rest;
+/** GET /refunds/:id's body: the view, the plan with its amounts as decimal strings, and the latest trail. */
+function detailOf({ workflowId, runId, execution, view, detail, trail }: RefundRecord): RefundDetail {
+  const { v: _v, ...rest } = view;
+  return {
+    workflowId,
+    runId,
+    execution,
+    ...rest,
+    ...(detail.plan ? { plan: planBody(detail.plan) } : {}),
+    ...(detail.suggestion ? { suggestion: detail.suggestion } : {}),
+    ...(detail.submission ? { submission: detail.submission } : {}),
+    attempts: trail.attempts,
+    audit: trail.audit,
+  };
 }
 
 export async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {

@@ -188,35 +188,69 @@ export const Attention = z.object({
   detail: z.string().optional(),
 });
 
+const Money = z.object({ amount: z.string().describe('Decimal string, e.g. "10.00".'), currency: z.string() });
+
 export const RefundDetail = z
   .looseObject({
     workflowId: z.string(),
+    runId: z.string().describe('The current run (a refund continued as new has several).'),
     execution: z.object({
       status: z.string().describe('Temporal execution status: RUNNING, COMPLETED, …'),
-      startTime: z.string().optional(),
+      startTime: z.string(),
       closeTime: z.string().optional(),
     }),
     orderId: z.string(),
     refundId: z.string(),
+    storeOrderId: z.string().optional(),
     status: z.enum(RefundStatus),
-    problems: z.array(Problem),
-    plan: Plan.optional(),
+    bwpState: z.string().optional().describe('The refund state Buy with Prime last showed.'),
+    startedAt: z.string(),
+    parkedSince: z.string().optional(),
+    settlingSince: z.string().optional(),
     revision: z.number().int(),
-    suggestion: z.object({ repair: RepairInput, explanation: z.array(z.string()) }).optional(),
-    attempts: z.array(z.looseObject({ revision: z.number(), idempotencyKey: z.string(), outcome: z.string() })),
-    audit: z.array(
-      z.looseObject({
-        at: z.string(),
-        operator: z.string(),
-        action: z.enum([...OPERATOR_ACTIONS, 'refundEvent', 'temporalCancel', 'start']),
-        accepted: z.boolean(),
-      }),
-    ),
+    idempotencyKey: z.string().describe("The current plan revision's key."),
+    keys: z.array(z.string()).describe('Keys sent (the latest attempts’) and the one of the submission under way.'),
+    requested: Money.optional().describe("Amazon's estimate of the refund."),
+    planned: z
+      .looseObject({ amount: z.string(), currency: z.string(), mode: z.string(), lines: z.number().int() })
+      .optional(),
+    refunded: Money.optional().describe('What the store refunded.'),
+    moneyMoved: z.boolean(),
+    problems: z.array(Problem).describe('What keeps the refund from going out (the first 20).'),
+    advisories: z.array(Problem).optional(),
+    attentions: z.array(Attention).describe('Why a person should look (empty when nothing needs attention).'),
     needsAttention: z.boolean(),
-    attention: Attention.optional().describe('The most pressing reason a person should look.'),
-    attentions: z.array(Attention).optional().describe('Every active attention reason.'),
+    inDoubt: z
+      .looseObject({ idempotencyKey: z.string(), reason: z.string(), since: z.string() })
+      .optional()
+      .describe('A key whose outcome is in doubt: only resubmit-verified opens a new key.'),
+    inbox: z
+      .looseObject({})
+      .optional()
+      .describe('What is recorded and not yet applied (repair, resubmit, decision, temporalCancel).'),
+    applying: z.looseObject({ kind: z.string(), operator: z.string() }).optional(),
+    hasSuggestion: z.boolean(),
+    attemptCount: z.number().int(),
+    contextSeq: z.number().int().describe('How many times the refund read its order.'),
+    plan: Plan.optional(),
+    suggestion: z.object({ repair: RepairInput, explanation: z.array(z.string()) }).optional(),
+    submission: z.looseObject({}).optional().describe('The submission under way.'),
+    attempts: z
+      .array(z.looseObject({ revision: z.number(), idempotencyKey: z.string(), outcome: z.string() }))
+      .describe('The latest 10 POST /refund attempts.'),
+    audit: z
+      .array(
+        z.looseObject({
+          at: z.string(),
+          operator: z.string(),
+          action: z.enum([...OPERATOR_ACTIONS, 'refundEvent', 'temporalCancel', 'start']),
+          accepted: z.boolean(),
+        }),
+      )
+      .describe('The latest 20 audit entries (all of them: the `state` query in the Temporal UI, or the history).'),
+    result: z.looseObject({ status: z.enum(RefundStatus) }).optional(),
   })
-  .describe('The workflow state (its `state` query) with the execution it belongs to.');
+  .describe('The refund as its memo shows it (no worker is asked), with the execution it belongs to.');
 
 export const DecisionAccepted = z.object({
   workflowId: z.string(),
@@ -225,6 +259,10 @@ export const DecisionAccepted = z.object({
     .boolean()
     .describe('false: accepted, still being carried out (e.g. reporting to Buy with Prime); poll GET /refunds/:id.'),
   next: z.string().optional().describe('What the workflow does with it next, in words.'),
+  view: z
+    .looseObject({ status: z.enum(RefundStatus) })
+    .optional()
+    .describe('The refund as the update left it (its memo view), when not finished.'),
   state: RefundDetail.optional(),
 });
 

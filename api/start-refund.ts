@@ -1,7 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import {
   REFUND_TASK_QUEUE,
-  REFUND_WORKFLOW_TASK_TIMEOUT,
   refundEventSignal,
   refundWorkflowId,
   RefundStatus,
@@ -98,7 +97,6 @@ export async function startOrJoinRefund(
         ],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         workflowIdConflictPolicy: 'FAIL',
-        workflowTaskTimeout: REFUND_WORKFLOW_TASK_TIMEOUT,
         typedSearchAttributes: [
           { key: SA.status, value: RefundStatus.FETCHING },
           { key: SA.bwpOrderId, value: args.orderId },

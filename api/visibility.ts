@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { type Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { z } from 'zod';
-import { RefundStatus, SA } from '../workflows/refund.contract';
+import { MEMO, RefundStatus, SA, type RefundView } from '../workflows/refund.contract';
 import { refundWorkflow } from '../workflows';
 import { Problem } from '../domain/problems';
 import { HttpProblem } from './problem';
+import { startView, viewOf } from './refund-reads';
 
 /**
  * Finding refunds through Temporal visibility: the search attributes the workflow keeps current (status, order ids,
@@ -59,9 +60,7 @@ export const ListRefundsQuery = z
     expand: z
       .enum(['summary'], { message: 'must be summary' })
       .optional()
-      .describe(
-        "summary: add each refund's requested amount, problems and parked time (reads the workflow and the order).",
-      ),
+      .describe("summary: add each refund's requested amount, problems and parked time (from its memo)."),
     cursor: z
       .string()
       .max(4096)
@@ -71,7 +70,7 @@ export const ListRefundsQuery = z
   .strict();
 export type ListRefundsQuery = z.output<typeof ListRefundsQuery>;
 
-/** GET /refunds.csv: the list's filters, and how many refunds at most (one workflow query each). */
+/** GET /refunds.csv: the list's filters, and how many refunds at most. */
 export const ExportRefundsQuery = ListRefundsQuery.pick({
   status: true,
   needsAttention: true,
@@ -181,20 +180,6 @@ const EXECUTION_STATUS: Record<number, string> = {
 };
 
 /**
- * The refund id of a workflow id: `refund:<order>:<refund>` with `:` and `%` percent-encoded in each part
- * (refundWorkflowId). An id from before that encoding (`:` in an id, verbatim) is read with the order id the search
- * attribute gives.
- */
-export function refundIdOf(workflowId: string, orderId: string): string {
-  const encoded = /^refund:([^:]*):([^:]*)$/.exec(workflowId);
-  const decode = (s: string) => s.replace(/%3A|%25/gi, (e) => (e === '%25' ? '%' : ':'));
-  if (encoded && decode(encoded[1]!) === orderId) return decode(encoded[2]!);
-  const prefix = `refund:${orderId}:`;
-  if (workflowId.startsWith(prefix)) return workflowId.slice(prefix.length);
-  return workflowId.split(':').slice(2).join(':');
-}
-
-/**
  * The cursor is Temporal's page token with a check of the query it belongs to, so a cursor from another query, or a
  * damaged one, is refused with a 400 instead of reaching the server.
  */
@@ -217,13 +202,22 @@ const badCursor = () =>
     errors: [{ field: 'query.cursor', message: 'must be the nextCursor of an earlier page with the same filters' }],
   });
 
-/** One page of refunds, newest first, with an opaque cursor for the next one. */
-export async function listRefunds(
+/** A listed refund: its row and the view its memo holds (the start's view before the workflow first published). */
+export interface ListedRefund {
+  row: RefundRow;
+  view: RefundView;
+}
+
+/**
+ * One page of refunds, newest first, with an opaque cursor for the next one: search attributes and memo as the
+ * visibility store holds them (eventually consistent, and never a call to a worker).
+ */
+export async function listRefundPage(
   client: Client,
-  q: ListRefundsQuery,
+  q: Omit<ListRefundsQuery, 'expand'>,
   taskQueue: string,
   opts: { running?: boolean } = {},
-): Promise<RefundPage> {
+): Promise<{ refunds: ListedRefund[]; nextCursor?: string }> {
   const query = buildListQuery(q, taskQueue, opts);
   const nextPageToken = q.cursor ? decodeCursor(query, q.cursor) : undefined;
   if (q.cursor && !nextPageToken) throw badCursor();
@@ -240,27 +234,60 @@ export async function listRefunds(
     if (q.cursor && isInvalidArgument(err)) throw badCursor();
     throw err;
   }
-  const refunds = (response.executions ?? []).map((e): RefundRow => {
+  const refunds = (response.executions ?? []).map((e): ListedRefund => {
     const fields = e.searchAttributes?.indexedFields as Record<string, Payload> | undefined;
+    const memo = e.memo?.fields as Record<string, Payload> | undefined;
     const workflowId = e.execution?.workflowId ?? '';
-    const orderId = decode<string>(fields, SA.bwpOrderId.name) ?? workflowId.split(':')[1] ?? '';
-    const storeOrderId = decode<string>(fields, SA.storeOrderId.name);
+    const orderId = decode<string>(fields, SA.bwpOrderId.name) ?? '';
+    const startTime = isoTime(e.startTime) ?? '';
     const closeTime = isoTime(e.closeTime);
+    const view =
+      viewOf({ [MEMO.view]: decode<unknown>(memo, MEMO.view) }) ??
+      startView({ workflowId, orderId, status: decode<string>(fields, SA.status.name), startTime });
+    const storeOrderId = decode<string>(fields, SA.storeOrderId.name);
     return {
-      workflowId,
-      orderId,
-      refundId: refundIdOf(workflowId, orderId),
-      ...(storeOrderId ? { storeOrderId } : {}),
-      status: decode<string>(fields, SA.status.name) ?? 'UNKNOWN',
-      problemCodes: decode<string[]>(fields, SA.problemCodes.name) ?? [],
-      needsAttention: decode<boolean>(fields, SA.needsAttention.name) ?? false,
-      startTime: isoTime(e.startTime) ?? '',
-      ...(closeTime ? { closeTime } : {}),
-      execution: EXECUTION_STATUS[e.status ?? 0] ?? 'UNSPECIFIED',
+      view,
+      row: {
+        workflowId,
+        orderId: view.orderId,
+        refundId: view.refundId,
+        ...(storeOrderId ? { storeOrderId } : {}),
+        status: decode<string>(fields, SA.status.name) ?? view.status,
+        problemCodes: decode<string[]>(fields, SA.problemCodes.name) ?? [],
+        needsAttention: decode<boolean>(fields, SA.needsAttention.name) ?? false,
+        startTime,
+        ...(closeTime ? { closeTime } : {}),
+        execution: EXECUTION_STATUS[e.status ?? 0] ?? 'UNSPECIFIED',
+      },
     };
   });
   const token = response.nextPageToken;
   return { refunds, ...(token && token.length > 0 ? { nextCursor: encodeCursor(query, token) } : {}) };
+}
+
+/** GET /refunds: a page of rows, each with its summary from the memo when asked (expand=summary). */
+export async function listRefunds(
+  client: Client,
+  q: ListRefundsQuery,
+  taskQueue: string,
+  opts: { running?: boolean } = {},
+): Promise<RefundPage> {
+  const page = await listRefundPage(client, q, taskQueue, opts);
+  return {
+    refunds: page.refunds.map(({ row, view }) =>
+      q.expand === 'summary'
+        ? {
+            ...row,
+            summary: {
+              ...(view.requested ? { requested: view.requested } : {}),
+              problems: view.problems,
+              ...(view.parkedSince ? { parkedSince: view.parkedSince } : {}),
+            },
+          }
+        : row,
+    ),
+    ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+  };
 }
 
 /** gRPC INVALID_ARGUMENT (3). */

@@ -42,6 +42,12 @@ export const configSchema = z.object({
         )
         .min(1),
     ),
+  /**
+   * Workflow runs a refunds worker keeps in memory between tasks (its sticky cache). A run not cached is replayed from
+   * its history on its next task: correct, only slower. Parked refunds wake every few hours, so the cache need not hold
+   * them all (docs/operations.md, "Workflow cache").
+   */
+  WORKFLOW_CACHE_SIZE: z.coerce.number().int().min(1).default(1000),
 
   // HTTP API
   API_PORT: port.default(3000),

@@ -2,13 +2,13 @@
  * `npm run bench:parked -- N [flags]`: N refunds parked for repair (the flat-goodwill-10-usd fixture: no item detail,
  * so validation parks it with a suggested repair) on one production worker (workers/main.ts, its own process), then,
  * while all are parked: the worker's peak RSS, `GET /refunds?status=AWAITING_REPAIR` at page size 50 (p50/p99, pages
- * walked with the cursor) and the repair round trip (POST /refunds/:id/repair: the update sent, accepted and answered;
+ * walked with the cursor), `GET /refunds/:id` of refunds spread over the set (p50/p99) and the repair round trip (POST /refunds/:id/repair: the update sent, accepted and answered;
  * p50/p99). Meanwhile a sample of refunds on a second worker whose timing config is compressed (a day of re-checks and
  * the PARKED_TOO_LONG flag in --day-seconds) gives the history events per parked refund after a day.
- * Flags: --address host:port (--server-pids 1,2,3 for its CPU), --lists 100, --repairs 100, --sample 20, --day-seconds 120, --concurrency 50,
+ * Flags: --address host:port (--server-pids 1,2,3 for its CPU), --lists 100, --details 100, --repairs 100, --sample 20, --day-seconds 120, --concurrency 50,
  *   --recheck-initial-seconds (the main worker's RECHECK_INITIAL_SECONDS; default 21600, the steady state of refunds
  *   parked for days), --profile DIR.
- * Last line: `parked: N refunds, worker rss X MiB, list p99 Y ms, repair p99 Z ms`.
+ * Last line: `parked: N refunds, worker rss X MiB, list p99 Y ms, detail p99 D ms, repair p99 Z ms`.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -42,6 +42,7 @@ const { flags, rest, address, profileDir, serverPids } = commonFlags(process.arg
 const num = (name: string, fallback: number) => (flags[name] === undefined ? fallback : Number(flags[name]));
 const N = Number(rest[0] ?? 1000);
 const LISTS = num('lists', 100);
+const DETAILS = Math.min(N, num('details', 100));
 const REPAIRS = Math.min(N, num('repairs', 100));
 const SAMPLE = num('sample', 20);
 const DAY_SECONDS = num('day-seconds', 120);
@@ -149,7 +150,7 @@ async function main() {
       RECHECK_INITIAL_SECONDS: flags['recheck-initial-seconds'] ?? String(6 * 3600),
     }),
     profileDir,
-    // The worker's heap as README "Benchmark" advises for production: the SDK sizes its cache by it, and V8 collects sooner.
+    // The worker's heap as README "Benchmark" advises for production: V8 collects sooner.
     [`--max-old-space-size=${flags['worker-heap-mib'] ?? '512'}`],
   );
   // The compressed day: the worker's own timing config (common/timing.ts), every wait divided by `scale`.
@@ -219,6 +220,17 @@ async function main() {
       `GET /refunds?status=AWAITING_REPAIR&limit=50: p50 ${percentile(lists, 50).toFixed(0)} ms, p99 ${percentile(lists, 99).toFixed(0)} ms over ${LISTS} pages (load ${loadavg()})`,
     );
 
+    // Details of refunds spread over the whole set: each a describe() of its memo, no worker involved.
+    const details: number[] = [];
+    for (let i = 0; i < DETAILS; i++) {
+      const f = main[Math.floor((i * N) / DETAILS + N / DETAILS / 2) % N]!;
+      const id = encodeURIComponent(refundWorkflowId(f.bwpOrder.id, f.refundId));
+      details.push(await timed(() => api_.call(`/refunds/${id}`)));
+    }
+    console.log(
+      `GET /refunds/:id: p50 ${percentile(details, 50).toFixed(0)} ms, p99 ${percentile(details, 99).toFixed(0)} ms over ${DETAILS} (load ${loadavg()})`,
+    );
+
     // Repairs of refunds spread over the whole set (most of them evicted from the worker's cache by now).
     const repairs: number[] = [];
     for (let i = 0; i < REPAIRS; i++) {
@@ -239,7 +251,7 @@ async function main() {
     rssPeak = Math.max(rssPeak, worker.peakRssMiB());
     console.log(`load average at end: ${loadavg()}`);
     console.log(
-      `parked: ${N} refunds, worker rss ${rssPeak.toFixed(0)} MiB, list p99 ${percentile(lists, 99).toFixed(0)} ms, repair p99 ${percentile(repairs, 99).toFixed(0)} ms`,
+      `parked: ${N} refunds, worker rss ${rssPeak.toFixed(0)} MiB, list p99 ${percentile(lists, 99).toFixed(0)} ms, detail p99 ${percentile(details, 99).toFixed(0)} ms, repair p99 ${percentile(repairs, 99).toFixed(0)} ms`,
     );
   } finally {
     clearInterval(sampler);

@@ -138,7 +138,7 @@ const eventMs = (e: temporal.api.history.v1.IHistoryEvent) =>
 
 /**
  * How long the worker held each workflow task of the phase (started → completed or failed) and how many the server
- * timed out: the margin under REFUND_WORKFLOW_TASK_TIMEOUT (workflows/refund.contract.ts) on this machine at this load.
+ * timed out: the margin under the workflow task timeout (the server's 10 s default) on this machine at this load.
  */
 function printWorkflowTasks(histories: temporal.api.history.v1.IHistory[]) {
   const held: number[] = [];

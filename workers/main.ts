@@ -31,6 +31,7 @@ async function main() {
       timing: timingFromConfig(config),
     },
     submitRatePerSecond: config.REFUND_RATE_LIMIT_PER_SECOND,
+    maxCachedWorkflows: config.WORKFLOW_CACHE_SIZE,
     roles,
   });
   const stop = (signal: string) => {

@@ -5,6 +5,9 @@ import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/w
 import { createActivities, type ActivityDeps, type RefundActivities } from '../activities';
 import { REFUND_TASK_QUEUE, submitTaskQueue } from '../workflows/refund.contract';
 
+/** Config WORKFLOW_CACHE_SIZE's default. */
+export const DEFAULT_WORKFLOW_CACHE_SIZE = 1000;
+
 /** Prebuilt by `npm run build` (scripts/build-workflow-bundle.ts) next to the compiled workers. */
 const WORKFLOW_BUNDLE_PATH = path.resolve(__dirname, '..', 'workflow-bundle.js');
 
@@ -22,7 +25,9 @@ export interface RefundWorkersOptions {
   roles?: ('refunds' | 'submissions')[];
   /** Passed by tests to share one bundle; production uses the prebuilt bundle when present. */
   workflowBundle?: WorkerOptions['workflowBundle'];
-  /** Extra worker options (tests: shutdownGraceTime…). The refunds worker's `maxCachedWorkflows` stays 0 whatever they say. */
+  /** Workflow runs kept in memory between tasks (config WORKFLOW_CACHE_SIZE). */
+  maxCachedWorkflows?: number;
+  /** Extra worker options (tests: shutdownGraceTime…). */
   overrides?: Partial<WorkerOptions>;
   /**
    * Other workflows and activities of the same names on the same queues and limiter: the benchmark's bare twin
@@ -63,13 +68,14 @@ export async function createRefundWorkers(opts: RefundWorkersOptions): Promise<W
     const { submitRefundAttempt: _attempt, ...light } = activities;
     workers.push(
       Worker.create({
-        // No workflow cache (so no sticky queue): each workflow task replays the run from its history, exactly as a
-        // replay does. A cached run can hold events applied outside any workflow task: a query answered from a history
-        // whose timer had fired (while the task waited on a dead worker's sticky queue) fires the timer in the cached
-        // run, and a later update in that task is then handled after the timer's step, where a replay handles it
-        // first; the history no longer replays (docs/operations.md, test/workflows/cold-query-update.test.ts).
+        // A bounded cache: a run's next task goes to this worker's sticky queue and runs on the cached run; a run
+        // evicted (or never cached) is replayed from its history. docs/operations.md, "Workflow cache".
+        maxCachedWorkflows: opts.maxCachedWorkflows ?? DEFAULT_WORKFLOW_CACHE_SIZE,
+        // How long a task waits on this worker's sticky queue before any worker of the queue may take it (replaying
+        // the run): the stall of a SIGKILLed worker's refunds. The server's own default, stated: short enough that a
+        // crash costs seconds, long enough that a busy worker keeps its runs.
+        stickyQueueScheduleToStartTimeout: '10s',
         ...common,
-        maxCachedWorkflows: 0,
         taskQueue,
         ...(opts.twin
           ? { workflowsPath: opts.twin.workflowsPath }

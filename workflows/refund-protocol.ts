@@ -9,7 +9,6 @@ import type { Policy } from '../domain/context';
 import type { RefundPlan } from '../domain/plan';
 import { problem, type Problem } from '../domain/problems';
 import type { RepairInput } from '../domain/schemas/repair';
-import { validateRepair } from '../domain/validate';
 import type { RefundContextData } from '../activities';
 import {
   FailureType,
@@ -27,6 +26,15 @@ import {
   type RefundWorkflowState,
 } from './refund.contract';
 import {
+  admissionFacts,
+  admitDecision,
+  admitRecheck,
+  admitRepair,
+  admitResubmit,
+  type Admission,
+  type AdmissionFacts,
+} from './refund-admission';
+import {
   operatorOf,
   parseMessage,
   RefundEventMessage,
@@ -34,6 +42,7 @@ import {
   StartedBy,
   type OperatorAction,
 } from './refund.messages';
+import { refundView } from './refund-view';
 
 const MAX_AUDIT = 200;
 const MAX_SEEN_REQUESTS = 100;
@@ -184,165 +193,88 @@ export class RefundProtocol {
     if (!this.finished()) this.recheckRequested = true;
   }
 
-  /** The checks an update validator makes before anything is recorded: the payload parses; a repair obeys the rules. */
+  /** The facts the admission rule (refund-admission.ts) decides on: those of the view the refund publishes. */
+  facts(): AdmissionFacts {
+    return admissionFacts(refundView(this.state, this, this.ctx), this.state.suggestion?.repair);
+  }
+
+  /**
+   * What an update validator refuses before anything is recorded: a payload that does not parse, and a repair that
+   * breaks the rules (the admission rule's own verdicts). A message the state does not allow now passes the validator
+   * and is refused by the handler, so that the refusal is audited.
+   */
   validate(action: OperatorAction, raw: unknown): { type: FailureType; problems: Problem[] } | undefined {
     const parsed = parseMessage(action, raw);
     if (!parsed.ok) return { type: FailureType.InvalidMessage, problems: parsed.problems };
-    // A repair is checked against the rules only when it could be taken; otherwise the handler refuses it (audited).
-    if (action === 'repair' && this.waitingForOperator() && !this.state.inDoubt) {
-      const vctx = this.validationContext();
-      if (vctx) {
-        const { problems } = validateRepair(vctx, (parsed.msg as { input: RepairInput }).input);
-        if (problems.length > 0) return { type: FailureType.InvalidRepair, problems };
-      }
-    }
+    const verdict = this.admit(action, parsed.msg as never);
+    if (!verdict.accepted && verdict.type === FailureType.InvalidRepair) return verdict;
     return undefined;
   }
 
-  private waitingForOperator(): boolean {
-    return (
-      this.status === RefundStatus.AWAITING_REPAIR && !this.pendingRepair && !this.resubmit && !this.stopRequested()
-    );
-  }
-
-  private decide(action: OperatorAction, msg: { operator: string; requestId?: string; input: never }): Verdict {
-    const s = this.status;
-    if (this.finished())
-      return refuse('ACTION_NOT_ALLOWED', `The refund has finished (${s}); nothing was changed.`, 'status');
+  /** The admission rule for a parsed message, in the refund's current state. */
+  private admit(action: OperatorAction, msg: { input: never }): Admission {
+    const f = this.facts();
     switch (action) {
       case 'repair':
+        return admitRepair(f, 'repair', this.validationContext(), { repair: msg.input }, this.state.revision);
       case 'acceptSuggestion':
-        return this.decideRepair(action, msg);
+        return admitRepair(
+          f,
+          'acceptSuggestion',
+          this.validationContext(),
+          { note: (msg.input as { note?: string }).note },
+          this.state.revision,
+        );
       case 'decline':
       case 'resolve':
       case 'cancel':
-        return this.decideDecision(action, msg);
+        return admitDecision(f, action);
+      case 'recheck':
+        return admitRecheck(f);
+      case 'resubmitVerified':
+        return admitResubmit(f);
+    }
+  }
+
+  /** Admits the message (refund-admission.ts) and, when it is taken, records it for the main loop. */
+  private decide(action: OperatorAction, msg: { operator: string; requestId?: string; input: never }): Verdict {
+    const s = this.status;
+    const admission = this.admit(action, msg);
+    if (!admission.accepted) return admission;
+    switch (action) {
+      case 'repair':
+      case 'acceptSuggestion':
+        this.pendingRepair = { operator: msg.operator, requestId: msg.requestId, input: admission.input!, via: action };
+        return {
+          accepted: true,
+          next: 'the order is read again, the repair re-validated against it and, if it still holds, submitted',
+          plan: { ...admission.plan!, revision: this.state.revision },
+          revision: this.state.revision,
+        };
+      case 'decline':
+      case 'resolve':
+      case 'cancel':
+        this.state.pendingDecision = {
+          kind: action,
+          operator: msg.operator,
+          requestId: msg.requestId,
+          at: this.now(),
+          source: 'operator',
+          input: { ...(msg.input as Record<string, unknown>) },
+        };
+        return { accepted: true, next: DECISION_NEXT[action][s] ?? 'applied next' };
       case 'recheck':
         this.recheckRequested = true;
         return { accepted: true, next: RECHECK_NEXT[s] ?? 'recorded' };
       case 'resubmitVerified': {
-        const doubt = this.state.inDoubt;
-        if (!doubt)
-          return refuse(
-            'ACTION_NOT_ALLOWED',
-            `No idempotency key is in doubt (the refund is ${s}); resubmit-verified is only for a refund parked after an unknown outcome or a 409.`,
-            'status',
-          );
-        const busy = this.busyProblem();
-        if (busy) return busy;
-        if (s !== RefundStatus.AWAITING_REPAIR)
-          return refuse(
-            'ACTION_NOT_ALLOWED',
-            `The refund is ${s}; resubmit-verified is taken while it is parked.`,
-            'status',
-          );
         const input = msg.input as { note: string };
         this.resubmit = { operator: msg.operator, requestId: msg.requestId, note: input.note };
         return {
           accepted: true,
-          next: `key ${doubt.idempotencyKey} is recorded as verified by ${msg.operator}; a new plan revision (and key) is opened, the order read again and, if it is valid, submitted`,
+          next: `key ${this.state.inDoubt!.idempotencyKey} is recorded as verified by ${msg.operator}; a new plan revision (and key) is opened, the order read again and, if it is valid, submitted`,
         };
       }
     }
-  }
-
-  private decideRepair(
-    action: 'repair' | 'acceptSuggestion',
-    msg: { operator: string; requestId?: string; input: never },
-  ): Verdict {
-    const s = this.status;
-    if (this.state.inDoubt) return this.inDoubtRefusal(action);
-    if (s !== RefundStatus.AWAITING_REPAIR)
-      return refuse(
-        'REFUND_NOT_PENDING',
-        `The refund is ${s}, not waiting for an operator; a ${action === 'repair' ? 'repair' : 'suggestion'} is taken only in AWAITING_REPAIR. Nothing was changed.`,
-        'status',
-      );
-    const busy = this.busyProblem();
-    if (busy) return busy;
-    const vctx = this.validationContext();
-    if (!vctx) return refuse('UNKNOWN_ORDER', 'The order could not be read yet; try again shortly.', 'order');
-    let input: RepairInput;
-    if (action === 'acceptSuggestion') {
-      const suggestion = this.state.suggestion;
-      if (!suggestion)
-        return refuse('NO_SUGGESTION', 'The workflow has no suggested repair to accept; send a repair.', 'suggestion');
-      const note = (msg.input as { note?: string }).note;
-      input = { ...suggestion.repair, ...(note ? { note } : {}) };
-    } else {
-      input = msg.input;
-    }
-    const { problems, plan } = validateRepair(vctx, input);
-    if (problems.length > 0 || !plan) {
-      return { accepted: false, type: FailureType.InvalidRepair, problems };
-    }
-    this.pendingRepair = { operator: msg.operator, requestId: msg.requestId, input, via: action };
-    return {
-      accepted: true,
-      next: 'the order is read again, the repair re-validated against it and, if it still holds, submitted',
-      plan: { ...plan, revision: this.state.revision },
-      revision: this.state.revision,
-    };
-  }
-
-  private decideDecision(
-    kind: 'decline' | 'resolve' | 'cancel',
-    msg: { operator: string; requestId?: string; input: never },
-  ): Verdict {
-    const s = this.status;
-    const pending = this.state.pendingDecision;
-    if (pending || this.temporalCancel)
-      return refuse(
-        'ALREADY_DECIDED',
-        `A ${pending?.kind ?? 'Temporal cancellation'} ${pending ? `by ${pending.operator} ` : ''}is already recorded and being applied; nothing was changed.`,
-        'pendingDecision',
-      );
-    const applying = this.state.decision;
-    if (applying && (kind === 'decline' || applying.kind !== 'decline'))
-      return refuse(
-        'ALREADY_DECIDED',
-        `The refund is already being ${applying.kind}d; nothing was changed.`,
-        'pendingDecision',
-      );
-    if (kind === 'decline') {
-      if (this.moneyMoved())
-        return refuse(
-          'MONEY_ALREADY_MOVED',
-          `The store already refunded ${this.state.refunded!.amount} ${this.state.refunded!.currency}; a decline would report FAILURE for money that moved. Use resolve if Buy with Prime is handled by hand.`,
-          'refunded',
-        );
-      if (this.state.inDoubt) return this.inDoubtRefusal('decline');
-      if (s === RefundStatus.REPORTING || s === RefundStatus.AWAITING_SETTLEMENT)
-        return refuse('ACTION_NOT_ALLOWED', `The refund is ${s}; a decline is not allowed now.`, 'status');
-    }
-    this.state.pendingDecision = {
-      kind,
-      operator: msg.operator,
-      requestId: msg.requestId,
-      at: this.now(),
-      source: 'operator',
-      input: { ...(msg.input as Record<string, unknown>) },
-    };
-    return { accepted: true, next: DECISION_NEXT[kind][s] ?? 'applied next' };
-  }
-
-  private busyProblem(): Verdict | undefined {
-    const by = this.pendingRepair ?? this.resubmit ?? this.state.pendingDecision;
-    if (!by && !this.temporalCancel) return undefined;
-    return refuse(
-      'ALREADY_DECIDED',
-      `Another message${by ? ` by ${by.operator}` : ''} was recorded first and is being applied; nothing was changed.`,
-      'pendingDecision',
-    );
-  }
-
-  private inDoubtRefusal(action: OperatorAction): Verdict {
-    const d = this.state.inDoubt!;
-    return refuse(
-      'MONEY_MAY_HAVE_MOVED',
-      `Money may have moved under key ${d.idempotencyKey} (${d.reason}): no ${action} can go out under a new key. Check the store; if nothing moved, send resubmit-verified stating so; if it moved, resolve.`,
-      'inDoubt',
-    );
   }
 
   // ---- records the main loop keeps ----
@@ -389,11 +321,6 @@ export class RefundProtocol {
     this.state.attention = sticky.at(-1) ?? list.at(-1);
     this.state.needsAttention = list.length > 0;
   }
-}
-
-/** A refusal: the problem names the part of the refund's state that stands in the way (its `field`, docs/protocol.md). */
-function refuse(code: Problem['code'], message: string, field: string): Verdict {
-  return { accepted: false, type: FailureType.NotAllowed, problems: [problem(code, message, { field })] };
 }
 
 const RECHECK_NEXT: Partial<Record<RefundStatus, string>> = {

@@ -5,9 +5,9 @@ import {
   allHandlersFinished,
   CancellationScope,
   condition,
-  continueAsNew,
   isCancellation,
   log,
+  makeContinueAsNewFunc,
   metricMeter,
   proxyActivities,
   setHandler,
@@ -27,13 +27,13 @@ import { validateRefund, validateRepair } from '../domain/validate';
 import type { RefundDetails, UpdateOrderInput } from '../domain/schemas/bwp';
 import type { RepairInput } from '../domain/schemas/repair';
 import {
-  contextQuery,
   DEFAULT_TIMING,
   FailureType,
   MESSAGES,
   refundEventSignal,
   refundIdempotencyKey,
   RefundStatus,
+  contextQuery,
   stateQuery,
   submitTaskQueue,
   TERMINAL_STATUSES,
@@ -46,7 +46,7 @@ import {
 } from './refund.contract';
 import { OPERATOR_ACTIONS, type OperatorAction } from './refund.messages';
 import { RefundProtocol, temporalCancelDecision, type Verdict } from './refund-protocol';
-import { publish, publishAttentionMemo, publishPlanMemo } from './refund-visibility';
+import { published, Publisher } from './refund-visibility';
 
 type Step = 'fetch' | 'park' | 'submit' | 'report' | 'settle';
 
@@ -69,6 +69,9 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
   const nowIso = () => new Date().toISOString();
   const m = new RefundProtocol(input, nowIso);
   const state = m.state;
+  const publisher = new Publisher();
+  /** Publishes what changed (search attributes, memo) and answers the refund's compact view. */
+  const publish = () => publisher.publish(state, m, m.ctx);
   const timing = (): RefundTiming => ({ ...DEFAULT_TIMING, ...m.workerTiming, ...input.timing });
 
   // ---- idempotency keys: one per revision, fixed when the revision opens (docs/protocol.md "Idempotency keys") ----
@@ -135,7 +138,7 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
         const value = await run();
         if (m.hasAttention('CREDENTIALS_REJECTED')) {
           m.clear('CREDENTIALS_REJECTED');
-          publish(state);
+          publish();
         }
         return value;
       } catch (err) {
@@ -152,6 +155,7 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
   // ---- handlers: they only record (RefundProtocol.receive) ----
 
   const answer = (action: OperatorAction, verdict: Verdict): MessageAccepted => {
+    const view = publish();
     if (!verdict.accepted) {
       throw ApplicationFailure.create({
         type: verdict.type,
@@ -160,22 +164,25 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
         nonRetryable: true,
       });
     }
-    publish(state);
     return {
       action,
       accepted: true,
+      view,
       status: state.status,
       next: verdict.next,
       ...(verdict.plan ? { plan: verdict.plan, revision: verdict.revision } : {}),
     };
   };
+  // For people (the Temporal UI, `temporal workflow query`): the API reads the memo, never a query.
   setHandler(stateQuery, () => state);
   setHandler(contextQuery, () => ({ state, context: m.ctx, policy: m.policy }));
   for (const action of OPERATOR_ACTIONS) {
     const { signal, update } = MESSAGES[action];
     setHandler(signal as SignalDefinition<[unknown]>, (raw: unknown) => {
-      // A malformed or refused message is audited and changes nothing else (no command either).
-      if (m.receive(action, raw, 'signal').accepted) publish(state);
+      // A malformed or refused message is audited (and published: a bulk action reads its verdict from the memo's
+      // trail) and changes nothing else.
+      m.receive(action, raw, 'signal');
+      publish();
     });
     setHandler(
       update as UpdateDefinition<MessageAccepted, [unknown]>,
@@ -228,14 +235,13 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
       m.clear('PARKED_TOO_LONG');
     }
     if (status !== RefundStatus.SUBMITTING) m.clear('SUBMITTING_TOO_LONG');
-    publish(state);
+    publish();
   };
   const flag = (reason: Parameters<RefundProtocol['flag']>[0], detail?: string) => {
     if (m.hasAttention(reason) && state.attentions?.find((a) => a.reason === reason)?.detail === detail) return;
     m.flag(reason, detail);
     log.warn('refund needs attention', { refundId: state.refundId, reason, detail });
-    publish(state);
-    publishAttentionMemo(state);
+    publish();
   };
   const finish = (status: RefundStatus, extra: Partial<RefundResult> = {}): RefundResult => {
     const result: RefundResult = {
@@ -248,19 +254,51 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
       bwpState: state.bwpState,
       ...extra,
     };
+    auditUnapplied(status);
     state.pendingDecision = undefined;
     m.clearOnFinish();
-    moveTo(status);
-    publishAttentionMemo(state);
     state.result = result;
+    moveTo(status);
     endToEndSeconds.record((Date.now() - Date.parse(state.startedAt)) / 1000, { status });
     return result;
+  };
+
+  /**
+   * The refund ends with messages recorded and not applied (e.g. Buy with Prime showed it settled during the read a
+   * repair arrived in): each is audited as not applied, so its sender learns why from the trail.
+   */
+  const auditUnapplied = (status: RefundStatus) => {
+    const problems = [
+      problem('REFUND_NOT_PENDING', `The refund ended ${status} before this message could be applied.`, {
+        field: 'status',
+      }),
+    ];
+    const unapplied = [
+      m.pendingRepair && { ...m.pendingRepair, action: m.pendingRepair.via },
+      m.resubmit && { ...m.resubmit, action: 'resubmitVerified' as const },
+      state.pendingDecision && { ...state.pendingDecision, action: state.pendingDecision.kind },
+    ];
+    for (const u of unapplied) {
+      if (!u) continue;
+      m.audit({
+        operator: u.operator,
+        action: u.action,
+        accepted: false,
+        requestId: u.requestId,
+        via: 'workflow',
+        detail: 'not applied: the refund ended first',
+        problems,
+      });
+    }
+    m.pendingRepair = undefined;
+    m.resubmit = undefined;
   };
 
   /** Only while nothing is recorded and not yet applied, and no handler runs. */
   const continueAsNewIfSuggested = async (): Promise<void> => {
     if (!workflowInfo().continueAsNewSuggested || !m.idle() || !allHandlersFinished()) return;
-    await continueAsNew<typeof refundWorkflowV2>({
+    const { pairs, memo } = published(state, m, m.ctx);
+    await makeContinueAsNewFunc<typeof refundWorkflowV2>({ memo, typedSearchAttributes: pairs })({
       orderId: state.orderId,
       refundId: state.refundId,
       businessProductId: input.businessProductId,
@@ -285,6 +323,8 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
     // A decision recorded while the credentials were refused: the main loop applies it (nothing was read).
     if (data === STOPPED) return 'park';
     m.ctx = { order: data.order, storeOrder: data.storeOrder, storeOrderId: data.storeOrderId };
+    // A reader of the memo caches the order it reads from the history by this number.
+    state.contextSeq = (state.contextSeq ?? 0) + 1;
     m.policy = data.policy;
     if (data.timing) m.workerTiming = data.timing;
     state.storeOrderId = data.storeOrderId;
@@ -307,7 +347,6 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
     if (state.problems.length === 0 && verdict.plan) {
       state.plan = { ...verdict.plan, revision: state.revision };
       state.suggestion = undefined;
-      publishPlanMemo(state);
       return 'submit';
     }
     if (repair && verdict.problems.length > 0) {
@@ -390,6 +429,8 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
           finish(RefundStatus.RESOLVED_ELSEWHERE, { note: `Buy with Prime shows the refund as ${bwpState}` });
           return 'done';
         }
+        // What was recorded during the read goes first (a resubmission opens a new key; a decision ends the wait).
+        if (m.pendingRepair || m.resubmit || m.stopRequested()) continue;
         // An operator's re-check of a key in doubt asks the store again under the same key and payload.
         if (asked && state.inDoubt?.reason === 'UNKNOWN_OUTCOME' && state.submission) return 'retry-key';
       }
@@ -514,7 +555,7 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
       });
       if (answer.kind !== 'credentials' && m.hasAttention('CREDENTIALS_REJECTED')) {
         m.clear('CREDENTIALS_REJECTED');
-        publish(state);
+        publish();
       }
       switch (answer.kind) {
         case 'refunded':
@@ -693,6 +734,27 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
   const applyDecision = async (): Promise<RefundResult | undefined> => {
     const d = m.temporalCancel ? temporalCancelDecision(nowIso()) : state.pendingDecision;
     if (!d) return undefined;
+    const superseded = m.temporalCancel ? state.pendingDecision : undefined;
+    if (superseded) {
+      // Temporal's cancellation ends the workflow whatever else was recorded: the operator's decision is not applied.
+      m.audit({
+        operator: superseded.operator,
+        action: superseded.kind,
+        accepted: false,
+        requestId: superseded.requestId,
+        via: 'workflow',
+        detail: 'not applied: the workflow was cancelled in Temporal',
+        problems: [
+          problem(
+            'ACTION_NOT_ALLOWED',
+            `The workflow was cancelled in Temporal before the ${superseded.kind} applied.`,
+            {
+              field: 'pendingDecision',
+            },
+          ),
+        ],
+      });
+    }
     state.pendingDecision = undefined;
     if (d.kind !== 'decline') return end(d);
     if (m.moneyMoved() || state.inDoubt) {
@@ -714,7 +776,7 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
         problems,
       });
       state.problems = [...state.problems.filter((p) => p.code !== problems[0]!.code), ...problems];
-      publish(state);
+      publish();
       return undefined;
     }
     // Decline: report FAILURE with the operator's status reason, then wait for BwP to leave PENDING.
@@ -748,7 +810,7 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
 
   // ---- main loop: an explicit state machine, the only place the status changes ----
 
-  publish(state);
+  publish();
   let step: Step = resumeStep(state.status);
   let result: RefundResult | undefined = state.result;
   while (!result) {

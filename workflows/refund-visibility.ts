@@ -1,74 +1,98 @@
 /**
- * What the Temporal UI shows of a refund, kept current on every move: search attributes (status, ids, problem codes,
- * NeedsAttention), the current details in words (with every attention reason), and the memo (amount, attention).
+ * What a refund shows outside itself, kept current on every move: the search attributes (status, ids, problem codes,
+ * attention), the memo (the compact view, the plan and the latest trail: what the API reads with describe() and list(),
+ * so no read ever wakes a worker) and the current details in words for the Temporal UI. Each search attribute and each
+ * memo key is upserted only when its value changed: compared with what the run started with (workflowInfo(), which for
+ * a run continued as new holds what the last run published) and then with what this run published.
  */
-import { setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
-import { formatDecimal } from '../domain/money';
-import { RefundStatus, SA, type RefundWorkflowState } from './refund.contract';
+import { setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { SearchAttributePair } from '@temporalio/common';
+import type { RefundContextData } from '../activities';
+import {
+  MEMO,
+  MEMO_ATTEMPTS,
+  MEMO_AUDIT_ENTRIES,
+  SA,
+  type RefundDetailMemo,
+  type RefundTrail,
+  type RefundView,
+  type RefundWorkflowState,
+} from './refund.contract';
+import { currentDetails, refundView, type Inbox } from './refund-view';
 
-export function publish(state: RefundWorkflowState): void {
-  upsertSearchAttributes([
-    { key: SA.status, value: state.status },
-    { key: SA.bwpOrderId, value: state.orderId },
-    { key: SA.problemCodes, value: [...new Set(state.problems.map((p) => p.code))] },
-    { key: SA.needsAttention, value: state.needsAttention },
-    { key: SA.attention, value: (state.attentions ?? []).map((a) => a.reason) },
-    ...(state.storeOrderId ? [{ key: SA.storeOrderId, value: state.storeOrderId }] : []),
-  ]);
-  setCurrentDetails(describe(state));
+function detailMemo(state: RefundWorkflowState): RefundDetailMemo {
+  return {
+    ...(state.plan ? { plan: state.plan } : {}),
+    ...(state.suggestion ? { suggestion: state.suggestion } : {}),
+    ...(state.submission ? { submission: state.submission } : {}),
+  };
 }
 
-/** The plan's amount in the memo (shown in the UI's list), once a plan exists. */
-export function publishPlanMemo(state: RefundWorkflowState): void {
-  if (!state.plan) return;
-  const { total, currency } = state.plan.report;
-  upsertMemo({ refundAmount: formatDecimal(total, currency), currency, mode: state.plan.mode });
+function trailMemo(state: RefundWorkflowState): RefundTrail {
+  return { audit: state.audit.slice(-MEMO_AUDIT_ENTRIES), attempts: state.attempts.slice(-MEMO_ATTEMPTS) };
 }
 
-/** The attention reason in the memo, so the UI's list shows why without opening the refund. */
-export function publishAttentionMemo(state: RefundWorkflowState): void {
-  upsertMemo({ attention: state.attention?.reason ?? null });
-}
+/** Publishes a refund's search attributes and memo, upserting only what changed since the last publication. */
+export class Publisher {
+  private readonly searchAttributes = new Map<string, string>();
+  private readonly memo = new Map<string, string>();
 
-export function describe(state: RefundWorkflowState): string {
-  const n = state.problems.length;
-  const attention = (state.attentions ?? (state.attention ? [state.attention] : []))
-    .map((a) => `\n\n**Needs attention: ${a.reason}** since ${a.since}${a.detail ? `: ${a.detail}` : ''}`)
-    .join('');
-  const pending = state.pendingDecision
-    ? `\n\nRecorded, applied next: ${state.pendingDecision.kind} by ${state.pendingDecision.operator}`
-    : '';
-  const doubt = state.inDoubt
-    ? `\n\nKey \`${state.inDoubt.idempotencyKey}\` is in doubt (${state.inDoubt.reason}): no new key until an operator sends resubmitVerified.`
-    : '';
-  let head: string;
-  switch (state.status) {
-    case RefundStatus.AWAITING_REPAIR:
-      head =
-        `**Waiting for repair**: ${n} problem${n === 1 ? '' : 's'}` +
-        (n ? `\n\n${state.problems.map((p) => `- \`${p.code}\` ${p.message}`).join('\n')}` : '') +
-        (state.suggestion ? '\n\nA suggested repair is available (GET /refunds/:id).' : '');
-      break;
-    case RefundStatus.SUBMITTING:
-      head =
-        `Submitting POST /refund, plan revision ${state.revision}` +
-        (state.submission
-          ? `, key \`${state.submission.idempotencyKey}\`, ${state.submission.attempts} attempt(s)${state.submission.unknownSeen ? ', an earlier outcome unknown' : ''}`
-          : '');
-      break;
-    case RefundStatus.REPORTING:
-      head = state.refunded
-        ? `Reporting to Buy with Prime: refunded ${state.refunded.amount} ${state.refunded.currency}`
-        : 'Reporting the decline to Buy with Prime';
-      break;
-    case RefundStatus.AWAITING_SETTLEMENT:
-      head = 'Waiting for Buy with Prime to move the refund out of PENDING';
-      break;
-    case RefundStatus.FETCHING:
-      head = 'Reading the order from Buy with Prime and the store';
-      break;
-    default:
-      head = `Finished: ${state.status}${state.refunded ? `, refunded ${state.refunded.amount} ${state.refunded.currency}` : ', nothing refunded'}`;
+  constructor() {
+    const info = workflowInfo();
+    for (const key of Object.values(SA)) {
+      const value = info.typedSearchAttributes.get(key);
+      if (value !== undefined) this.searchAttributes.set(key.name, JSON.stringify(value));
+    }
+    for (const key of Object.values(MEMO)) {
+      const value = info.memo?.[key];
+      if (value !== undefined) this.memo.set(key, JSON.stringify(value));
+    }
   }
-  return head + doubt + pending + attention;
+
+  publish(state: RefundWorkflowState, inbox: Inbox, ctx: RefundContextData | undefined): RefundView {
+    const { pairs, memo: values } = published(state, inbox, ctx);
+    const changedPairs = pairs.filter((p) => this.searchAttributes.get(p.key.name) !== JSON.stringify(p.value));
+    if (changedPairs.length > 0) {
+      upsertSearchAttributes(changedPairs);
+      for (const p of changedPairs) this.searchAttributes.set(p.key.name, JSON.stringify(p.value));
+    }
+    const changedMemo: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(values)) {
+      const json = JSON.stringify(value);
+      if (this.memo.get(key) === json) continue;
+      changedMemo[key] = value;
+      this.memo.set(key, json);
+    }
+    if (Object.keys(changedMemo).length > 0) upsertMemo(changedMemo);
+    // Not a command: the Temporal UI reads it through the SDK's metadata query.
+    setCurrentDetails(currentDetails(state));
+    return values[MEMO.view];
+  }
+}
+
+/**
+ * Everything a refund publishes: what `publish` upserts, and what continue-as-new hands the next run as its start
+ * values, so that a continued run shows the refund as it is from its first event (the SDK would otherwise start it
+ * with the first run's start memo).
+ */
+export function published(
+  state: RefundWorkflowState,
+  inbox: Inbox,
+  ctx: RefundContextData | undefined,
+): { pairs: SearchAttributePair[]; memo: { [MEMO.view]: RefundView } & Record<string, unknown> } {
+  return {
+    pairs: [
+      { key: SA.status, value: state.status },
+      { key: SA.bwpOrderId, value: state.orderId },
+      { key: SA.problemCodes, value: [...new Set(state.problems.map((p) => p.code))] },
+      { key: SA.needsAttention, value: state.needsAttention },
+      { key: SA.attention, value: (state.attentions ?? []).map((a) => a.reason) },
+      ...(state.storeOrderId ? [{ key: SA.storeOrderId, value: state.storeOrderId }] : []),
+    ],
+    memo: {
+      [MEMO.view]: refundView(state, inbox, ctx),
+      [MEMO.detail]: detailMemo(state),
+      [MEMO.trail]: trailMemo(state),
+    },
+  };
 }

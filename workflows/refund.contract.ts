@@ -22,15 +22,6 @@ import type { RefundContextData } from '../activities';
 /** Default task queue of the refund workflows and of their light activities (fetch, report, poll); TEMPORAL_TASK_QUEUE. */
 export const REFUND_TASK_QUEUE = 'refunds';
 /**
- * Workflow task timeout of every refund run (set at start; a continued run keeps it). Half the server's 10 s default:
- * the worker runs without a workflow cache, and its SDK (Core 1.24.0) then at times drops a workflow task it polled
- * while the run was being evicted after its previous task, when a query for the same run was polled in that window
- * too; the server gives the task to a worker again only when this timeout passes. The worker holds a task for about
- * 1.1 s (p50) and 1.5 s (max) with 200 refunds in flight on 2 cores (`npm run bench`, "workflow tasks"), so 5 s
- * leaves a margin of three (docs/operations.md, "A dropped workflow task").
- */
-export const REFUND_WORKFLOW_TASK_TIMEOUT = '5s';
-/**
  * Task queue of `POST /refund` only, derived from the workflow's queue: its rate limit is enforced by the Temporal
  * server across all workers of that queue.
  */
@@ -47,6 +38,20 @@ export function submitTaskQueue(refundTaskQueue: string): string {
 export function refundWorkflowId(orderId: string, refundId: string): string {
   const part = (id: string) => id.replace(/[%:]/g, (c) => (c === '%' ? '%25' : '%3A'));
   return `refund:${part(orderId)}:${part(refundId)}`;
+}
+
+/**
+ * The refund id of a workflow id: `refund:<order>:<refund>` with `:` and `%` percent-encoded in each part
+ * (refundWorkflowId). An id from before that encoding (`:` in an id, verbatim) is read with the order id the search
+ * attribute gives.
+ */
+export function refundIdOf(workflowId: string, orderId: string): string {
+  const encoded = /^refund:([^:]*):([^:]*)$/.exec(workflowId);
+  const decode = (s: string) => s.replace(/%3A|%25/gi, (e) => (e === '%25' ? '%' : ':'));
+  if (encoded && decode(encoded[1]!) === orderId) return decode(encoded[2]!);
+  const prefix = `refund:${orderId}:`;
+  if (workflowId.startsWith(prefix)) return workflowId.slice(prefix.length);
+  return workflowId.split(':').slice(2).join(':');
 }
 
 /**
@@ -306,6 +311,8 @@ export interface RefundWorkflowState {
   decision?: RecordedDecision;
   /** When the current wait for BwP to leave PENDING began (protocol workflow). */
   settlingSince?: string;
+  /** How many times the order was read (the memo's contextSeq). */
+  contextSeq?: number;
   result?: RefundResult;
 }
 
@@ -365,8 +372,9 @@ export interface RepairAccepted {
 }
 
 /**
- * What every update answers, at once: the message was recorded. It never waits for the outcome (an update waiting on a
- * milestone could be cut off by continue-as-new); the caller follows with the state query.
+ * What every update answers, at once: the message was recorded, and the refund as it stands after recording it. It
+ * never waits for the outcome (an update waiting on a milestone could be cut off by continue-as-new); a caller that
+ * must report the outcome follows the refund's memo (`describe()`) or its result, never a query.
  */
 export interface MessageAccepted {
   action: OperatorAction;
@@ -379,6 +387,85 @@ export interface MessageAccepted {
   /** A repair: the plan it validated to (re-validated against a fresh read before anything is sent). */
   plan?: RefundPlan;
   revision?: number;
+  /** The refund's compact view after the message was recorded (what its memo holds). */
+  view: RefundView;
+}
+
+// ---- the memo: what services read, from the server alone (describe(), list()); queries are for people ----
+
+/** The memo keys of a refund workflow, each upserted only when it changes. */
+export const MEMO = {
+  /** RefundView: the compact view every list, detail and export shows. */
+  view: 'refund',
+  /** RefundDetailMemo: the plan, the suggestion, the key in doubt and the submission under way. */
+  detail: 'detail',
+  /** RefundTrail: the latest audit entries and attempts (the full trail is in the `state` query and the history). */
+  trail: 'trail',
+} as const;
+
+/** Raised when the memo's shape changes in a way a reader must know (the API reads every version it knows). */
+export const MEMO_VERSION = 1;
+/** How much of the trail the memo keeps: the latest entries; older ones stay in the history and the `state` query. */
+export const MEMO_AUDIT_ENTRIES = 20;
+export const MEMO_ATTEMPTS = 10;
+export const MEMO_PROBLEMS = 20;
+
+/** A refund at a glance, as its memo holds it (MEMO.view). Money as decimal strings. */
+export interface RefundView {
+  v: typeof MEMO_VERSION;
+  orderId: string;
+  refundId: string;
+  storeOrderId?: string;
+  status: RefundStatus;
+  bwpState?: RefundState;
+  startedAt: string;
+  parkedSince?: string;
+  settlingSince?: string;
+  revision: number;
+  idempotencyKey: string;
+  /** The keys sent (the latest MEMO_ATTEMPTS attempts') and the one of the submission under way. */
+  keys: string[];
+  /** Amazon's estimate, when the order was read. */
+  requested?: { amount: string; currency: string };
+  /** The plan's summary (MEMO.detail has the plan itself). */
+  planned?: { amount: string; currency: string; mode: RefundPlan['mode']; lines: number; shipping: boolean };
+  refunded?: { amount: string; currency: string };
+  moneyMoved: boolean;
+  /** The first MEMO_PROBLEMS problems. */
+  problems: Problem[];
+  advisories?: Problem[];
+  attentions: Attention[];
+  needsAttention: boolean;
+  inDoubt?: KeyInDoubt;
+  /** What is recorded and not yet applied (the admission rule's facts). */
+  inbox?: {
+    repair?: { operator: string };
+    resubmit?: { operator: string };
+    decision?: { kind: RecordedDecision['kind']; operator: string; requestId?: string };
+    temporalCancel?: true;
+  };
+  /** A decision the workflow is carrying out now. */
+  applying?: { kind: RecordedDecision['kind']; operator: string };
+  hasSuggestion: boolean;
+  /** POST /refund attempts so far (MEMO.trail has the latest). */
+  attemptCount: number;
+  lastOperator?: { operator: string; action: AuditEntry['action']; at: string; accepted: boolean };
+  /** Counts the reads of the order: a reader caches the order (from the history) by run and this number. */
+  contextSeq: number;
+  result?: RefundResult;
+}
+
+/** MEMO.detail. */
+export interface RefundDetailMemo {
+  plan?: RefundPlan;
+  suggestion?: { repair: RepairInput; explanation: string[] };
+  submission?: SubmissionProgress;
+}
+
+/** MEMO.trail. */
+export interface RefundTrail {
+  audit: AuditEntry[];
+  attempts: SubmissionAttempt[];
 }
 
 /**
@@ -436,12 +523,10 @@ export const MESSAGES = {
   resubmitVerified: { signal: resubmitVerifiedSignal, update: resubmitVerifiedUpdate },
 } as const;
 
+/** The refund's whole state, for people: the Temporal UI's Queries tab and `temporal workflow query --type state`. */
 export const stateQuery = defineQuery<RefundWorkflowState>('state');
 
-/**
- * The state with what the workflow validates a repair against: the order as it last read it (absent before the first
- * read) and the policy. One query, so a repair page checking as the operator types costs one query per check.
- */
+/** The state with the order the workflow validates repairs against and its policy, for people likewise. */
 export interface RefundContextView {
   state: RefundWorkflowState;
   context?: RefundContextData;

@@ -25,7 +25,7 @@ it('npm run bench:parked prints the parked line', async () => {
   assert.equal(code, 0, out);
   assert.match(
     out.trim().split('\n').at(-1)!,
-    /^parked: 3 refunds, worker rss \d+ MiB, list p99 \d+ ms, repair p99 \d+ ms$/,
+    /^parked: 3 refunds, worker rss \d+ MiB, list p99 \d+ ms, detail p99 \d+ ms, repair p99 \d+ ms$/,
     out,
   );
 });

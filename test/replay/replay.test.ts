@@ -40,6 +40,9 @@ it('there are saved histories of each path to replay', () => {
     'cancel-during-submission',
     'store-amount-mismatch',
     'injective-key-new-revision',
+    'resubmit-during-recheck',
+    'repair-during-settling-read',
+    'decline-then-temporal-cancel',
   ]) {
     assert.ok(files.includes(`${name}.bin`), `missing history ${name}.bin`);
   }

@@ -8,9 +8,8 @@ import { TEST_POLICY } from '../helpers/harness';
 import { createTestEnv, stopOwnServer, uniqueId, workflowBundle } from '../helpers/temporal';
 
 /**
- * The refunds worker keeps no workflow cache, whatever a caller's overrides say: a cached run could hold a timer fired
- * outside any workflow task (docs/operations.md, test/workflows/cold-query-update.test.ts). A merge once brought a
- * cache size in through `overrides`; this keeps that from happening again unnoticed.
+ * The refunds worker keeps a bounded workflow cache (WORKFLOW_CACHE_SIZE) with the sticky queue timeout stated
+ * (docs/operations.md, "Workflow cache"); the submission worker keeps the server-side rate limit.
  */
 
 let env: TestWorkflowEnvironment | undefined;
@@ -19,7 +18,7 @@ after(async () => {
   await stopOwnServer();
 });
 
-it('the refunds worker has no workflow cache even when overrides ask for one; the submission worker keeps the limit', async () => {
+it('the refunds worker caches WORKFLOW_CACHE_SIZE runs with a 10 s sticky queue timeout; the submission worker keeps the limit', async () => {
   env = await createTestEnv();
   const taskQueue = uniqueId('options');
   const workers = await createRefundWorkers({
@@ -44,7 +43,8 @@ it('the refunds worker has no workflow cache even when overrides ask for one; th
     },
     submitRatePerSecond: 7,
     workflowBundle: await workflowBundle(),
-    overrides: { maxCachedWorkflows: 500, shutdownGraceTime: '1s' },
+    maxCachedWorkflows: 250,
+    overrides: { shutdownGraceTime: '1s' },
   });
   // Run and stop them: a created worker that never ran keeps the process alive.
   const running = runWorkers(workers);
@@ -53,6 +53,7 @@ it('the refunds worker has no workflow cache even when overrides ask for one; th
   const refunds = workers.find((w) => w.options.taskQueue === taskQueue);
   const submissions = workers.find((w) => w.options.taskQueue === submitTaskQueue(taskQueue));
   assert.ok(refunds && submissions, 'both workers created');
-  assert.equal(refunds.options.maxCachedWorkflows, 0);
+  assert.equal(refunds.options.maxCachedWorkflows, 250);
+  assert.equal(refunds.options.stickyQueueScheduleToStartTimeoutMs, 10_000);
   assert.equal(submissions.options.maxTaskQueueActivitiesPerSecond, 7);
 });

@@ -8,12 +8,13 @@ import type { Fixture } from '../../sandbox';
 import {
   declineUpdate,
   FailureType,
-  REFUND_WORKFLOW_TASK_TIMEOUT,
   RefundStatus,
   repairSignal,
   repairUpdate,
+  SA,
   stateQuery,
 } from '../../workflows/refund.contract';
+import { createOrderContextReader, readRefund } from '../../api/refund-reads';
 import { createHarness, recordHistory, waitForState, type Harness } from '../helpers/harness';
 
 /**
@@ -55,12 +56,19 @@ it('when a parked refund history grows past the suggested size, it continues as 
     runId = (await handle.describe()).runId;
   }
   assert.notEqual(runId, firstRunId, 'the workflow continued as new');
-  const config = (await handle.describe()).raw.executionConfig;
-  assert.equal(
-    Number(config?.defaultWorkflowTaskTimeout?.seconds),
-    parseInt(REFUND_WORKFLOW_TASK_TIMEOUT, 10),
-    'the continued run keeps the workflow task timeout the refund started with',
-  );
+  // The continued run starts with the refund's memo and search attributes as they were, not the first run's start ones.
+  const record = await readRefund(h.client, handle.workflowId, h.taskQueue);
+  assert.equal(record.runId, runId);
+  assert.ok(record.published, 'the continued run carries the memo');
+  assert.equal(record.view.status, RefundStatus.AWAITING_REPAIR);
+  assert.equal(record.view.parkedSince, parked.parkedSince);
+  assert.ok(record.detail.suggestion, 'the suggestion is in the memo');
+  assert.ok(record.trail.audit.some((a) => a.requestId === 'bad-1' && !a.accepted));
+  const described = await handle.describe();
+  assert.equal(described.typedSearchAttributes.get(SA.status), RefundStatus.AWAITING_REPAIR);
+  // The order for the repair form: from the history of the continued run (its start input, or a read since).
+  const read = await createOrderContextReader().read(h.client, record);
+  assert.ok(read.context?.order, 'the repair form finds the order in the continued run');
 
   const carried = await handle.query(stateQuery);
   assert.equal(carried.status, RefundStatus.AWAITING_REPAIR);

@@ -10,8 +10,10 @@ import {
   RefundStatus,
   repairSignal,
   repairUpdate,
+  MEMO,
   SA,
   stateQuery,
+  type RefundView,
 } from '../../workflows/refund.contract';
 import { startOrJoinRefund } from '../../api/start-refund';
 import { createHarness, recordHistory, TEST_POLICY, waitForState, type Harness } from '../helpers/harness';
@@ -60,7 +62,10 @@ describe('refund workflow', () => {
     assert.equal(reports.at(-1)?.state, 'SUCCESS');
     const described = await handle.describe();
     assert.equal(described.typedSearchAttributes.get(SA.status), RefundStatus.REFUNDED);
-    assert.equal(described.memo?.refundAmount, result.refunded.amount, 'the UI shows the amount in the memo');
+    const view = described.memo?.[MEMO.view] as RefundView | undefined;
+    assert.equal(view?.refunded?.amount, result.refunded.amount, 'the memo shows the amount refunded');
+    assert.equal(view?.status, RefundStatus.REFUNDED, 'the memo shows the final status');
+    assert.equal(view?.result?.status, RefundStatus.REFUNDED, 'and the result');
     await recordHistory(handle, 'healthy-with-memo');
   });
 

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { refundIdOf } from '../../api/visibility';
-import { refundWorkflowId } from '../../workflows/refund.contract';
+import { refundIdOf, refundWorkflowId } from '../../workflows/refund.contract';
 
 describe('refundWorkflowId', () => {
   it('maps an id without : or % exactly as before (refund:<order>:<refund>), so running refunds are still found', () => {
