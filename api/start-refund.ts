@@ -97,9 +97,13 @@ export async function startOrJoinRefund(
         ],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         workflowIdConflictPolicy: 'FAIL',
+        // Every search attribute the workflow keeps, as a fresh refund has them: it publishes nothing until it moves.
         typedSearchAttributes: [
           { key: SA.status, value: RefundStatus.FETCHING },
           { key: SA.bwpOrderId, value: args.orderId },
+          { key: SA.problemCodes, value: [] },
+          { key: SA.needsAttention, value: false },
+          { key: SA.attention, value: [] },
         ],
         staticSummary: `BwP refund ${args.refundId} of order ${args.orderId}`,
         staticDetails: `${args.startedBy ?? `Started by event \`${args.eventId}\``}. Find it with \`BwpOrderId="${args.orderId}"\`.`,

@@ -1,12 +1,7 @@
 import { add, cmp, fromBwpAmount, minor, parseDecimal, sum, toBwpAmount, ZERO, type Minor } from './money';
 import type { RefundPlan } from './plan';
-import {
-  ALIAS_EXTERNAL_REFUND_ID,
-  type PaymentMethodType,
-  type RefundDetails,
-  type RefundStatusReason,
-  type UpdateOrderInput,
-} from './schemas/bwp';
+import { ALIAS_EXTERNAL_REFUND_ID } from './bwp-values';
+import type { PaymentMethodType, RefundDetails, RefundStatusReason, UpdateOrderInput } from './schemas/bwp';
 
 /**
  * The variables of `updateOrder(orderIdentifier:, input:)` that report a refund back to Buy with Prime (docs/domain.md,

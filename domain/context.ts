@@ -1,17 +1,6 @@
-import { z } from 'zod';
-import {
-  ALIAS_EXTERNAL_ID,
-  ALIAS_EXTERNAL_ITEM_ID,
-  ALIAS_SKU,
-  BwpOrder,
-  discountAmounts,
-  PaymentMethodType,
-  taxAmount,
-  type BwpAmount,
-  type LineItem,
-  type RefundDetails,
-} from './schemas/bwp';
-import { StoreOrder } from './schemas/store';
+import { ALIAS_EXTERNAL_ID, ALIAS_EXTERNAL_ITEM_ID, ALIAS_SKU, discountAmounts, taxAmount } from './bwp-values';
+import type { BwpAmount, BwpOrder, LineItem, PaymentMethodType, RefundDetails } from './schemas/bwp';
+import type { StoreOrder } from './schemas/store';
 import {
   type Minor,
   ZERO,
@@ -62,19 +51,6 @@ export type Policy = {
  * has no such order.
  */
 export type RefundContext = { order: BwpOrder; refundId: string; storeOrder?: StoreOrder | null; policy: Policy };
-
-export const PolicySchema = z.object({
-  reasons: z.object({
-    map: z.record(z.string(), z.string()),
-    defaultReason: z.string().optional(),
-    merchantReasons: z.array(z.string()).readonly(),
-  }),
-  allowAppeasement: z.boolean(),
-  estimateTolerancePerLine: z.number().int().nonnegative().optional(),
-  allowRepairAdditions: z.boolean().optional(),
-  reasonRulesBlock: z.boolean().optional(),
-  paymentMethod: z.object({ type: PaymentMethodType, displayString: z.string().optional() }).optional(),
-});
 
 /** The policy's tolerance against Amazon's estimate, in minor units per line. */
 export function estimateTolerancePerLine(policy: Policy): number {
@@ -619,11 +595,3 @@ function buildView(ctx: RefundContext, currency: string): OrderView {
     readable: true,
   };
 }
-
-/** The context as a schema, so that validation can read whatever it is given without throwing. */
-export const RefundContextSchema = z.object({
-  order: BwpOrder,
-  refundId: z.string(),
-  storeOrder: StoreOrder.nullable().optional(),
-  policy: PolicySchema,
-});

@@ -10,8 +10,6 @@ export {
   type ShippingView,
   type StoreLineView,
   DEFAULT_ESTIMATE_TOLERANCE_PER_LINE,
-  PolicySchema,
-  RefundContextSchema,
   describeOrder,
   estimateTolerancePerLine,
   findRefund,
@@ -26,3 +24,4 @@ export { type ValidationResult, type PlanOptions, validateRefund, validateRepair
 export { type Suggestion, suggestRepair } from './suggest';
 export { type StoreRefundCheck, checkStoreRefund } from './store-refund';
 export * from './schemas/repair';
+export { PolicySchema, RefundContextSchema, readRefundContext } from './schemas/context';

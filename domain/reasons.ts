@@ -1,4 +1,4 @@
-import { BWP_REFUND_REQUEST_REASONS } from './schemas/bwp';
+import { BWP_REFUND_REQUEST_REASONS } from './bwp-values';
 
 /**
  * Mapping of BwP's `refundRequestReason` to the merchant's own refund reasons (the connector's "Refund Reason (Amazon)"

@@ -69,7 +69,9 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
   const nowIso = () => new Date().toISOString();
   const m = new RefundProtocol(input, nowIso);
   const state = m.state;
-  const publisher = new Publisher();
+  // A fresh refund shows what its start says (the API reads an unpublished refund as its start view): nothing to publish
+  // until it moves, so its first workflow task has no publication commands.
+  const publisher = new Publisher(input.carried || state.audit.length > 0 ? undefined : published(state, m, m.ctx));
   /** Publishes what changed (search attributes, memo) and answers the refund's compact view. */
   const publish = () => publisher.publish(state, m, m.ctx);
   const timing = (): RefundTiming => ({ ...DEFAULT_TIMING, ...m.workerTiming, ...input.timing });
@@ -673,6 +675,8 @@ export async function refundWorkflowV2(input: RefundWorkflowInput): Promise<Refu
 
   /** Waits until BwP shows the refund out of PENDING; ends early for a resolve or cancel. */
   const awaitSettlement = async (): Promise<'settled' | 'decided'> => {
+    // Buy with Prime already shows the refund settled (it answered the report with its state): nothing to wait for.
+    if (state.bwpState !== 'PENDING' && state.bwpState !== undefined) return 'settled';
     moveTo(RefundStatus.AWAITING_SETTLEMENT);
     state.settlingSince ??= nowIso();
     let interval = timing().settleInitialMs;

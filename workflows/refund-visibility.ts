@@ -37,7 +37,12 @@ export class Publisher {
   private readonly searchAttributes = new Map<string, string>();
   private readonly memo = new Map<string, string>();
 
-  constructor() {
+  /**
+   * Seeded with what the run started with (workflowInfo(): a continued run gets what the last run published) or, for a
+   * fresh refund, with `asStarted`: its first state, which the API reads from the start (an unpublished refund's view)
+   * and the start's search attributes; publishing it again would change nothing a reader sees.
+   */
+  constructor(asStarted?: ReturnType<typeof published>) {
     const info = workflowInfo();
     for (const key of Object.values(SA)) {
       const value = info.typedSearchAttributes.get(key);
@@ -47,6 +52,9 @@ export class Publisher {
       const value = info.memo?.[key];
       if (value !== undefined) this.memo.set(key, JSON.stringify(value));
     }
+    if (!asStarted) return;
+    for (const [key, value] of Object.entries(asStarted.memo))
+      if (!this.memo.has(key)) this.memo.set(key, JSON.stringify(value));
   }
 
   publish(state: RefundWorkflowState, inbox: Inbox, ctx: RefundContextData | undefined): RefundView {

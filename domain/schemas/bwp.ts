@@ -1,4 +1,17 @@
 import { z } from 'zod';
+import { REFUND_STATUS_REASONS } from '../bwp-values';
+
+// Values without zod (the workflow bundle builds no Buy with Prime schema: docs/operations.md, "Workflow CPU").
+export {
+  ALIAS_EXTERNAL_ID,
+  ALIAS_EXTERNAL_ITEM_ID,
+  ALIAS_EXTERNAL_REFUND_ID,
+  ALIAS_SKU,
+  BWP_REFUND_REQUEST_REASONS,
+  REFUND_STATUS_REASONS,
+  discountAmounts,
+  taxAmount,
+} from '../bwp-values';
 
 /**
  * Buy with Prime shapes we read and write. They mirror sandbox/bwp/schema.graphql (the seam between the simulator and
@@ -9,45 +22,7 @@ import { z } from 'zod';
 export const RefundState = z.enum(['PENDING', 'PARTIAL', 'SUCCESS', 'FAILURE', 'REJECTED']);
 export type RefundState = z.infer<typeof RefundState>;
 
-/** refundRequestReason values documented by BwP (the published list was cut off; unknown values stay strings). */
-export const BWP_REFUND_REQUEST_REASONS = [
-  'BILLING_ERROR',
-  'CANCELLED_ORDER',
-  'CUSTOMER_NOT_SATISFIED_WITH_SERVICE',
-  'DAMAGED_DEFECTIVE_ITEM',
-  'DELIVERED_NOT_RECEIVED',
-  'DELIVERY_ISSUES',
-  'EXPIRATION_DATE_PROBLEM',
-  'FOOD_SAFETY_ISSUE',
-  'ITEM_MISSING',
-  'LOST_IN_TRANSIT',
-  'NOT_DELIVERED',
-  'OTHERS',
-  'RECEIVED_ITEM_TOO_LATE',
-  'RETURN_DROPPED_OFF_PICKED_UP',
-  'RETURN_NO_SCAN',
-  'RETURN_RECEIVED',
-  'RETURN_RELATED_ERROR',
-  'WRONG_ITEM_RECEIVED',
-] as const;
-
-export const RefundStatusReason = z.enum([
-  'EXCESSIVE_RETURNS',
-  'FAILURE_TO_PROVIDE_PROOF_OF_PURCHASE',
-  'FRAUDULENT_RETURN_ATTEMPT',
-  'ITEM_NOT_RETURNED_IN_ORIGINAL_CONDITION',
-  'MISSING_ORIGINAL_PACKAGING',
-  'MISSING_RECEIPT_OR_PROOF_OF_PURCHASE',
-  'NON_REFUNDABLE_SHIPPING_FEES',
-  'NON_RETURNABLE_ITEMS',
-  'OTHERS',
-  'PARTIALLY_DECLINED',
-  'REFUND_ALREADY_PROCESSED',
-  'REFUND_VIOLATION',
-  'RETURN_NOT_AUTHORIZED',
-  'RETURN_WINDOW_EXPIRED',
-  'USED_OR_DAMAGED_ITEM',
-]);
+export const RefundStatusReason = z.enum(REFUND_STATUS_REASONS);
 export type RefundStatusReason = z.infer<typeof RefundStatusReason>;
 
 export const BwpAmount = z.object({
@@ -157,23 +132,6 @@ export const BwpOrder = z.object({
     .transform((r) => r ?? { details: [] }),
 });
 export type BwpOrder = z.infer<typeof BwpOrder>;
-
-export const ALIAS_EXTERNAL_ID = 'EXTERNAL_ID';
-export const ALIAS_EXTERNAL_ITEM_ID = 'EXTERNAL_ITEM_ID';
-export const ALIAS_SKU = 'SKU';
-export const ALIAS_EXTERNAL_REFUND_ID = 'EXTERNAL_REFUND_ID';
-
-/** Discount money of a DiscountAllocations: its summary, else the sum of its details (null: none). */
-export function discountAmounts(d: DiscountAllocations): BwpAmount[] {
-  if (!d) return [];
-  if (d.summary) return [d.summary.amount];
-  return d.details.map((x) => x.amount);
-}
-
-/** Tax money of a Taxes (its collectable amount), if any. */
-export function taxAmount(t: Taxes): BwpAmount | undefined {
-  return t?.summary?.collectableTaxAmount ?? undefined;
-}
 
 // ---- updateOrder (what we report back): updateOrder(orderIdentifier:, input: { refunds: { details } }) ----
 

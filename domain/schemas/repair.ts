@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { RefundStatusReason } from './bwp';
-import { DecimalString } from './store';
+import { REFUND_STATUS_REASONS } from '../bwp-values';
+import { DecimalString } from './decimal';
 
 /**
  * What an operator sends to a refund parked in AWAITING_REPAIR: the connector's "Failed Refund" dialog (per SKU: tick,
@@ -37,7 +37,7 @@ export const RepairInput = z.object({
 export type RepairInput = z.infer<typeof RepairInput>;
 
 export const DeclineInput = z.object({
-  statusReason: RefundStatusReason,
+  statusReason: z.enum(REFUND_STATUS_REASONS),
   note: z.string().max(2000).optional(),
 });
 export type DeclineInput = z.infer<typeof DeclineInput>;

@@ -11,7 +11,8 @@ export const PURPLE_DOT_API_PREFIX = '/admin/api/v1';
 /** "Include your Purple Dot store's private access token as X-Purple-Dot-Access-Token header in all requests." */
 export const PURPLE_DOT_TOKEN_HEADER = 'X-Purple-Dot-Access-Token';
 
-export const DecimalString = z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal string such as "10.00"');
+export { DecimalString } from './decimal';
+import { DecimalString } from './decimal';
 
 /** POST /refund request body. */
 export const RefundRequest = z.object({

@@ -1,4 +1,4 @@
-import { type OrderView, type RefundContext, RefundContextSchema, describeOrder, findRefund } from '../context';
+import { type OrderView, type RefundContext, describeOrder, findRefund } from '../context';
 import { type Problem, problem } from '../problems';
 import { type RefundDetails } from '../schemas/bwp';
 
@@ -16,35 +16,18 @@ export function fieldOf(path: readonly PropertyKey[], root?: string): string {
 }
 
 /**
- * Reads the context defensively and checks what concerns the refund and the orders as a whole (docs/domain.md rules
- * 1 and 2, the store order's currency of rule 11, and the pre-order rule 13).
+ * Checks what concerns the refund and the orders as a whole (docs/domain.md rules 1 and 2, the store order's currency
+ * of rule 11, and the pre-order rule 13). The context is the one the clients parsed (activities/clients): it is not
+ * parsed again here, so the workflow bundle builds no Buy with Prime schema. What the schemas let through and the rules
+ * cannot read (a fraction of a unit, a blank price) is the rules' to report.
  */
-export function prepare(raw: unknown): { ok: true; value: Prepared } | { ok: false; problems: Problem[] } {
-  const given = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
-  if (given.order === null || given.order === undefined) {
+export function prepare(ctx: RefundContext): { ok: true; value: Prepared } | { ok: false; problems: Problem[] } {
+  if (ctx.order === null || ctx.order === undefined) {
     return {
       ok: false,
       problems: [problem('UNKNOWN_ORDER', 'Buy with Prime returned no order for this refund.', { field: 'order' })],
     };
   }
-  const parsed = RefundContextSchema.safeParse(raw);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      problems: parsed.error.issues.map((issue) => {
-        const [head] = issue.path;
-        const field = fieldOf(issue.path) || 'context';
-        if (head === 'order' || head === 'storeOrder') {
-          return problem('INVALID_ORDER_DATA', `The order data is unreadable at ${field}: ${issue.message}.`, {
-            field,
-          });
-        }
-        if (head === 'refundId') return problem('UNKNOWN_REFUND', 'No refund id was given.', { field });
-        return problem('INVALID_INPUT', `${field}: ${issue.message}.`, { field });
-      }),
-    };
-  }
-  const ctx: RefundContext = parsed.data;
   const view = describeOrder(ctx);
   if (!view.readable) return { ok: false, problems: view.problems };
   const problems: Problem[] = view.problems.filter((p) => p.lineItemId === undefined);

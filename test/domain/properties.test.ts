@@ -15,6 +15,7 @@ import {
 } from '../../domain/money';
 import { FIXABLE_PROBLEMS, draftRepair, suggestRepair } from '../../domain/suggest';
 import { askFromRefund, prepare, validateRefund, validateRepair } from '../../domain/validate';
+import { readRefundContext } from '../../domain/schemas/context';
 import { type LineSpec, type RefundSpec, type StoreSpec, context, policy, repair } from './fixtures';
 
 const bwpNumber = (cents: number) => toBwpAmount(minor(cents), 'USD').amount;
@@ -256,10 +257,16 @@ void describe('properties', () => {
     );
   });
 
-  void test('property: validateRefund never throws on arbitrary JSON; it returns problems', () => {
+  /** Any JSON, read as a context at the boundary (readRefundContext) and validated when it is one. */
+  const validateAny = (raw: unknown) => {
+    const read = readRefundContext(raw);
+    return read.ok ? validateRefund(read.ctx) : { problems: read.problems, plan: undefined };
+  };
+
+  void test('property: any JSON read as a context and validated never throws; it returns problems', () => {
     fc.assert(
       fc.property(fc.anything(), (anything) => {
-        const result = validateRefund(anything as RefundContext);
+        const result = validateAny(anything);
         assert.ok(result.problems.length > 0);
         assert.ok(!result.problems.some((p) => p.code === 'INTERNAL_ERROR'), JSON.stringify(result.problems));
       }),
@@ -267,13 +274,13 @@ void describe('properties', () => {
     const base = context();
     fc.assert(
       fc.property(fc.jsonValue(), fc.jsonValue(), (order, storeOrder) => {
-        const result = validateRefund({ ...base, order, storeOrder } as unknown as RefundContext);
+        const result = validateAny({ ...base, order, storeOrder });
         assert.ok(!result.problems.some((p) => p.code === 'INTERNAL_ERROR'), JSON.stringify(result.problems));
       }),
     );
   });
 
-  void test('property: validateRefund never throws when any one field of a real order is replaced by arbitrary JSON', () => {
+  void test('property: a real order with any one field replaced by arbitrary JSON, read and validated, never throws', () => {
     const paths = (value: unknown, prefix: (string | number)[] = []): (string | number)[][] =>
       value !== null && typeof value === 'object'
         ? Object.entries(value).flatMap(([k, v]) => {
@@ -289,9 +296,10 @@ void describe('properties', () => {
         let target: Record<string | number, unknown> = ctx;
         path.slice(0, -1).forEach((k) => (target = target[k] as Record<string | number, unknown>));
         target[path[path.length - 1]!] = value;
-        const result = validateRefund(ctx as unknown as RefundContext);
+        const read = readRefundContext(ctx);
+        const result = read.ok ? validateRefund(read.ctx) : { problems: read.problems };
         assert.ok(!result.problems.some((p) => p.code === 'INTERNAL_ERROR'), JSON.stringify(result.problems));
-        suggestRepair(ctx as unknown as RefundContext, result.problems);
+        if (read.ok) suggestRepair(read.ctx, result.problems);
       }),
       { numRuns: 500 },
     );
@@ -308,7 +316,8 @@ void describe('properties', () => {
     );
     fc.assert(
       fc.property(fc.anything(), fc.anything(), (c, input) => {
-        const result = validateRepair(c as RefundContext, input);
+        const read = readRefundContext(c);
+        const result = read.ok ? validateRepair(read.ctx, input) : { problems: read.problems };
         assert.ok(result.problems.length > 0);
       }),
     );

