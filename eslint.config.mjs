@@ -2,12 +2,24 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import importPlugin from 'eslint-plugin-import';
 import { builtinModules } from 'node:module';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.tools/**', '.data/**', 'artifacts/**', '.venv/**', 'eslint.config.mjs'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      '.tools/**',
+      '.data/**',
+      'artifacts/**',
+      '.venv/**',
+      'eslint.config.mjs',
+      'test/lint/fixtures/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -18,7 +30,11 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', name: ['describe', 'it', 'test', 'suite'], package: 'node:test' }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', name: ['describe', 'it', 'test', 'suite'], package: 'node:test' },
+          ],
+        },
       ],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -32,7 +48,11 @@ export default tseslint.config(
     languageOptions: {
       globals: { ...globals.browser },
       sourceType: 'module',
-      parserOptions: { projectService: false, project: './tsconfig.console.json', tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: false,
+        project: './tsconfig.console.json',
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
   },
   {
@@ -42,11 +62,24 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow and domain code must not use Node built-ins.' })),
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'Workflow and domain code must not use Node built-ins.',
+          })),
           patterns: [
-            { group: ['@temporalio/activity', '@temporalio/client', '@temporalio/worker'], message: 'Not in workflow code.' },
-            { group: ['express', 'pino', 'pino-*', 'undici', 'graphql'], message: 'No I/O libraries in workflow code.' },
-            { group: ['../activities/*', '../activities', '../api/*', '../workers/*', '../sandbox/*', '../common/*'], allowTypeImports: true, message: 'Workflow code imports only types from I/O layers.' },
+            {
+              group: ['@temporalio/activity', '@temporalio/client', '@temporalio/worker'],
+              message: 'Not in workflow code.',
+            },
+            {
+              group: ['express', 'pino', 'pino-*', 'undici', 'graphql'],
+              message: 'No I/O libraries in workflow code.',
+            },
+            {
+              group: ['../activities/*', '../activities', '../api/*', '../workers/*', '../sandbox/*', '../common/*'],
+              allowTypeImports: true,
+              message: 'Workflow code imports only types from I/O layers.',
+            },
           ],
         },
       ],
@@ -60,6 +93,51 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-argument': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+  {
+    // No import cycles (runtime imports; `import type` is erased), and the layers: domain/ imports nothing of the
+    // project but itself; common/ nothing above domain/ (test/lint/import-rules.test.ts shows both rules fail).
+    files: ['**/*.ts'],
+    plugins: { import: importPlugin },
+    settings: {
+      'import/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import/resolver': { typescript: { project: './tsconfig.json' }, node: true },
+    },
+    rules: { 'import/no-cycle': ['error', { ignoreExternal: true }] },
+  },
+  {
+    files: ['domain/**/*.ts'],
+    rules: {
+      'import/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            {
+              target: './domain',
+              from: ['./common', './workflows', './activities', './api', './workers', './sandbox', './scripts'],
+              message: 'domain/ is the lowest layer: pure rules, importing nothing of the project but itself.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['common/**/*.ts'],
+    rules: {
+      'import/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            {
+              target: './common',
+              from: ['./workflows', './activities', './api', './workers', './sandbox', './scripts'],
+              message: 'common/ sits just above domain/: it imports nothing of the layers that use it.',
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -3,7 +3,13 @@ import type { BwpOrder, RefundState, UpdateOrderInput } from '../domain/schemas/
 import { ALIAS_EXTERNAL_ID } from '../domain/schemas/bwp';
 import type { RefundRequest, StoreOrder } from '../domain/schemas/store';
 import type { Policy } from '../domain/context';
-import { FailureType, type RefundTiming } from '../workflows/refund.contract';
+import {
+  FailureType,
+  type FetchedOrder,
+  type RefundActivities,
+  type RefundTiming,
+  type SubmitAttemptResult,
+} from '../workflows/refund.contract';
 import { UNAUTHORIZED, type Outcome } from './clients/outcome';
 import type { BwpClient } from './clients/bwp-client';
 import type { RefundClient } from './clients/refund-client';
@@ -20,6 +26,9 @@ import type { StoreOrderClient } from './clients/store-order-client';
  * - unknown: a retryable failure, so the same payload and idempotency key are sent again.
  */
 
+// Old names, while the API moves to the contract's (OrderSnapshot, FetchedOrder).
+export type { OrderSnapshot as RefundContextData, FetchedOrder as FetchedContext } from '../workflows/refund.contract';
+
 export interface ActivityDeps {
   bwp: BwpClient;
   refunds: RefundClient;
@@ -30,38 +39,6 @@ export interface ActivityDeps {
   /** The worker's timing (timeouts, waits, bounds), from its config: handed to the workflow with each read. */
   timing?: Partial<RefundTiming>;
 }
-
-export interface RefundContextData {
-  order: BwpOrder | null;
-  /** undefined: not read (no store read API); null: the store has no such order. */
-  storeOrder?: StoreOrder | null;
-  storeOrderId?: string;
-}
-
-export interface FetchedContext extends RefundContextData {
-  policy: Policy;
-  /** The worker's timing: activity timeouts and waits are owned by the worker's configuration. */
-  timing?: Partial<RefundTiming>;
-}
-
-/**
- * One attempt of POST /refund, every answer returned as a value (the activity runs with one attempt): the workflow sees
- * each outcome, so it knows when an attempt under a key had an unknown outcome (docs/protocol.md, "No new key while
- * money may have moved"). A timeout of the activity or a worker crash reaches the workflow as an ActivityFailure, which
- * it counts as unknown.
- */
-export type SubmitAttemptResult =
-  | { kind: 'refunded'; refunded: { amount: string; currency: string } }
-  /** A definitive answer that nothing moved (unless an earlier attempt under the key was unknown). */
-  | { kind: 'rejected'; code: string; message: string; status?: number }
-  /** 409: the key was used with another payload. Never resend automatically. */
-  | { kind: 'alarm'; code: string; message: string }
-  /** 429: nothing moved; try the same key after `retryAfterMs` (absent: the workflow's own growing back-off). */
-  | { kind: 'throttled'; retryAfterMs?: number; message: string }
-  /** Credentials refused: nothing moved; the same key is tried again after a growing back-off, the refund flagged. */
-  | { kind: 'credentials'; code: string; message: string }
-  /** Timeout, reset, 5xx, unreadable 2xx: money may have moved. */
-  | { kind: 'unknown'; message: string };
 
 /** A ZodError (or any throw) from a client parsing what the service built itself: a defect, never retried. */
 function malformed(err: unknown, what: string): ApplicationFailure {
@@ -154,7 +131,7 @@ function retryOrFail<T>(
   }
 }
 
-export function createActivities(deps: ActivityDeps) {
+export function createActivities(deps: ActivityDeps): RefundActivities {
   async function readOrder(orderId: string): Promise<BwpOrder | null> {
     const outcome = await deps.bwp.getOrder(orderId);
     if (outcome.kind !== 'success') retryOrFail(outcome, 'BwP order query', 'bwp');
@@ -163,7 +140,7 @@ export function createActivities(deps: ActivityDeps) {
 
   return {
     /** Re-reads the BwP order and, through its EXTERNAL_ID alias, the store's order. */
-    fetchRefundContext: async (input: { orderId: string }): Promise<FetchedContext> => {
+    fetchRefundContext: async (input: { orderId: string }): Promise<FetchedOrder> => {
       const order = await readOrder(input.orderId);
       const storeOrderId = order?.aliases.find((a) => a.aliasType === ALIAS_EXTERNAL_ID)?.aliasId;
       let storeOrder: StoreOrder | null | undefined = undefined;
@@ -250,5 +227,3 @@ export function createActivities(deps: ActivityDeps) {
     },
   };
 }
-
-export type RefundActivities = ReturnType<typeof createActivities>;

@@ -18,9 +18,17 @@ export {
   valueOfUnits,
   taxRefundedBeyondUnits,
 } from './context';
-export { type RefundPlan, type PlanLine, PlanError, buildPlanFromRefund, buildPlanFromRepair } from './plan';
+export type { RefundPlan, PlanLine } from './plan';
 export { type StoreRefundBody, checkStoreRequest } from './store-request';
-export { type ValidationResult, type PlanOptions, validateRefund, validateRepair } from './validate';
+export {
+  type ValidationResult,
+  type PlanOptions,
+  PlanError,
+  buildPlanFromRefund,
+  buildPlanFromRepair,
+  validateRefund,
+  validateRepair,
+} from './validate';
 export { type Suggestion, suggestRepair } from './suggest';
 export { type StoreRefundCheck, checkStoreRefund } from './store-refund';
 export * from './schemas/repair';

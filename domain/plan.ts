@@ -1,10 +1,9 @@
-import { type RefundContext } from './context';
-import { type Minor } from './money';
-import { type Problem } from './problems';
-import { type StoreRefundBody } from './store-request';
-import { validateRefund, validateRepair, type PlanOptions } from './validate';
-
-export { checkStoreRequest, type StoreRefundBody } from './store-request';
+/**
+ * What a plan is: types only (validate/ builds plans; the workflow and the reports read them), so that nothing here
+ * depends on the code that builds it.
+ */
+import type { Minor } from './money';
+import type { StoreRefundBody } from './store-request';
 
 /** One SKU of a plan as it will be reported to BwP (quantity 0 = money only, in an appeasement). */
 export type PlanLine = {
@@ -48,25 +47,3 @@ export type RefundPlan = {
     estimateTolerance?: Minor;
   };
 };
-
-/** Thrown by the buildPlan functions when the refund cannot be planned; `problems` lists every reason. */
-export class PlanError extends Error {
-  constructor(readonly problems: Problem[]) {
-    super(`The refund cannot be planned: ${problems.map((p) => p.code).join(', ')}`);
-    this.name = 'PlanError';
-  }
-}
-
-/** The plan for the BwP refund as requested. Throws PlanError with every problem; use validateRefund to not throw. */
-export function buildPlanFromRefund(ctx: RefundContext, opts: PlanOptions = {}): RefundPlan {
-  const { problems, plan } = validateRefund(ctx, opts);
-  if (!plan) throw new PlanError(problems);
-  return plan;
-}
-
-/** The plan for an operator's repair. Throws PlanError with every problem; use validateRepair to not throw. */
-export function buildPlanFromRepair(ctx: RefundContext, repair: unknown, opts: PlanOptions = {}): RefundPlan {
-  const { problems, plan } = validateRepair(ctx, repair, opts);
-  if (!plan) throw new PlanError(problems);
-  return plan;
-}

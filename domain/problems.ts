@@ -59,6 +59,7 @@ export const ProblemCode = z.enum([
   // The refund protocol: operator messages the workflow refuses in its current state, and outcomes in doubt
   'ACTION_NOT_ALLOWED',
   'ALREADY_DECIDED',
+  'IDEMPOTENCY_KEY_REUSED',
   'MONEY_ALREADY_MOVED',
   'MONEY_MAY_HAVE_MOVED',
   'NO_SUGGESTION',
@@ -134,6 +135,7 @@ export const PROBLEM_TITLES: Record<ProblemCode, string> = {
   STORE_REJECTED: 'Store rejected the refund',
   ACTION_NOT_ALLOWED: 'Not allowed in this state',
   ALREADY_DECIDED: 'Another decision is already pending',
+  IDEMPOTENCY_KEY_REUSED: 'Idempotency-Key already used for another request',
   MONEY_ALREADY_MOVED: 'The store already refunded',
   MONEY_MAY_HAVE_MOVED: 'Money may have moved under the key in doubt',
   NO_SUGGESTION: 'No suggestion to accept',
@@ -218,6 +220,7 @@ export const PROBLEM_REJECTED_BY: Record<ProblemCode, string> = {
   STORE_REJECTED: 'Purple Dot POST /refund: another 4xx (its own answer)',
   ACTION_NOT_ALLOWED: 'does not park: refuses an operator’s message',
   ALREADY_DECIDED: 'does not park: refuses an operator’s message',
+  IDEMPOTENCY_KEY_REUSED: 'does not park: refuses an operator’s message',
   MONEY_ALREADY_MOVED: 'does not park: refuses an operator’s message',
   MONEY_MAY_HAVE_MOVED: 'does not park: refuses an operator’s message',
   NO_SUGGESTION: 'does not park: refuses an operator’s message',

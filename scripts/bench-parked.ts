@@ -153,7 +153,7 @@ async function main() {
     // The worker's heap as README "Benchmark" advises for production: V8 collects sooner.
     [`--max-old-space-size=${flags['worker-heap-mib'] ?? '512'}`],
   );
-  // The compressed day: the worker's own timing config (common/timing.ts), every wait divided by `scale`.
+  // The compressed day: the worker's own timing config (workers/timing.ts), every wait divided by `scale`.
   const dayWorker = await startWorker(
     'refund',
     workerEnv(server, sandbox, DAY_QUEUE, 5, {

@@ -4,7 +4,7 @@ import { loadConfig, PROCESS_SECRETS } from '../common/config';
 import { createLogger } from '../common/logger';
 import { temporalConnectionOptions } from '../common/temporal';
 import { policyFromConfig } from '../common/policy';
-import { timingFromConfig } from '../common/timing';
+import { timingFromConfig } from './timing';
 import { installRuntime } from './runtime';
 import { createRefundWorkers, runWorkers, shutdownWorkers } from './worker';
 

@@ -9,7 +9,7 @@ import { loadConfig, sandboxWanted, withSandboxDefaults } from '../common/config
 import { createLogger } from '../common/logger';
 import { newOperatorKey, writeKeysFile } from '../common/operator-keys';
 import { policyFromConfig } from '../common/policy';
-import { timingFromConfig } from '../common/timing';
+import { timingFromConfig } from './timing';
 import { temporalConnectionOptions } from '../common/temporal';
 import { createSandbox, sandboxOptionsFromConfig } from '../sandbox';
 import { installRuntime } from './runtime';

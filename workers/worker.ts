@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, type ActivityDeps, type RefundActivities } from '../activities';
-import { REFUND_TASK_QUEUE, submitTaskQueue } from '../workflows/refund.contract';
+import { createActivities, type ActivityDeps } from '../activities';
+import { REFUND_TASK_QUEUE, submitTaskQueue, type RefundActivities } from '../workflows/refund.contract';
 
 /**
  * Modules the worker loads once for every workflow of its V8 context (the SDK's `preloadModules`), instead of once per

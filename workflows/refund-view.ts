@@ -5,13 +5,13 @@
  */
 import { findRefund } from '../domain/context';
 import { formatDecimal, fromBwpAmount } from '../domain/money';
-import type { RefundContextData } from '../activities';
 import {
   MEMO_ATTEMPTS,
   MEMO_PROBLEMS,
   MEMO_VERSION,
   RefundStatus,
   TERMINAL_STATUSES,
+  type OrderSnapshot,
   type RefundView,
   type RefundWorkflowState,
 } from './refund.contract';
@@ -24,8 +24,8 @@ export interface Inbox {
 }
 
 /** Amazon's estimate of the refund, as a decimal string (undefined when the order was not read or it is unreadable). */
-function requestedOf(state: RefundWorkflowState, ctx: RefundContextData | undefined): RefundView['requested'] {
-  const total = ctx?.order ? findRefund(ctx.order, state.refundId)?.refundTotal?.totalAmount : undefined;
+function requestedOf(state: RefundWorkflowState, orders: OrderSnapshot | undefined): RefundView['requested'] {
+  const total = orders?.order ? findRefund(orders.order, state.refundId)?.refundTotal?.totalAmount : undefined;
   if (!total) return undefined;
   try {
     return { amount: formatDecimal(fromBwpAmount(total), total.currencyCode), currency: total.currencyCode };
@@ -35,7 +35,7 @@ function requestedOf(state: RefundWorkflowState, ctx: RefundContextData | undefi
 }
 
 /** The compact view of a refund (MEMO.view): everything a list, a detail page or an export shows. */
-export function refundView(state: RefundWorkflowState, inbox: Inbox, ctx: RefundContextData | undefined): RefundView {
+export function refundView(state: RefundWorkflowState, inbox: Inbox, orders: OrderSnapshot | undefined): RefundView {
   const plan = state.plan;
   const decision = state.pendingDecision;
   const lastAudit = state.audit.at(-1);
@@ -60,7 +60,7 @@ export function refundView(state: RefundWorkflowState, inbox: Inbox, ctx: Refund
       : {}),
     ...(inbox.temporalCancel ? { temporalCancel: true as const } : {}),
   };
-  const requested = requestedOf(state, ctx);
+  const requested = requestedOf(state, orders);
   return {
     v: MEMO_VERSION,
     orderId: state.orderId,

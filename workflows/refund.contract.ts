@@ -15,9 +15,9 @@ import type {
   RecheckInput,
   ResubmitVerifiedInput,
 } from './refund.messages';
-import type { RefundState } from '../domain/schemas/bwp';
+import type { BwpOrder, RefundState, UpdateOrderInput } from '../domain/schemas/bwp';
+import type { RefundRequest, StoreOrder } from '../domain/schemas/store';
 import type { Policy } from '../domain/context';
-import type { RefundContextData } from '../activities';
 
 /** Default task queue of the refund workflows and of their light activities (fetch, report, poll); TEMPORAL_TASK_QUEUE. */
 export const REFUND_TASK_QUEUE = 'refunds';
@@ -124,12 +124,60 @@ export interface RefundWorkflowInput {
 
 export interface CarriedState {
   state: RefundWorkflowState;
-  context?: RefundContextData;
+  /** The orders as last read (absent before the first read). */
+  context?: OrderSnapshot;
   policy?: Policy;
   /** The worker's timing as last read. */
   workerTiming?: Partial<RefundTiming>;
   pendingRepair?: RepairMessage;
   seenRequests: string[];
+}
+
+// ---- the activities, as the workflow calls them (activities/index.ts implements them) ----
+
+/** The orders as the workflow last read them: Buy with Prime's, and the store's through its EXTERNAL_ID alias. */
+export interface OrderSnapshot {
+  order: BwpOrder | null;
+  /** undefined: not read (no STORE_ORDER_URL); null: the store has no such order. */
+  storeOrder?: StoreOrder | null;
+  storeOrderId?: string;
+}
+
+/** What `fetchRefundContext` answers: the orders, and the worker's policy and timing (config reaches running refunds). */
+export interface FetchedOrder extends OrderSnapshot {
+  policy: Policy;
+  timing?: Partial<RefundTiming>;
+}
+
+/**
+ * One attempt of POST /refund, every answer returned as a value (the activity runs with one attempt): the workflow sees
+ * each outcome, so it knows when an attempt under a key had an unknown outcome (docs/protocol.md, "No new key while
+ * money may have moved"). A timeout of the activity or a worker crash reaches the workflow as an ActivityFailure, which
+ * it counts as unknown.
+ */
+export type SubmitAttemptResult =
+  | { kind: 'refunded'; refunded: { amount: string; currency: string } }
+  /** A definitive answer that nothing moved (unless an earlier attempt under the key was unknown). */
+  | { kind: 'rejected'; code: string; message: string; status?: number }
+  /** 409: the key was used with another payload. Never resend automatically. */
+  | { kind: 'alarm'; code: string; message: string }
+  /** 429: nothing moved; try the same key after `retryAfterMs` (absent: the workflow's own growing back-off). */
+  | { kind: 'throttled'; retryAfterMs?: number; message: string }
+  /** Credentials refused: nothing moved; the same key is tried again after a growing back-off, the refund flagged. */
+  | { kind: 'credentials'; code: string; message: string }
+  /** Timeout, reset, 5xx, unreadable 2xx: money may have moved. */
+  | { kind: 'unknown'; message: string };
+
+/** The activity names are recorded in every history: never rename one. */
+export interface RefundActivities {
+  /** Both orders (Buy with Prime's, the store's), with the worker's policy and timing. */
+  fetchRefundContext: (input: { orderId: string }) => Promise<FetchedOrder>;
+  /** The refund's current Buy with Prime state (null when the order or the refund is gone). */
+  checkRefundState: (input: { orderId: string; refundId: string }) => Promise<RefundState | null>;
+  /** One POST /refund (submission task queue, rate-limited by the server). */
+  submitRefundAttempt: (input: { request: RefundRequest }) => Promise<SubmitAttemptResult>;
+  /** updateOrder: the refund reported back; the state Buy with Prime answers with. */
+  reportToBwp: (input: { update: UpdateOrderInput }) => Promise<RefundState>;
 }
 
 export interface RefundTiming {
@@ -483,6 +531,11 @@ export const FailureType = {
   MalformedRequest: 'MalformedRequest',
   /** An API refused the credentials after a token refresh: the workflow flags CREDENTIALS_REJECTED and waits. */
   CredentialsRejected: 'CredentialsRejected',
+  /**
+   * A message whose request id (the caller's Idempotency-Key) the refund has seen with another action, operator or
+   * input: refused by the update validator, nothing recorded (details[0] is Problem[]; the API answers 409).
+   */
+  IdempotencyKeyReused: 'IdempotencyKeyReused',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -526,10 +579,10 @@ export const MESSAGES = {
 /** The refund's whole state, for people: the Temporal UI's Queries tab and `temporal workflow query --type state`. */
 export const stateQuery = defineQuery<RefundWorkflowState>('state');
 
-/** The state with the order the workflow validates repairs against and its policy, for people likewise. */
-export interface RefundContextView {
+/** The state with the orders the workflow validates repairs against and its policy, for people likewise. */
+export interface OrderQueryAnswer {
   state: RefundWorkflowState;
-  context?: RefundContextData;
+  orders?: OrderSnapshot;
   policy?: Policy;
 }
-export const contextQuery = defineQuery<RefundContextView>('context');
+export const orderQuery = defineQuery<OrderQueryAnswer>('order');

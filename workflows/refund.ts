@@ -1,7 +1,10 @@
-import { type RefundResult, type RefundWorkflowInput } from './refund.contract';
-import { refundWorkflowV2 } from './refund-v2';
+import type { RefundResult, RefundWorkflowInput } from './refund.contract';
+import { RefundRun } from './refund-run';
 
-/** One Buy with Prime refund, from REFUND_REQUESTED to a state that is no longer PENDING (docs/protocol.md). */
+/**
+ * One Buy with Prime refund, from REFUND_REQUESTED to a state that is no longer PENDING (docs/protocol.md): a
+ * `RefundRun` (refund-run.ts) owns the state, records every message and runs the one loop.
+ */
 export async function refundWorkflow(input: RefundWorkflowInput): Promise<RefundResult> {
-  return refundWorkflowV2(input);
+  return new RefundRun(input).run();
 }

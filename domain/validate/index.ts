@@ -195,3 +195,25 @@ export function validateRepair(ctx: RefundContext, repair: unknown, opts: PlanOp
     }),
   );
 }
+
+/** Thrown by the buildPlan functions when the refund cannot be planned; `problems` lists every reason. */
+export class PlanError extends Error {
+  constructor(readonly problems: Problem[]) {
+    super(`The refund cannot be planned: ${problems.map((p) => p.code).join(', ')}`);
+    this.name = 'PlanError';
+  }
+}
+
+/** The plan for the BwP refund as requested. Throws PlanError with every problem; use validateRefund to not throw. */
+export function buildPlanFromRefund(ctx: RefundContext, opts: PlanOptions = {}): RefundPlan {
+  const { problems, plan } = validateRefund(ctx, opts);
+  if (!plan) throw new PlanError(problems);
+  return plan;
+}
+
+/** The plan for an operator's repair. Throws PlanError with every problem; use validateRepair to not throw. */
+export function buildPlanFromRepair(ctx: RefundContext, repair: unknown, opts: PlanOptions = {}): RefundPlan {
+  const { problems, plan } = validateRepair(ctx, repair, opts);
+  if (!plan) throw new PlanError(problems);
+  return plan;
+}

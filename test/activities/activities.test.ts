@@ -3,14 +3,8 @@ import { describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Info } from '@temporalio/activity';
-import {
-  createActivities,
-  CREDENTIALS_REJECTED,
-  THROTTLE_BACKOFF,
-  throttleBackoffMs,
-  type FetchedContext,
-  type SubmitAttemptResult,
-} from '../../activities';
+import { createActivities, CREDENTIALS_REJECTED, THROTTLE_BACKOFF, throttleBackoffMs } from '../../activities';
+import type { FetchedOrder, SubmitAttemptResult } from '../../workflows/refund.contract';
 import type { BwpClient, Outcome, RefundClient } from '../../activities/clients';
 import { z } from 'zod';
 import { RefundRequest as RefundRequestSchema, type RefundRequest } from '../../domain/schemas/store';
@@ -104,7 +98,7 @@ describe('reads', () => {
 
   it('an unknown order reads as null (the workflow parks it with UNKNOWN_ORDER)', async () => {
     const acts = activitiesAnswering({ kind: 'unknown', message: 'n/a' });
-    const ctx: FetchedContext = await env().run(acts.fetchRefundContext, { orderId: 'o1' });
+    const ctx: FetchedOrder = await env().run(acts.fetchRefundContext, { orderId: 'o1' });
     assert.equal(ctx.order, null);
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { PlanError, buildPlanFromRefund, buildPlanFromRepair, checkStoreRequest } from '../../domain/plan';
+import { PlanError, buildPlanFromRefund, buildPlanFromRepair } from '../../domain/validate';
+import { checkStoreRequest } from '../../domain/store-request';
 import { ProblemCode, problemFromStoreRejection } from '../../domain/problems';
 import { RefundErrorCode, RefundRequest } from '../../domain/schemas/store';
 import { DeclineInput, RepairInput, ResolveInput } from '../../domain/schemas/repair';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { validateRepair } from '../../domain/validate';
-import { buildPlanFromRepair, PlanError } from '../../domain/plan';
+import { buildPlanFromRepair, PlanError } from '../../domain/validate';
 import { codes, context, m, policy, repair, repairLine, STORE_ORDER_ID } from './fixtures';
 
 /** The Failed Refund dialog of a flat goodwill refund: the operator now ticks SKUs. */

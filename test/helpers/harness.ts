@@ -140,7 +140,7 @@ export async function createHarness(
   const deps = {
     ...(opts.wrapClients ? opts.wrapClients(clients, sandbox) : clients),
     policy: opts.policy ?? TEST_POLICY,
-    // The worker owns activity timeouts (as common/timing.ts does from config): above the clients' own timeouts.
+    // The worker owns activity timeouts (as workers/timing.ts does from config): above the clients' own timeouts.
     timing: { lookupTimeoutMs: 10_000, submitTimeoutMs: 5_000, ...opts.workerTiming },
   };
   const workers =

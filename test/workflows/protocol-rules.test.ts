@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RefundStatus } from '../../workflows/refund.contract';
-import { RefundProtocol } from '../../workflows/refund-protocol';
+import { RefundInbox } from '../../workflows/refund-inbox';
 
 /** The inbox's rules on their own (pure code, no server): the parts the state × action suite cannot reach directly. */
 
 const now = () => '2026-01-01T00:00:00.000Z';
-describe('RefundProtocol', () => {
+describe('RefundInbox', () => {
   it('a second decision while one is pending is refused and audited; a duplicate request id is applied once', () => {
-    const m = new RefundProtocol({ orderId: 'o', refundId: 'r' }, now);
+    const m = new RefundInbox({ orderId: 'o', refundId: 'r' }, now);
     m.state.status = RefundStatus.AWAITING_REPAIR;
     const first = m.receive('cancel', { operator: 'a', requestId: 'c1', input: {} }, 'update');
     assert.equal(first.accepted, true);
@@ -26,7 +26,7 @@ describe('RefundProtocol', () => {
   });
 
   it('with a key in doubt, only resubmit-verified (with its statement) is taken; the flag is sticky', () => {
-    const m = new RefundProtocol({ orderId: 'o', refundId: 'r' }, now);
+    const m = new RefundInbox({ orderId: 'o', refundId: 'r' }, now);
     m.state.status = RefundStatus.AWAITING_REPAIR;
     m.state.inDoubt = { revision: 1, idempotencyKey: 'k', reason: 'UNKNOWN_OUTCOME', since: now(), detail: 'd' };
     m.flag('UNKNOWN_OUTCOME', 'd');

@@ -7,7 +7,6 @@
  */
 import { setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { SearchAttributePair } from '@temporalio/common';
-import type { RefundContextData } from '../activities';
 import {
   MEMO,
   MEMO_ATTEMPTS,
@@ -15,6 +14,7 @@ import {
   SA,
   type RefundDetailMemo,
   type RefundTrail,
+  type OrderSnapshot,
   type RefundView,
   type RefundWorkflowState,
 } from './refund.contract';
@@ -57,8 +57,8 @@ export class Publisher {
       if (!this.memo.has(key)) this.memo.set(key, JSON.stringify(value));
   }
 
-  publish(state: RefundWorkflowState, inbox: Inbox, ctx: RefundContextData | undefined): RefundView {
-    const { pairs, memo: values } = published(state, inbox, ctx);
+  publish(state: RefundWorkflowState, inbox: Inbox, orders: OrderSnapshot | undefined): RefundView {
+    const { pairs, memo: values } = published(state, inbox, orders);
     const changedPairs = pairs.filter((p) => this.searchAttributes.get(p.key.name) !== JSON.stringify(p.value));
     if (changedPairs.length > 0) {
       upsertSearchAttributes(changedPairs);
@@ -86,7 +86,7 @@ export class Publisher {
 export function published(
   state: RefundWorkflowState,
   inbox: Inbox,
-  ctx: RefundContextData | undefined,
+  orders: OrderSnapshot | undefined,
 ): { pairs: SearchAttributePair[]; memo: { [MEMO.view]: RefundView } & Record<string, unknown> } {
   return {
     pairs: [
@@ -98,7 +98,7 @@ export function published(
       ...(state.storeOrderId ? [{ key: SA.storeOrderId, value: state.storeOrderId }] : []),
     ],
     memo: {
-      [MEMO.view]: refundView(state, inbox, ctx),
+      [MEMO.view]: refundView(state, inbox, orders),
       [MEMO.detail]: detailMemo(state),
       [MEMO.trail]: trailMemo(state),
     },

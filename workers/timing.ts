@@ -1,5 +1,5 @@
+import type { Config } from '../common/config';
 import type { RefundTiming } from '../workflows/refund.contract';
-import type { Config } from './config';
 
 /**
  * The worker's timing, from its config: activity timeouts (above the clients' own timeouts, so a slow answer is

@@ -1,15 +1,14 @@
 /**
  * The refund's state and its inbox: every operator message goes through `receive`, which parses it, decides by the
- * rules of docs/protocol.md whether it is allowed in the current state, records it (audit trail, inbox) and answers.
- * Nothing here changes the status or talks to the outside: the main loop (refund-v2.ts) is the only place that does,
- * and it applies what the inbox holds. Pure, deterministic code (no Temporal APIs), so it is safe in workflow code and
- * unit-testable on its own.
+ * admission rule (refund-admission.ts, docs/protocol.md "State × action") whether it is allowed now, records it (audit
+ * trail, inbox) and answers. Nothing here changes the status or talks to the outside: the run's loop (refund-run.ts)
+ * is the only code that changes the status, and its steps apply what the inbox holds. Pure, deterministic code (no
+ * Temporal APIs), so it is safe in workflow code and unit-testable on its own.
  */
-import type { Policy } from '../domain/context';
+import type { Policy, RefundContext } from '../domain/context';
 import type { RefundPlan } from '../domain/plan';
 import { problem, type Problem } from '../domain/problems';
 import type { RepairInput } from '../domain/schemas/repair';
-import type { RefundContextData } from '../activities';
 import {
   FailureType,
   refundIdempotencyKey,
@@ -20,6 +19,7 @@ import {
   type AttentionReason,
   type AuditEntry,
   type CarriedState,
+  type OrderSnapshot,
   type RecordedDecision,
   type RefundTiming,
   type RefundWorkflowInput,
@@ -67,9 +67,10 @@ export interface RecordedResubmit {
   note: string;
 }
 
-export class RefundProtocol {
+export class RefundInbox {
   readonly state: RefundWorkflowState;
-  ctx?: RefundContextData;
+  /** The orders as last read (absent before the first read). */
+  orders?: OrderSnapshot;
   policy?: Policy;
   /** The worker's timing as last read with the order (the workflow input overrides it). */
   workerTiming: Partial<RefundTiming>;
@@ -87,7 +88,7 @@ export class RefundProtocol {
   ) {
     const carried = input.carried;
     this.state = carried ? carried.state : freshState(input, now());
-    this.ctx = carried?.context;
+    this.orders = carried?.context;
     this.policy = carried?.policy;
     this.workerTiming = carried?.workerTiming ?? {};
     this.seenRequests = [...(carried?.seenRequests ?? [])];
@@ -98,7 +99,7 @@ export class RefundProtocol {
   carried(): CarriedState {
     return {
       state: this.state,
-      context: this.ctx,
+      context: this.orders,
       policy: this.policy,
       workerTiming: this.workerTiming,
       seenRequests: this.seenRequests,
@@ -125,11 +126,11 @@ export class RefundProtocol {
   idle(): boolean {
     return !this.pendingRepair && !this.resubmit && !this.recheckRequested && !this.stopRequested();
   }
-  /** The order and policy a repair is validated against, when the order has been read. */
-  validationContext() {
-    const { ctx, policy } = this;
-    return ctx?.order && policy
-      ? { order: ctx.order, refundId: this.state.refundId, storeOrder: ctx.storeOrder, policy }
+  /** What the rules validate against: the order and policy as last read (undefined before the first read). */
+  refundContext(): RefundContext | undefined {
+    const { orders, policy } = this;
+    return orders?.order && policy
+      ? { order: orders.order, refundId: this.state.refundId, storeOrder: orders.storeOrder, policy }
       : undefined;
   }
 
@@ -195,7 +196,7 @@ export class RefundProtocol {
 
   /** The facts the admission rule (refund-admission.ts) decides on: those of the view the refund publishes. */
   facts(): AdmissionFacts {
-    return admissionFacts(refundView(this.state, this, this.ctx), this.state.suggestion?.repair);
+    return admissionFacts(refundView(this.state, this, this.orders), this.state.suggestion?.repair);
   }
 
   /**
@@ -216,12 +217,12 @@ export class RefundProtocol {
     const f = this.facts();
     switch (action) {
       case 'repair':
-        return admitRepair(f, 'repair', this.validationContext(), { repair: msg.input }, this.state.revision);
+        return admitRepair(f, 'repair', this.refundContext(), { repair: msg.input }, this.state.revision);
       case 'acceptSuggestion':
         return admitRepair(
           f,
           'acceptSuggestion',
-          this.validationContext(),
+          this.refundContext(),
           { note: (msg.input as { note?: string }).note },
           this.state.revision,
         );
