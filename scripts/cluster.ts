@@ -9,7 +9,7 @@ import {
   startCluster,
   SERVICES,
   type Cluster,
-} from '../workers/temporal-cluster';
+} from '../tools/temporal/cluster';
 
 /**
  * `npm run cluster [-- flags]`: Temporal's production server on this machine (PostgreSQL, frontend, history, matching

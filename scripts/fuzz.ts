@@ -27,7 +27,7 @@ import { policyFromConfig } from '../common/policy';
 import { createSandbox, loadFixture, uniqueFixture, type Fixture } from '../sandbox';
 import { buildRefundRequestedEvent } from '../sandbox/bwp/events';
 import { installRuntime } from '../workers/runtime';
-import { findTemporalCli, startDevServer } from '../workers/temporal-server';
+import { findTemporalCli, startDevServer } from '../tools/temporal/dev-server';
 import { createRefundWorkers, runWorkers, shutdownWorkers } from '../workers/worker';
 
 const ROOT = path.resolve(__dirname, '..');

@@ -1,5 +1,5 @@
 /**
- * `npm test` runner: starts ONE real Temporal dev server (from the binary workers/temporal-server.ts finds or builds),
+ * `npm test` runner: starts ONE real Temporal dev server (from the binary tools/temporal/dev-server.ts finds or builds),
  * runs every test file with node's test runner against it, and stops it. Node prints its own summary line.
  *   tsx test/run.ts [file-or-folder ...]
  * test/cluster (`npm run test:cluster`) runs only when named; it starts its own Temporal cluster. The runner also finds
@@ -9,8 +9,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createLogger } from '../common/logger';
-import { findTemporalServer } from '../workers/temporal-cluster';
-import { findTemporalCli, startDevServer } from '../workers/temporal-server';
+import { findTemporalServer } from '../tools/temporal/cluster';
+import { findTemporalCli, startDevServer } from '../tools/temporal/dev-server';
 
 function collect(target: string): string[] {
   const stat = fs.statSync(target);

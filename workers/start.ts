@@ -13,7 +13,7 @@ import { timingFromConfig } from './timing';
 import { temporalConnectionOptions } from '../common/temporal';
 import { createSandbox, sandboxOptionsFromConfig } from '../sandbox';
 import { installRuntime } from './runtime';
-import { findTemporalCli, startDevServer, type DevServer } from './temporal-server';
+import { findTemporalCli, startDevServer, type DevServer } from '../tools/temporal/dev-server';
 import { createRefundWorkers, runWorkers, shutdownWorkers } from './worker';
 
 /**

@@ -80,7 +80,8 @@ export class RefundInbox {
   recheckRequested = false;
   /** Set when Temporal asked to cancel the workflow (UI Cancel, `temporal workflow cancel`). */
   temporalCancel = false;
-  private readonly seenRequests: string[];
+  /** The request ids of messages taken, with what each asked (a reused id must ask the same). */
+  private readonly seenRequests: SeenRequest[];
 
   constructor(
     input: RefundWorkflowInput,
@@ -88,7 +89,7 @@ export class RefundInbox {
   ) {
     const carried = input.carried;
     this.state = carried ? carried.state : freshState(input, now());
-    this.orders = carried?.context;
+    this.orders = carried?.orders;
     this.policy = carried?.policy;
     this.workerTiming = carried?.workerTiming ?? {};
     this.seenRequests = [...(carried?.seenRequests ?? [])];
@@ -99,7 +100,7 @@ export class RefundInbox {
   carried(): CarriedState {
     return {
       state: this.state,
-      context: this.orders,
+      orders: this.orders,
       policy: this.policy,
       workerTiming: this.workerTiming,
       seenRequests: this.seenRequests,
@@ -155,10 +156,11 @@ export class RefundInbox {
       return { accepted: false, type: FailureType.InvalidMessage, problems: parsed.problems };
     }
     const msg = parsed.msg;
-    if (msg.requestId && this.seenRequests.includes(msg.requestId)) {
+    const seen = this.seenAs(action, msg);
+    if (seen === 'same') {
       return { accepted: true, duplicate: true, next: 'already recorded under this request id; nothing more was done' };
     }
-    const verdict = this.decide(action, msg as never);
+    const verdict = seen === 'other' ? keyReused(msg.requestId!) : this.decide(action, msg as never);
     this.audit({
       operator: msg.operator,
       action,
@@ -169,10 +171,20 @@ export class RefundInbox {
       ...(verdict.accepted ? {} : { problems: verdict.problems }),
     });
     if (verdict.accepted && msg.requestId) {
-      this.seenRequests.push(msg.requestId);
+      this.seenRequests.push({ id: msg.requestId, fingerprint: fingerprint(action, msg) });
       if (this.seenRequests.length > MAX_SEEN_REQUESTS) this.seenRequests.shift();
     }
     return verdict;
+  }
+
+  /**
+   * Whether a message's request id (the caller's Idempotency-Key) was taken before: with the same action, operator and
+   * input ('same': a retry, answered as recorded), or with something else ('other': refused, nothing happens).
+   */
+  private seenAs(action: OperatorAction, msg: { requestId?: string; operator: string; input: unknown }) {
+    const seen = msg.requestId ? this.seenRequests.find((r) => r.id === msg.requestId) : undefined;
+    if (!seen) return undefined;
+    return seen.fingerprint === fingerprint(action, msg) ? 'same' : 'other';
   }
 
   /** A later BwP event (the webhook): re-check now. A malformed one is audited and ignored. */
@@ -207,6 +219,7 @@ export class RefundInbox {
   validate(action: OperatorAction, raw: unknown): { type: FailureType; problems: Problem[] } | undefined {
     const parsed = parseMessage(action, raw);
     if (!parsed.ok) return { type: FailureType.InvalidMessage, problems: parsed.problems };
+    if (this.seenAs(action, parsed.msg) === 'other') return keyReused(parsed.msg.requestId!);
     const verdict = this.admit(action, parsed.msg as never);
     if (!verdict.accepted && verdict.type === FailureType.InvalidRepair) return verdict;
     return undefined;
@@ -292,36 +305,74 @@ export class RefundInbox {
   }
 
   hasAttention(reason: AttentionReason): boolean {
-    return (this.state.attentions ?? []).some((a) => a.reason === reason);
+    return this.state.attentions.some((a) => a.reason === reason);
   }
 
   flag(reason: AttentionReason, detail?: string): void {
-    const list = (this.state.attentions ?? []).filter((a) => a.reason !== reason);
+    const list = this.state.attentions.filter((a) => a.reason !== reason);
     list.push({ reason, since: this.now(), ...(detail ? { detail } : {}) });
     this.setAttentions(list);
   }
 
   clear(...reasons: AttentionReason[]): void {
-    this.setAttentions((this.state.attentions ?? []).filter((a) => !reasons.includes(a.reason)));
+    this.setAttentions(this.state.attentions.filter((a) => !reasons.includes(a.reason)));
   }
 
   /** Transient reasons clear when their wait ends; sticky ones stay until the refund ends. */
   clearTransient(): void {
-    this.setAttentions((this.state.attentions ?? []).filter((a) => STICKY_ATTENTION.includes(a.reason)));
+    this.setAttentions(this.state.attentions.filter((a) => STICKY_ATTENTION.includes(a.reason)));
   }
 
   /** The refund ended: every reason clears but a store refund that differs from the plan, which stays findable. */
   clearOnFinish(): void {
-    this.setAttentions((this.state.attentions ?? []).filter((a) => a.reason === 'REFUND_AMOUNT_MISMATCH'));
+    this.setAttentions(this.state.attentions.filter((a) => a.reason === 'REFUND_AMOUNT_MISMATCH'));
   }
 
   private setAttentions(list: Attention[]): void {
-    this.state.attentions = list;
-    // The primary reason: sticky ones first (they concern money), then the latest.
+    // The most pressing first: the reasons about money (sticky), then the others, each in the order they were set.
     const sticky = list.filter((a) => STICKY_ATTENTION.includes(a.reason));
-    this.state.attention = sticky.at(-1) ?? list.at(-1);
+    this.state.attentions = [...sticky, ...list.filter((a) => !STICKY_ATTENTION.includes(a.reason))];
     this.state.needsAttention = list.length > 0;
   }
+}
+
+interface SeenRequest {
+  id: string;
+  fingerprint: string;
+}
+
+/** What a message asks, in a few characters: its action, operator and input (parsed, so its keys are in schema order). */
+function fingerprint(action: OperatorAction, msg: { operator: string; input: unknown }): string {
+  return cyrb53(JSON.stringify([action, msg.operator, msg.input]));
+}
+
+/** cyrb53 (public domain): a fast 53-bit string hash, deterministic (no crypto in workflow code). */
+function cyrb53(text: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
+}
+
+/** A request id taken before for another request: refused, nothing recorded (the API answers 409). */
+function keyReused(requestId: string): Verdict & { accepted: false } {
+  return {
+    accepted: false,
+    type: FailureType.IdempotencyKeyReused,
+    problems: [
+      problem(
+        'IDEMPOTENCY_KEY_REUSED',
+        `Idempotency-Key ${requestId} was already used for another request on this refund; nothing was changed. Send this request with a new key.`,
+        { field: 'header.idempotency-key' },
+      ),
+    ],
+  };
 }
 
 const RECHECK_NEXT: Partial<Record<RefundStatus, string>> = {

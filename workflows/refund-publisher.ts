@@ -94,7 +94,7 @@ export function published(
       { key: SA.bwpOrderId, value: state.orderId },
       { key: SA.problemCodes, value: [...new Set(state.problems.map((p) => p.code))] },
       { key: SA.needsAttention, value: state.needsAttention },
-      { key: SA.attention, value: (state.attentions ?? []).map((a) => a.reason) },
+      { key: SA.attention, value: state.attentions.map((a) => a.reason) },
       ...(state.storeOrderId ? [{ key: SA.storeOrderId, value: state.storeOrderId }] : []),
     ],
     memo: {

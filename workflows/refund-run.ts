@@ -280,7 +280,7 @@ export class RefundRun implements Run {
 
   flag(reason: AttentionReason, detail?: string): void {
     const { inbox, state } = this;
-    if (inbox.hasAttention(reason) && state.attentions?.find((a) => a.reason === reason)?.detail === detail) return;
+    if (inbox.hasAttention(reason) && state.attentions.find((a) => a.reason === reason)?.detail === detail) return;
     inbox.flag(reason, detail);
     log.warn('refund needs attention', { refundId: state.refundId, reason, detail });
     this.publish();

@@ -90,7 +90,7 @@ export function refundView(state: RefundWorkflowState, inbox: Inbox, orders: Ord
     moneyMoved: state.refunded !== undefined,
     problems: state.problems.slice(0, MEMO_PROBLEMS),
     ...(state.advisories?.length ? { advisories: state.advisories.slice(0, MEMO_PROBLEMS) } : {}),
-    attentions: state.attentions ?? [],
+    attentions: state.attentions,
     needsAttention: state.needsAttention,
     ...(state.inDoubt ? { inDoubt: state.inDoubt } : {}),
     ...(Object.keys(inboxView).length > 0 ? { inbox: inboxView } : {}),
@@ -115,7 +115,7 @@ export function refundView(state: RefundWorkflowState, inbox: Inbox, orders: Ord
 /** The refund's current details in words (Markdown), as the Temporal UI shows them. */
 export function currentDetails(state: RefundWorkflowState): string {
   const n = state.problems.length;
-  const attention = (state.attentions ?? [])
+  const attention = state.attentions
     .map((a) => `\n\n**Needs attention: ${a.reason}** since ${a.since}${a.detail ? `: ${a.detail}` : ''}`)
     .join('');
   const pending = state.pendingDecision

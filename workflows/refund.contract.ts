@@ -125,12 +125,13 @@ export interface RefundWorkflowInput {
 export interface CarriedState {
   state: RefundWorkflowState;
   /** The orders as last read (absent before the first read). */
-  context?: OrderSnapshot;
+  orders?: OrderSnapshot;
   policy?: Policy;
   /** The worker's timing as last read. */
   workerTiming?: Partial<RefundTiming>;
   pendingRepair?: RepairMessage;
-  seenRequests: string[];
+  /** Request ids taken, each with a fingerprint of what it asked (a reused id must ask the same). */
+  seenRequests: { id: string; fingerprint: string }[];
 }
 
 // ---- the activities, as the workflow calls them (activities/index.ts implements them) ----
@@ -342,22 +343,20 @@ export interface RefundWorkflowState {
   audit: AuditEntry[];
   /** True while any attention is active: the NeedsAttention search attribute. */
   needsAttention: boolean;
-  /** The most pressing reason a person should look (the first of `attentions`). */
-  attention?: Attention;
-  /** Every active reason (protocol workflow). */
-  attentions?: Attention[];
+  /** Every active reason a person should look, the most pressing first (those about money: STICKY_ATTENTION). */
+  attentions: Attention[];
   parkedSince?: string;
   /** Total refunded on the store for this refund so far, decimal string. */
   refunded?: { amount: string; currency: string };
-  /** The submission under way (protocol workflow). */
+  /** The submission under way. */
   submission?: SubmissionProgress;
-  /** A key whose outcome is in doubt (protocol workflow): see resubmitVerified. */
+  /** A key whose outcome is in doubt: see resubmitVerified. */
   inDoubt?: KeyInDoubt;
-  /** A decision recorded and not yet applied (protocol workflow). */
+  /** A decision recorded and not yet applied. */
   pendingDecision?: RecordedDecision;
   /** A decision the workflow is carrying out (e.g. a decline reporting FAILURE and waiting for BwP). */
   decision?: RecordedDecision;
-  /** When the current wait for BwP to leave PENDING began (protocol workflow). */
+  /** When the current wait for BwP to leave PENDING began. */
   settlingSince?: string;
   /** How many times the order was read (the memo's contextSeq). */
   contextSeq?: number;
@@ -370,8 +369,8 @@ export interface RefundResult {
   refundId: string;
   /** What the store refunded, as a decimal string (absent when nothing moved). */
   refunded?: { amount: string; currency: string };
-  /** True when the store refunded (protocol workflow; `refunded` says how much). */
-  moneyMoved?: boolean;
+  /** True when the store refunded (`refunded` says how much). */
+  moneyMoved: boolean;
   /** True when the refund ended with an outcome in doubt (e.g. cancelled while a key was unknown). */
   moneyMayHaveMoved?: boolean;
   bwpState?: RefundState;

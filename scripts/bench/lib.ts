@@ -21,7 +21,7 @@ import { createLogger } from '../../common/logger';
 import type { Fixture } from '../../sandbox';
 import type { StoreLedgerEntry } from '../../sandbox/store/simulator';
 import type { RequestRecord } from '../../sandbox/http';
-import { findTemporalCli, startDevServer } from '../../workers/temporal-server';
+import { findTemporalCli, startDevServer } from '../../tools/temporal/dev-server';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const TOKENS = {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Logger } from '../../common/logger';
 import { newOperatorKey, writeKeysFile } from '../../common/operator-keys';
-import { findTemporalCli, freePort, startDevServer, type DevServer } from '../../workers/temporal-server';
+import { findTemporalCli, freePort, startDevServer, type DevServer } from '../../tools/temporal/dev-server';
 import { OPERATOR, TOKENS, WEBHOOK } from '../cluster/service-on-cluster';
 import {
   DIST,

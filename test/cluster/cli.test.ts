@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, it } from 'node:test';
 import { Connection } from '@temporalio/client';
-import { portsFrom } from '../../workers/temporal-cluster';
+import { portsFrom } from '../../tools/temporal/cluster';
 import { SEARCH_ATTRIBUTES } from '../../workflows/refund.contract';
 import { spawnEntry, until, type Child } from '../helpers/processes';
 

@@ -7,8 +7,8 @@ import { createLogger } from '../../common/logger';
 import { newOperatorKey, writeKeysFile } from '../../common/operator-keys';
 import { createSandbox, loadFixture, uniqueFixture, type Fixture, type Sandbox } from '../../sandbox';
 import { buildRefundRequestedEvent } from '../../sandbox/bwp/events';
-import { findTemporalServer, startCluster, type Cluster } from '../../workers/temporal-cluster';
-import { freePort } from '../../workers/temporal-server';
+import { findTemporalServer, startCluster, type Cluster } from '../../tools/temporal/cluster';
+import { freePort } from '../../tools/temporal/dev-server';
 import { refundWorkflowId, type RefundResult } from '../../workflows/refund.contract';
 import { ENTRY, ensureBuilt, killAll, startService, waitForHttp, type ServiceProcess } from '../scale/built-services';
 

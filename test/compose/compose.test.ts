@@ -20,8 +20,8 @@ import {
   serverEnvironment,
   serviceArgs,
   TEMPORAL_SERVER_VERSION,
-} from '../../workers/temporal-cluster';
-import { findTemporalCli } from '../../workers/temporal-server';
+} from '../../tools/temporal/cluster';
+import { findTemporalCli } from '../../tools/temporal/dev-server';
 import { SEARCH_ATTRIBUTES, submitTaskQueue } from '../../workflows/refund.contract';
 import { temporalAddress, uniqueId } from '../helpers/temporal';
 

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { createSandbox, loadFixture, uniqueFixture, type Sandbox } from '../../sandbox';
 import { buildRefundRequestedEvent } from '../../sandbox/bwp/events';
-import { freePort } from '../../workers/temporal-server';
+import { freePort } from '../../tools/temporal/dev-server';
 import { RefundStatus, type RefundResult } from '../../workflows/refund.contract';
 import { temporalAddress, uniqueId } from '../helpers/temporal';
 import {

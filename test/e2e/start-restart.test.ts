@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import { freePort } from '../../workers/temporal-server';
+import { freePort } from '../../tools/temporal/dev-server';
 import { RefundStatus, refundWorkflowId, stateQuery } from '../../workflows/refund.contract';
 import type { refundWorkflow } from '../../workflows/refund';
 import { spawnEntry, until, type Child } from '../helpers/processes';

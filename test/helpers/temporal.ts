@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { createLogger } from '../../common/logger';
-import { findTemporalCli, startDevServer, type DevServer } from '../../workers/temporal-server';
+import { findTemporalCli, startDevServer, type DevServer } from '../../tools/temporal/dev-server';
 import { WORKFLOW_PRELOAD_MODULES } from '../../workers/worker';
 
 /**

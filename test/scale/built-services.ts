@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { alive } from '../../workers/local-postgres';
+import { alive } from '../../tools/temporal/local-postgres';
 
 /**
  * The service as production runs it: `npm run build` once per test run, then `node dist/…` child processes configured

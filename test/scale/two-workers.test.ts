@@ -5,7 +5,7 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { createSandbox, loadFixture, uniqueFixture, type Fixture, type Sandbox } from '../../sandbox';
 import { buildRefundRequestedEvent } from '../../sandbox/bwp/events';
 import { createLogger } from '../../common/logger';
-import { findTemporalCli, freePort } from '../../workers/temporal-server';
+import { findTemporalCli, freePort } from '../../tools/temporal/dev-server';
 import { RefundStatus, submitTaskQueue, type RefundResult } from '../../workflows/refund.contract';
 import { temporalAddress, uniqueId } from '../helpers/temporal';
 import {

@@ -35,7 +35,7 @@ it('when POST /refund answers 409 IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH, it parks 
     },
   });
   const state = await waitForState(handle, (s) => s.status === RefundStatus.AWAITING_REPAIR);
-  assert.equal(state.attention?.reason, 'IDEMPOTENCY_ALARM');
+  assert.equal(state.attentions[0]?.reason, 'IDEMPOTENCY_ALARM');
   assert.ok(state.problems.some((p) => p.code === 'IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH'));
   assert.equal((await handle.describe()).typedSearchAttributes.get(SA.needsAttention), true);
   await new Promise((r) => setTimeout(r, 1500));

@@ -8,7 +8,7 @@ import { readRefund } from '../../api/refund-reads';
 import { startOrJoinRefund } from '../../api/start-refund';
 import { createLogger } from '../../common/logger';
 import { createSandbox, loadFixture, uniqueFixture, type Sandbox } from '../../sandbox';
-import { freePort } from '../../workers/temporal-server';
+import { freePort } from '../../tools/temporal/dev-server';
 import { RefundStatus, acceptSuggestionUpdate, stateQuery } from '../../workflows/refund.contract';
 import type { refundWorkflow } from '../../workflows/refund';
 import { TOKENS } from '../helpers/harness';

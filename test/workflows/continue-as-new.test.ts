@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { createLogger } from '../../common/logger';
-import { findTemporalCli, startDevServer, type DevServer } from '../../workers/temporal-server';
+import { findTemporalCli, startDevServer, type DevServer } from '../../tools/temporal/dev-server';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Fixture } from '../../sandbox';

@@ -12,6 +12,7 @@ import {
   FailureType,
   MESSAGES,
   OPERATOR_ACTIONS,
+  recheckUpdate,
   RefundStatus,
   refundIdempotencyKey,
   repairUpdate,
@@ -158,6 +159,27 @@ describe('malformed messages', () => {
   });
 });
 
+describe('request ids (Idempotency-Keys)', () => {
+  it('a key used for a re-check, then for a cancel: the cancel is refused (IdempotencyKeyReused) and nothing is cancelled', async () => {
+    const { handle } = await h.startRefund('flat-goodwill-10-usd', { timing: { recheckInitialMs: 3600_000 } });
+    await waitForState(handle, (s) => s.status === RefundStatus.AWAITING_REPAIR);
+    await handle.executeUpdate(recheckUpdate, { args: [{ operator: 'ann', requestId: 'key-1', input: {} }] });
+    // Another update (its own update id), the same request id: what the API sends for a reused Idempotency-Key.
+    const reused = await failureOf(
+      handle.executeUpdate(cancelUpdate, { args: [{ operator: 'root', requestId: 'key-1', input: {} }] }),
+    );
+    assert.equal(reused.type, FailureType.IdempotencyKeyReused);
+    assert.ok(reused.problems.some((p) => p.code === 'IDEMPOTENCY_KEY_REUSED'));
+    const state = await handle.query(stateQuery);
+    assert.equal(state.status, RefundStatus.AWAITING_REPAIR, 'still parked: nothing was cancelled');
+    assert.equal(state.pendingDecision, undefined);
+    assert.ok(!state.audit.some((a) => a.action === 'cancel'), 'the validator refused it: nothing recorded');
+    await handle.executeUpdate(cancelUpdate, { args: [{ operator: 'root', requestId: 'key-2', input: {} }] });
+    assert.equal((await handle.result()).status, RefundStatus.CANCELLED);
+    await noWorkflowTaskFailed(handle);
+  });
+});
+
 describe('no new key while money may have moved', () => {
   it('a timeout then 4xx under one key: retried with the same key, then parked UNKNOWN_OUTCOME; one key used; resubmit-verified opens the next', async () => {
     const { fixture, handle } = await blind.startRefund('healthy-single-sku', {
@@ -176,7 +198,7 @@ describe('no new key while money may have moved', () => {
       blind.sandbox.state.store.setFaults({ latencyMs: 0 });
     }
     const parked = await waitForState(handle, (s) => s.status === RefundStatus.AWAITING_REPAIR, 30_000);
-    assert.equal(parked.attention?.reason, 'UNKNOWN_OUTCOME');
+    assert.equal(parked.attentions[0]?.reason, 'UNKNOWN_OUTCOME');
     assert.equal(parked.inDoubt?.reason, 'UNKNOWN_OUTCOME');
     assert.equal(parked.revision, 1, 'never bumped by itself');
     const keys = new Set(parked.attempts.map((a) => a.idempotencyKey));
@@ -258,7 +280,7 @@ describe('no new key while money may have moved', () => {
       },
     });
     const parked = await waitForState(handle, (s) => s.status === RefundStatus.AWAITING_REPAIR);
-    assert.equal(parked.attention?.reason, 'IDEMPOTENCY_ALARM');
+    assert.equal(parked.attentions[0]?.reason, 'IDEMPOTENCY_ALARM');
     assert.equal(parked.suggestion, undefined, 'no suggestion offers a resubmission');
     assert.equal(parked.revision, 1);
     const refusal = await failureOf(
@@ -322,7 +344,7 @@ describe('no wait without a flag', () => {
       const { fixture, handle } = await h.startRefund('healthy-single-sku', {
         timing: { submitAttentionAfterMs: 1000, unknownOutcomeRetries: 2 },
       });
-      const flagged = await waitForState(handle, (s) => s.attention?.reason === 'SUBMITTING_TOO_LONG', 30_000);
+      const flagged = await waitForState(handle, (s) => s.attentions.some((a) => a.reason === 'SUBMITTING_TOO_LONG'), 30_000);
       assert.equal(flagged.status, RefundStatus.SUBMITTING);
       assert.equal((await handle.describe()).typedSearchAttributes.get(SA.needsAttention), true);
       await handle.executeUpdate(cancelUpdate, { args: [{ operator: 'ops', input: { note: 'store is down' } }] });
@@ -371,7 +393,7 @@ describe('no wait without a flag', () => {
   it('a request the service built that does not parse parks with MALFORMED_REQUEST instead of retrying forever', async () => {
     const { fixture, handle } = await defective.startRefund('healthy-single-sku');
     const state = await waitForState(handle, (s) => s.status === RefundStatus.AWAITING_REPAIR, 30_000);
-    assert.equal(state.attention?.reason, 'MALFORMED_REQUEST');
+    assert.equal(state.attentions[0]?.reason, 'MALFORMED_REQUEST');
     assert.ok(state.problems.some((p) => p.code === 'MALFORMED_REQUEST'));
     assert.deepEqual(
       state.attempts.map((a) => a.outcome),

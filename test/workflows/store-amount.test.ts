@@ -95,8 +95,8 @@ describe('what the store refunds', () => {
     assert.deepEqual(result.refunded, { amount: '13.10', currency: 'USD' }, 'the store’s answer, not the plan');
 
     const final = await waitForState(handle, (s) => s.result !== undefined);
-    assert.equal(final.attention?.reason, 'REFUND_AMOUNT_MISMATCH');
-    assert.match(final.attention?.detail ?? '', /13\.10 USD but the plan was 12\.96 USD/);
+    assert.equal(final.attentions[0]?.reason, 'REFUND_AMOUNT_MISMATCH');
+    assert.match(final.attentions[0]?.detail ?? '', /13\.10 USD but the plan was 12\.96 USD/);
     assert.equal(final.needsAttention, true, 'it stays findable after it finished');
     assert.equal((await handle.describe()).typedSearchAttributes.get(SA.needsAttention), true);
 

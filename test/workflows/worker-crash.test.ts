@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import { createLogger } from '../../common/logger';
 import { startOrJoinRefund } from '../../api/start-refund';
 import { createSandbox, loadFixture, uniqueFixture, type Sandbox } from '../../sandbox';
-import { freePort } from '../../workers/temporal-server';
+import { freePort } from '../../tools/temporal/dev-server';
 import { RefundStatus, refundIdempotencyKey } from '../../workflows/refund.contract';
 import type { refundWorkflow } from '../../workflows/refund';
 import { TOKENS } from '../helpers/harness';

@@ -75,7 +75,7 @@ function settledEnd(run: Run): Transition {
       },
     };
   }
-  const rejected = state.attentions?.find((a) => a.reason === 'REPORT_REJECTED');
+  const rejected = state.attentions.find((a) => a.reason === 'REPORT_REJECTED');
   return {
     to: 'end',
     status: state.bwpState === 'PARTIAL' ? RefundStatus.PARTIALLY_REFUNDED : RefundStatus.REFUNDED,

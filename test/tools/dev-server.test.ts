@@ -12,7 +12,7 @@ import {
   startDevServer,
   TemporalCliNotFoundError,
   toolsDir,
-} from '../../workers/temporal-server';
+} from '../../tools/temporal/dev-server';
 import { SEARCH_ATTRIBUTES } from '../../workflows/refund.contract';
 
 const log = createLogger({ level: 'silent', pretty: false });

@@ -16,7 +16,7 @@ import {
   startCluster,
   TEMPORAL_SERVER_VERSION,
   TemporalServerNotFoundError,
-} from '../../workers/temporal-cluster';
+} from '../../tools/temporal/cluster';
 
 /**
  * The production server's finder (same rules as the CLI's: explicit path, PATH at the pinned version, .tools/, the

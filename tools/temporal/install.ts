@@ -1,10 +1,10 @@
-import { loadConfig } from '../common/config';
-import { createLogger } from '../common/logger';
-import { findTemporalServer } from './temporal-cluster';
-import { findTemporalCli } from './temporal-server';
+import { loadConfig } from '../../common/config';
+import { createLogger } from '../../common/logger';
+import { findTemporalServer } from './cluster';
+import { findTemporalCli } from './dev-server';
 
 /**
- * `npx tsx workers/install-temporal.ts`: finds the Temporal CLI (dev server) and the production server with its schema
+ * `npx tsx tools/temporal/install.ts`: finds the Temporal CLI (dev server) and the production server with its schema
  * tool (`npm run cluster`), building what is absent with go install into the per-user cache, and prints their paths.
  */
 async function main() {

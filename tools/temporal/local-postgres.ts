@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import type { Logger } from '../common/logger';
-import { freePort, isExecutable, onPath } from './temporal-server';
+import type { Logger } from '../../common/logger';
+import { freePort, isExecutable, onPath } from './dev-server';
 
 /**
  * A private PostgreSQL cluster for `npm run cluster` and the cluster tests: `initdb` into a folder of the project's data

@@ -5,10 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { z } from 'zod';
-import type { Logger } from '../common/logger';
-import { SEARCH_ATTRIBUTES } from '../workflows/refund.contract';
+import type { Logger } from '../../common/logger';
+import { SEARCH_ATTRIBUTES } from '../../workflows/refund.contract';
 import { accepting, startLocalPostgres, tail, type LocalPostgres, type PostgresTarget } from './local-postgres';
-import { ensureNamespaceSetup, goInstall, isExecutable, linkInto, onPath } from './temporal-server';
+import { ensureNamespaceSetup, goInstall, isExecutable, linkInto, onPath, PROJECT_ROOT } from './dev-server';
 
 /**
  * Temporal's production server on this machine, as a real cluster: PostgreSQL (persistence and SQL visibility), the
@@ -29,11 +29,6 @@ const BINARIES = {
   sqlTool: { built: 'sql', name: 'temporal-sql-tool' },
 };
 
-const PROJECT_ROOT = path.resolve(
-  __dirname,
-  '..',
-  fs.existsSync(path.resolve(__dirname, '..', 'package.json')) ? '' : '..',
-);
 export const DEPLOY_DIR = path.join(PROJECT_ROOT, 'deploy', 'temporal');
 /** The server config template (one file: `--env refund-orchestrator` of this folder). */
 export const SERVER_CONFIG_DIR = path.join(DEPLOY_DIR, 'config');
@@ -78,7 +73,7 @@ function versionOf(binary: string): string | undefined {
 const WANTED = TEMPORAL_SERVER_VERSION.replace(/^v/, '');
 
 /**
- * Same rules as the Temporal CLI's finder (workers/temporal-server.ts), per binary: TEMPORAL_SERVER /
+ * Same rules as the Temporal CLI's finder (tools/temporal/dev-server.ts), per binary: TEMPORAL_SERVER /
  * TEMPORAL_SQL_TOOL; `temporal-server` / `temporal-sql-tool` on PATH when they are the pinned version (a database
  * migrated by another version's tool does not fit this server); the project's .tools/ folder; the per-user cache.
  * Otherwise both are built once with `go install` into the cache and linked into .tools/.

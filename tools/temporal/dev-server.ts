@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
-import { SEARCH_ATTRIBUTES } from '../workflows/refund.contract';
-import type { Logger } from '../common/logger';
+import { SEARCH_ATTRIBUTES } from '../../workflows/refund.contract';
+import type { Logger } from '../../common/logger';
 
 /**
  * Finds, builds and runs the Temporal dev server (`temporal server start-dev`, SQLite persistence, Web UI) with no
@@ -15,11 +15,12 @@ import type { Logger } from '../common/logger';
 
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 const CLI_MODULE = `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`;
-const PROJECT_ROOT = path.resolve(
-  __dirname,
-  '..',
-  fs.existsSync(path.resolve(__dirname, '..', 'package.json')) ? '' : '..',
-);
+/** The project's root: the nearest folder up with a package.json (from source, or from dist/ when compiled). */
+export const PROJECT_ROOT = ((): string => {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+})();
 
 /** The project's ignored tools folder. */
 export const toolsDir = (root = PROJECT_ROOT) => path.join(root, '.tools', `temporal-cli-${TEMPORAL_CLI_VERSION}`);
