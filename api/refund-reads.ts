@@ -180,7 +180,7 @@ async function readFromHistory(client: Client, workflowId: string, runId: string
           event.workflowExecutionStartedEventAttributes?.input?.payloads,
         );
         const carried = input?.carried;
-        return carried?.context ? { context: carried.context, policy: carried.policy } : {};
+        return carried?.orders ? { context: carried.orders, policy: carried.policy } : {};
       }
     }
     nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
