@@ -1,7 +1,7 @@
 /**
  * The one admission rule: may an operator message be taken now, in the refund's current state (docs/protocol.md,
  * "State × action")? Pure code over plain facts, shared by the workflow (its update validators and the one door every
- * message goes through, RefundProtocol.receive) and the API's `POST /refunds/:id/repair/check`, which reads the same
+ * message goes through, RefundInbox.receive) and the API's `POST /refunds/:id/repair/check`, which reads the same
  * facts from the refund's memo. So the page's verdict is the workflow's, cell by cell (test/workflows/admission.test.ts).
  */
 import type { RefundPlan } from '../domain/plan';
