@@ -1,6 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Request, RequestHandler, Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import type { RequestHandler, Response } from 'express';
 import type { Config } from '../common/config';
 import type { Logger } from '../common/logger';
 import {
@@ -10,6 +9,7 @@ import {
   type OperatorKeyStore,
   type Role,
 } from '../common/operator-keys';
+import type { AuthFailureLimiter } from './auth-limit';
 import { OidcTokenError, OidcUnavailableError, type OidcVerifier } from './oidc';
 import { HttpProblem } from './problem';
 
@@ -45,9 +45,10 @@ export type WebhookAuth = RequestHandler;
 
 /**
  * Buy with Prime authenticates webhooks with exactly one scheme, as set up in its event subscription and chosen by
- * WEBHOOK_AUTH: HTTP Basic, or a bearer token. The other scheme is refused, never tried as a fallback.
+ * WEBHOOK_AUTH: HTTP Basic, or a bearer token. The other scheme is refused, never tried as a fallback. The credentials
+ * are checked first; only a failure counts against the address's webhook budget (valid ones are never limited).
  */
-export function webhookAuth(config: Config): WebhookAuth {
+export function webhookAuth(config: Config, limiter: AuthFailureLimiter): WebhookAuth {
   const basic = config.WEBHOOK_AUTH === 'basic';
   const challenge = basic ? 'Basic realm="bwp-webhooks", charset="UTF-8"' : 'Bearer realm="bwp-webhooks"';
   return (req, _res, next) => {
@@ -66,8 +67,10 @@ export function webhookAuth(config: Config): WebhookAuth {
       return;
     }
     const expected = basic ? 'HTTP Basic' : 'a bearer token';
-    next(
-      new HttpProblem('unauthorized', `Send the webhook credentials configured for Buy with Prime (${expected}).`, {
+    const unauthorized = new HttpProblem(
+      'unauthorized',
+      `Send the webhook credentials configured for Buy with Prime (${expected}).`,
+      {
         errors: [
           {
             field: 'header.authorization',
@@ -79,8 +82,9 @@ export function webhookAuth(config: Config): WebhookAuth {
           },
         ],
         headers: { 'WWW-Authenticate': challenge },
-      }),
+      },
     );
+    next(limiter.failed(req, 'webhook', unauthorized));
   };
 }
 
@@ -96,54 +100,70 @@ const OPERATOR_CHALLENGE = 'Bearer realm="refund-operators"';
 /**
  * Operator routes: `Authorization: Bearer <credential>`, either an operator API key (`rok_…`, OPERATOR_KEYS_FILE) or,
  * when OIDC_ISSUER is set, an OpenID Connect token. The identity (name, role) is the credential's; nothing the client
- * says about itself (the old X-Operator header) counts.
+ * says about itself (the old X-Operator header) counts. The credential is checked first; only a failure counts against
+ * the address's budget for that kind of credential (a valid one is never limited).
  */
-export function operatorAuth(deps: { keys: OperatorKeyStore; oidc?: OidcVerifier; logger: Logger }): RequestHandler {
-  const unauthorized = (detail: string, message: string) =>
-    new HttpProblem('unauthorized', detail, {
-      errors: [{ field: 'header.authorization', message }],
-      headers: { 'WWW-Authenticate': OPERATOR_CHALLENGE },
-    });
+export function operatorAuth(deps: {
+  keys: OperatorKeyStore;
+  oidc?: OidcVerifier;
+  logger: Logger;
+  limiter: AuthFailureLimiter;
+}): RequestHandler {
   return async (req, res, next) => {
     const creds = parseAuthorization(req.headers.authorization);
     if (creds?.scheme !== 'bearer') {
-      next(
-        unauthorized(
-          'Send your operator API key (or identity-provider token) as `Authorization: Bearer <credential>`.',
-          creds ? 'not a bearer credential' : 'missing bearer credential',
-        ),
+      const problem = unauthorized(
+        'Send your operator API key (or identity-provider token) as `Authorization: Bearer <credential>`.',
+        creds ? 'not a bearer credential' : 'missing bearer credential',
       );
+      next(deps.limiter.failed(req, 'operator-key', problem));
       return;
     }
-    let identity: OperatorIdentity | undefined;
-    if (looksLikeOperatorKey(creds.token) || !deps.oidc) {
-      identity = deps.keys.verify(creds.token);
-      if (!identity) {
-        next(unauthorized('The operator API key is not valid (unknown or revoked).', 'invalid operator key'));
-        return;
-      }
-    } else {
-      try {
-        identity = await deps.oidc.verify(creds.token);
-      } catch (err) {
-        if (err instanceof OidcUnavailableError) {
-          deps.logger.warn({ err }, 'OIDC keys unavailable');
-          next(
-            new HttpProblem('unavailable', 'The identity provider cannot be reached to check the token. Try again.', {
-              headers: { 'Retry-After': '5' },
-            }),
-          );
-          return;
-        }
-        const reason = err instanceof OidcTokenError ? err.message : 'not a valid token';
-        next(unauthorized(`The token was not accepted: ${reason}.`, 'invalid token'));
-        return;
-      }
+    const checked = await identify(creds.token, deps);
+    if (!(checked instanceof HttpProblem)) {
+      res.locals.operator = checked;
+      req.log?.setBindings?.({ operator: { name: checked.name, role: checked.role, via: checked.via } });
+      next();
+      return;
     }
-    res.locals.operator = identity;
-    req.log?.setBindings?.({ operator: { name: identity.name, role: identity.role, via: identity.via } });
-    next();
+    if (checked.kind !== 'unauthorized') {
+      next(checked);
+      return;
+    }
+    const kind = looksLikeOperatorKey(creds.token) || !deps.oidc ? 'operator-key' : 'oidc-token';
+    next(deps.limiter.failed(req, kind, checked));
   };
+}
+
+const unauthorized = (detail: string, message: string) =>
+  new HttpProblem('unauthorized', detail, {
+    errors: [{ field: 'header.authorization', message }],
+    headers: { 'WWW-Authenticate': OPERATOR_CHALLENGE },
+  });
+
+/** Whose the bearer token is, or the problem: 401 for a token not accepted, 503 when the issuer cannot be asked. */
+async function identify(
+  token: string,
+  deps: { keys: OperatorKeyStore; oidc?: OidcVerifier; logger: Logger },
+): Promise<OperatorIdentity | HttpProblem> {
+  if (looksLikeOperatorKey(token) || !deps.oidc) {
+    return (
+      deps.keys.verify(token) ??
+      unauthorized('The operator API key is not valid (unknown or revoked).', 'invalid operator key')
+    );
+  }
+  try {
+    return await deps.oidc.verify(token);
+  } catch (err) {
+    if (err instanceof OidcUnavailableError) {
+      deps.logger.warn({ err }, 'OIDC issuer unavailable');
+      return new HttpProblem('unavailable', 'The identity provider cannot be reached to check the token. Try again.', {
+        headers: { 'Retry-After': String(err.retryAfterSeconds) },
+      });
+    }
+    const reason = err instanceof OidcTokenError ? err.message : 'not a valid token';
+    return unauthorized(`The token was not accepted: ${reason}.`, `invalid token: ${reason}`);
+  }
 }
 
 /** A route's least role: viewer reads, operator acts on refunds, admin cancels. */
@@ -160,29 +180,4 @@ export function requireRole(needed: Role): RequestHandler {
       }),
     );
   };
-}
-
-/**
- * Failed authentication (401) is limited per client address (express-rate-limit): after AUTH_FAILURE_LIMIT failures in
- * AUTH_FAILURE_WINDOW_SECONDS every request from that address gets 429 until the window passes. Successful and other
- * answers do not count, so an operator's own 4xx mistakes never lock them out.
- */
-export function authFailureLimiter(config: Config): RequestHandler {
-  return rateLimit({
-    windowMs: config.AUTH_FAILURE_WINDOW_SECONDS * 1000,
-    limit: config.AUTH_FAILURE_LIMIT,
-    standardHeaders: false,
-    legacyHeaders: false,
-    skipSuccessfulRequests: true,
-    requestWasSuccessful: (_req: Request, res: Response) => res.statusCode !== 401,
-    handler: (req, _res, next) => {
-      const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
-      const seconds = reset ? Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 1000)) : 60;
-      next(
-        new HttpProblem('tooManyRequests', 'Too many failed authentications from this address; try again later.', {
-          headers: { 'Retry-After': String(seconds) },
-        }),
-      );
-    },
-  });
 }

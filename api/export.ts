@@ -1,9 +1,10 @@
 import type { ListedRefund } from './visibility';
 
 /**
- * GET /refunds.csv: one line per refund, for a spreadsheet or a hand-over. RFC 4180 quoting, and a cell that a
+ * GET /refunds.csv: one line per refund, for a spreadsheet or a hand-over. Every text cell is quoted (RFC 4180), so a
+ * spreadsheet that splits on `;` or a tab (its locale's separator) still reads each cell whole, and a cell that a
  * spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) is prefixed with `'` (OWASP's advice on CSV
- * injection), since order ids and problem messages come from outside.
+ * injection), since order ids and problem messages come from outside. Numbers and booleans are written bare.
  */
 
 type Column = [header: string, value: (r: ListedRefund) => string | number | boolean | undefined | null];
@@ -37,13 +38,13 @@ export const exportColumns: Column[] = [
 
 export function csvCell(value: string | number | boolean | undefined | null): string {
   if (value === undefined || value === null) return '';
-  let s = String(value);
-  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  if (typeof value !== 'string') return String(value);
+  const s = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return `"${s.replaceAll('"', '""')}"`;
 }
 
 export function toCsv(columns: Column[], records: ListedRefund[]): string {
-  const lines = [columns.map(([h]) => h).join(',')];
+  const lines = [columns.map(([h]) => csvCell(h)).join(',')];
   for (const r of records) lines.push(columns.map(([, value]) => csvCell(value(r))).join(','));
   return `${lines.join('\r\n')}\r\n`;
 }

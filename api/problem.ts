@@ -43,6 +43,8 @@ export const PROBLEMS = {
   notAllowed: { status: 409, type: 'not-allowed', title: 'The refund is not waiting for this action' },
   /** A refund just started has not read its order yet: a state of the refund, not an outage (see Retry-After). */
   notReady: { status: 409, type: 'not-ready', title: 'The refund is not ready yet' },
+  /** The same Idempotency-Key with another operator, route, refund or body (Stripe's rule): nothing was done. */
+  keyReused: { status: 409, type: 'idempotency-key-reused', title: 'The Idempotency-Key was used for another request' },
   tooLarge: { status: 413, type: 'payload-too-large', title: 'The request body is too large' },
   unsupportedMediaType: { status: 415, type: 'unsupported-media-type', title: 'The request body must be JSON' },
   invalidRepair: { status: 422, type: 'invalid-repair', title: 'The repair was not accepted' },

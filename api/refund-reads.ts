@@ -2,7 +2,6 @@ import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription }
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { temporal as proto } from '@temporalio/proto';
 import { LRUCache } from 'lru-cache';
-import type { FetchedContext, RefundContextData } from '../activities';
 import type { Policy } from '../domain/context';
 import {
   MEMO,
@@ -10,8 +9,10 @@ import {
   refundIdempotencyKey,
   refundIdOf,
   RefundStatus,
-  SA,
+  SEARCH_ATTRIBUTES,
   type CarriedState,
+  type FetchedOrder,
+  type OrderSnapshot,
   type RefundDetailMemo,
   type RefundTrail,
   type RefundView,
@@ -52,7 +53,7 @@ export function startView(args: {
   status?: string;
   startTime: string;
 }): RefundView {
-  const refundId = refundIdOf(args.workflowId, args.orderId);
+  const refundId = refundIdOf(args.workflowId) ?? '';
   return {
     v: MEMO_VERSION,
     orderId: args.orderId,
@@ -68,7 +69,7 @@ export function startView(args: {
     needsAttention: false,
     hasSuggestion: false,
     attemptCount: 0,
-    contextSeq: 0,
+    orderReads: 0,
   };
 }
 
@@ -88,8 +89,8 @@ export function recordOf(workflowId: string, d: WorkflowExecutionDescription): R
       view ??
       startView({
         workflowId,
-        orderId: d.typedSearchAttributes.get(SA.bwpOrderId) ?? '',
-        status: d.typedSearchAttributes.get(SA.status),
+        orderId: d.typedSearchAttributes.get(SEARCH_ATTRIBUTES.bwpOrderId) ?? '',
+        status: d.typedSearchAttributes.get(SEARCH_ATTRIBUTES.status),
         startTime,
       }),
     detail: (memo?.[MEMO.detail] as RefundDetailMemo | undefined) ?? {},
@@ -118,27 +119,27 @@ const notFound = (workflowId: string) => new HttpProblem('notFound', `No refund 
 
 /** The order a refund's workflow last read, and the policy it validates against. */
 export interface OrderRead {
-  context?: RefundContextData;
+  orders?: OrderSnapshot;
   policy?: Policy;
 }
 
 /**
  * The order as the refund's workflow last read it, from the run's history: the result of its latest completed
  * `fetchRefundContext`, or, in a run continued as new before its first read, the order the run was handed. The result
- * of one read never changes, so it is cached by run and the view's `contextSeq` (how many reads the refund has made):
+ * of one read never changes, so it is cached by run and the view's `orderReads` (how many reads the refund has made):
  * a repair page checking as the operator types reads the history once.
  */
-export interface OrderContextReader {
+export interface OrderReader {
   read(client: Client, record: Pick<RefundRecord, 'workflowId' | 'runId' | 'view'>): Promise<OrderRead>;
 }
 
 const EventType = proto.api.enums.v1.EventType;
 
-export function createOrderContextReader(opts: { maxEntries?: number } = {}): OrderContextReader {
+export function createOrderReader(opts: { maxEntries?: number } = {}): OrderReader {
   const cache = new LRUCache<string, OrderRead>({ max: opts.maxEntries ?? 1000 });
   return {
     async read(client, record) {
-      const key = `${record.runId}:${record.view.contextSeq}`;
+      const key = `${record.runId}:${record.view.orderReads}`;
       const cached = cache.get(key);
       if (cached) return cached;
       const read = await readFromHistory(client, record.workflowId, record.runId);
@@ -170,9 +171,9 @@ async function readFromHistory(client: Client, workflowId: string, runId: string
         event.activityTaskScheduledEventAttributes?.activityType?.name === 'fetchRefundContext' &&
         completed.has(id)
       ) {
-        const fetched = await decodeFromPayloadsAtIndex<FetchedContext>(converter, 0, completed.get(id)?.payloads);
-        const { policy, timing: _timing, ...context } = fetched;
-        return { context, policy };
+        const fetched = await decodeFromPayloadsAtIndex<FetchedOrder>(converter, 0, completed.get(id)?.payloads);
+        const { policy, timing: _timing, ...orders } = fetched;
+        return { orders, policy };
       } else if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED) {
         const input = await decodeFromPayloadsAtIndex<{ carried?: CarriedState } | undefined>(
           converter,
@@ -180,7 +181,7 @@ async function readFromHistory(client: Client, workflowId: string, runId: string
           event.workflowExecutionStartedEventAttributes?.input?.payloads,
         );
         const carried = input?.carried;
-        return carried?.orders ? { context: carried.orders, policy: carried.policy } : {};
+        return carried?.orders ? { orders: carried.orders, policy: carried.policy } : {};
       }
     }
     nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;

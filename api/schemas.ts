@@ -71,7 +71,9 @@ export const MutationHeaders = z.object({
     .max(200, 'must be at most 200 characters')
     .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
     .optional()
-    .describe('Makes a retried call apply once (used as the Temporal update id). Generated when absent.'),
+    .describe(
+      'Makes a retried call apply once: the same key with the same request (operator, route, refund, body) answers the first result; with another request it is a 409 and nothing is done. Recorded as the request id in the audit trail; generated when absent.',
+    ),
 });
 
 // ---- bodies ----
@@ -118,9 +120,9 @@ export const WebhookAccepted = z.object({
       orderId: z.string(),
       refundId: z.string(),
       outcome: z
-        .enum(['started', 'joined', 'finished', 'rechecked', 'notRunning'])
+        .enum(['started', 'joined', 'finished', 'rechecked', 'notRunning', 'elsewhere'])
         .describe(
-          'started: a new workflow; joined: delivered to the running one (a re-check); finished: it already ended; rechecked: a later event made the running refund re-check; notRunning: no running refund to re-check.',
+          'started: a new workflow; joined: delivered to the running one (a re-check); finished: it already ended; rechecked: a later event made the running refund re-check; notRunning: no running refund to re-check; elsewhere: the id is held by a workflow of another deployment (type or task queue), which was sent nothing.',
         ),
     }),
   ),
@@ -231,7 +233,7 @@ export const RefundDetail = z
     applying: z.looseObject({ kind: z.string(), operator: z.string() }).optional(),
     hasSuggestion: z.boolean(),
     attemptCount: z.number().int(),
-    contextSeq: z.number().int().describe('How many times the refund read its order.'),
+    orderReads: z.number().int().describe('How many times the refund read its order.'),
     plan: Plan.optional(),
     suggestion: z.object({ repair: RepairInput, explanation: z.array(z.string()) }).optional(),
     submission: z.looseObject({}).optional().describe('The submission under way.'),

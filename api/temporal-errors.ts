@@ -88,6 +88,21 @@ function invalidArgument(err: unknown, ctx: ProblemContext): HttpProblem {
   });
 }
 
+/**
+ * 409: the Idempotency-Key was first used for another request (another action, operator, route, refund or body), so
+ * this one is neither applied nor answered with the first one's result (Stripe's rule).
+ */
+export function keyReused(message: string, problems?: Problem[]): HttpProblem {
+  return new HttpProblem(
+    'keyReused',
+    `This Idempotency-Key was already used for another request; nothing was done. Use a new key for a new request. (${message})`,
+    {
+      errors: [{ field: 'header.idempotency-key', message: `already used for another request: ${message}` }],
+      ...(problems?.length ? { problems } : {}),
+    },
+  );
+}
+
 export function toHttpProblem(err: unknown, workflowId: string, ctx: ProblemContext = {}): HttpProblem | undefined {
   if (err instanceof HttpProblem) return err;
   if (err instanceof WorkflowNotFoundError) {
@@ -100,6 +115,12 @@ export function toHttpProblem(err: unknown, workflowId: string, ctx: ProblemCont
     const cause = err.cause;
     if (cause instanceof ApplicationFailure) {
       const problems = problemsOf(cause);
+      if (
+        cause.type === FailureType.IdempotencyKeyReused ||
+        problems.some((p) => p.code === 'IDEMPOTENCY_KEY_REUSED')
+      ) {
+        return keyReused(problems.map((p) => p.message).join(' ') || cause.message, problems);
+      }
       if (cause.type === FailureType.InvalidRepair) {
         return new HttpProblem(
           'invalidRepair',

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { z } from 'zod';
-import { MEMO, RefundStatus, SA, type RefundView } from '../workflows/refund.contract';
+import { MEMO, RefundStatus, SEARCH_ATTRIBUTES, type RefundView } from '../workflows/refund.contract';
 import { refundWorkflow } from '../workflows';
 import { Problem } from '../domain/problems';
 import { HttpProblem } from './problem';
@@ -137,15 +137,15 @@ export function buildListQuery(
   if (q.status) {
     clauses.push(
       q.status.length === 1
-        ? `${SA.status.name} = ${quote(q.status[0]!)}`
-        : `${SA.status.name} IN (${q.status.map(quote).join(', ')})`,
+        ? `${SEARCH_ATTRIBUTES.status.name} = ${quote(q.status[0]!)}`
+        : `${SEARCH_ATTRIBUTES.status.name} IN (${q.status.map(quote).join(', ')})`,
     );
   }
-  if (q.needsAttention !== undefined) clauses.push(`${SA.needsAttention.name} = ${q.needsAttention}`);
-  if (q.orderId) clauses.push(`${SA.bwpOrderId.name} = ${quote(q.orderId)}`);
-  if (q.storeOrderId) clauses.push(`${SA.storeOrderId.name} = ${quote(q.storeOrderId)}`);
+  if (q.needsAttention !== undefined) clauses.push(`${SEARCH_ATTRIBUTES.needsAttention.name} = ${q.needsAttention}`);
+  if (q.orderId) clauses.push(`${SEARCH_ATTRIBUTES.bwpOrderId.name} = ${quote(q.orderId)}`);
+  if (q.storeOrderId) clauses.push(`${SEARCH_ATTRIBUTES.storeOrderId.name} = ${quote(q.storeOrderId)}`);
   // On a KeywordList, `=` means "contains".
-  if (q.problemCode) clauses.push(`${SA.problemCodes.name} = ${quote(q.problemCode)}`);
+  if (q.problemCode) clauses.push(`${SEARCH_ATTRIBUTES.problemCodes.name} = ${quote(q.problemCode)}`);
   return clauses.join(' AND ');
 }
 
@@ -238,13 +238,13 @@ export async function listRefundPage(
     const fields = e.searchAttributes?.indexedFields as Record<string, Payload> | undefined;
     const memo = e.memo?.fields as Record<string, Payload> | undefined;
     const workflowId = e.execution?.workflowId ?? '';
-    const orderId = decode<string>(fields, SA.bwpOrderId.name) ?? '';
+    const orderId = decode<string>(fields, SEARCH_ATTRIBUTES.bwpOrderId.name) ?? '';
     const startTime = isoTime(e.startTime) ?? '';
     const closeTime = isoTime(e.closeTime);
     const view =
       viewOf({ [MEMO.view]: decode<unknown>(memo, MEMO.view) }) ??
-      startView({ workflowId, orderId, status: decode<string>(fields, SA.status.name), startTime });
-    const storeOrderId = decode<string>(fields, SA.storeOrderId.name);
+      startView({ workflowId, orderId, status: decode<string>(fields, SEARCH_ATTRIBUTES.status.name), startTime });
+    const storeOrderId = decode<string>(fields, SEARCH_ATTRIBUTES.storeOrderId.name);
     return {
       view,
       row: {
@@ -252,9 +252,9 @@ export async function listRefundPage(
         orderId: view.orderId,
         refundId: view.refundId,
         ...(storeOrderId ? { storeOrderId } : {}),
-        status: decode<string>(fields, SA.status.name) ?? view.status,
-        problemCodes: decode<string[]>(fields, SA.problemCodes.name) ?? [],
-        needsAttention: decode<boolean>(fields, SA.needsAttention.name) ?? false,
+        status: decode<string>(fields, SEARCH_ATTRIBUTES.status.name) ?? view.status,
+        problemCodes: decode<string[]>(fields, SEARCH_ATTRIBUTES.problemCodes.name) ?? [],
+        needsAttention: decode<boolean>(fields, SEARCH_ATTRIBUTES.needsAttention.name) ?? false,
         startTime,
         ...(closeTime ? { closeTime } : {}),
         execution: EXECUTION_STATUS[e.status ?? 0] ?? 'UNSPECIFIED',

@@ -13,7 +13,7 @@ import {
 import { refundWorkflowId } from '../workflows/refund.contract';
 import type { WebhookAuth } from './auth';
 import { parseOr400 } from './problem';
-import { requireJsonBody } from './refunds';
+import { requireJsonBody } from './http-body';
 import { recheckRefund, startOrJoinRefund } from './start-refund';
 import { toHttpProblem } from './temporal-errors';
 
@@ -94,7 +94,7 @@ const RefundResources = z.array(RefundResource).min(1, 'must name at least one r
 const isRefundEvent = (type: string): type is RefundEventType =>
   (REFUND_EVENT_TYPES as readonly string[]).includes(type);
 
-export type RefundOutcome = 'started' | 'joined' | 'finished' | 'rechecked' | 'notRunning';
+export type RefundOutcome = 'started' | 'joined' | 'finished' | 'rechecked' | 'notRunning' | 'elsewhere';
 
 export interface WebhookAnswer {
   event: { type: string; eventId: string; form: EventForm };
@@ -169,6 +169,7 @@ export function webhookRoutes(deps: {
                     refundId: r.refundId,
                     eventId: event.eventId,
                     descriptor: event.type,
+                    taskQueue: config.TEMPORAL_TASK_QUEUE,
                   }),
           );
           return { workflowId: result.workflowId, orderId: r.orderId, refundId: r.refundId, outcome: result.outcome };

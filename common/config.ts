@@ -209,6 +209,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
   const issues = [...webhookAuthIssues(config), ...oidcIssues(config)];
   if (config.NODE_ENV === 'production') {
     issues.push(...productionSecretIssues(config, cleaned, opts.uses));
+    issues.push(...productionUrlIssues(config));
     const workerUses = (opts.uses ?? SECRET_VARIABLES).includes('BWP_CLIENT_SECRET');
     if (workerUses && config.BWP_CLIENT_ID === configSchema.shape.BWP_CLIENT_ID.parse(undefined))
       issues.push({
@@ -277,6 +278,40 @@ function productionSecretIssues(
       issues.push({ variable: name, message: `must be at least ${PRODUCTION_SECRET_MIN} characters in production` });
   }
   return issues;
+}
+
+/** The URLs of the systems the service calls (and trusts for identities): https in production, loopback aside. */
+export const EXTERNAL_URL_VARIABLES = [
+  'BWP_API_URL',
+  'BWP_TOKEN_URL',
+  'REFUND_API_URL',
+  'STORE_ORDER_URL',
+  'OIDC_ISSUER',
+  'OIDC_JWKS_URL',
+] as const;
+
+/** 127.0.0.0/8, ::1 and localhost: traffic that never leaves the machine (a sidecar, a tunnel, the sandbox). */
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/** https, or http to this machine only: credentials, refunds and identities never cross a network in clear text. */
+export function isSecureUrl(url: URL): boolean {
+  return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
+}
+
+/** In production every external URL is https (an http:// one to loopback aside), each named. */
+function productionUrlIssues(config: z.output<typeof configSchema>): Issue[] {
+  return EXTERNAL_URL_VARIABLES.flatMap((name) => {
+    const value = config[name];
+    if (value === undefined || isSecureUrl(new URL(value))) return [];
+    return [
+      {
+        variable: name,
+        message: 'must be an https:// URL in production (http:// only to 127.0.0.1, ::1 or localhost)',
+      },
+    ];
+  });
 }
 
 /** Whether `npm start` runs the simulators: forced on/off, or (auto) when the service is pointed at them. */

@@ -1,7 +1,7 @@
 // @ts-check
 // The repair page's entry point: sign-in with the operator's own key, and routing between the list (#/) and one refund
 // (#/refund/<workflow id>). Native ES modules, no build step; every rule lives on the server.
-import { $, h, inputAt, notify } from './dom.js';
+import { $, buttonAt, h, inputAt, notify } from './dom.js';
 import { bindBulk, showBulk } from './bulk.js';
 import { whenUnauthorized } from './http.js';
 import { bindList, loadList } from './list.js';
@@ -106,6 +106,10 @@ async function signIn(event) {
 
 whenUnauthorized(() => showSignin('Your key was not accepted (unknown, revoked or expired). Sign in again.'));
 $('#signin').addEventListener('submit', (event) => void signIn(/** @type {SubmitEvent} */ (event)));
+// The form submits only through signIn (the button is disabled in the HTML until now). A query string left by an old
+// GET form is dropped from the address bar and the history unread: the key is never taken from a URL.
+buttonAt('#signin-submit').disabled = false;
+if (location.search) history.replaceState(null, '', `${location.pathname}${location.hash}`);
 
 /** A message meant for the next view (set just before navigating), instead of clearing the notice. */
 /** @type {string | undefined} */

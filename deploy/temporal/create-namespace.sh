@@ -5,7 +5,7 @@
 #   TEMPORAL_ADDRESS     host:port of the frontend (the CLI reads it too)
 #   TEMPORAL_NAMESPACE   namespace to create (default: default)
 #   NAMESPACE_RETENTION  how long closed workflows are kept (default: 720h = 30 days)
-#   SEARCH_ATTRIBUTES    space-separated Name=Type pairs: SEARCH_ATTRIBUTES of workflows/refund.contract.ts
+#   SEARCH_ATTRIBUTES    space-separated Name=Type pairs: SEARCH_ATTRIBUTE_TYPES of workflows/refund.contract.ts
 #                        (test/compose/compose.test.ts keeps the two in step)
 set -eu
 

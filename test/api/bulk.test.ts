@@ -247,4 +247,100 @@ describe('bulk actions by filter (Temporal batch operations)', () => {
       );
     }
   });
+  /** Two refunds of one order, parked: the filter `orderId=…&status=AWAITING_REPAIR` finds them and nothing else. */
+  let order:
+    | Promise<{ orderId: string; ids: string[]; filter: string; later: (refundId: string) => Promise<string> }>
+    | undefined;
+  const parkedOrder = () =>
+    (order ??= (async () => {
+      const fixture = await api.seed('flat-goodwill-10-usd');
+      const { businessProductId: bp, bwpOrder } = fixture;
+      const event = api.eventFor(fixture);
+      const resource = (refundId: string) => `businessProduct/${bp}/order/${bwpOrder.id}/refund/${refundId}`;
+      /** Another refund of the order announced and parked (unknown to Buy with Prime: it parks with a problem). */
+      const later = async (refundId: string) => {
+        const res = await api.postEvent({ ...event, eventId: uniqueId('evt'), resources: [resource(refundId)] });
+        assert.equal(res.status, 202);
+        const id = refundWorkflowId(bwpOrder.id, refundId);
+        await waitForState(api.client.workflow.getHandle(id), (s) => s.status === RefundStatus.AWAITING_REPAIR);
+        return id;
+      };
+      assert.equal(
+        (await api.postEvent({ ...event, resources: [event.resources[0]!, resource('r-extra-1')] })).status,
+        202,
+      );
+      const ids = [refundWorkflowId(bwpOrder.id, fixture.refundId), refundWorkflowId(bwpOrder.id, 'r-extra-1')];
+      for (const id of ids)
+        await waitForState(api.client.workflow.getHandle(id), (s) => s.status === RefundStatus.AWAITING_REPAIR);
+      const filter = `orderId=${bwpOrder.id}&status=AWAITING_REPAIR`;
+      await countIs('recheck', filter, 2);
+      return { orderId: bwpOrder.id, ids, filter, later };
+    })());
+  const auditOf = async (id: string, requestId: string | undefined) =>
+    (await api.client.workflow.getHandle(id).query(stateQuery)).audit.filter(
+      (a) => a.requestId === requestId && a.via === 'signal',
+    );
+
+  it('signals exactly the refunds it counted and listed: a refund that joins the filter before the batch starts is not signalled', async () => {
+    const { ids, filter, later } = await parkedOrder();
+    let lateId = '';
+    // Between the listing and the batch, a third refund of the order parks and is listed by the same filter.
+    const url = await api.serve(api.config, {
+      afterBulkListing: async (listed) => {
+        assert.deepEqual([...listed].sort(), [...ids].sort());
+        lateId = await later('r-extra-2');
+        await countIs('recheck', filter, 3);
+      },
+    });
+    const res = await fetch(`${url}/bulk/recheck?${filter}`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${api.keys.operator}`,
+        'Idempotency-Key': uniqueId('k'),
+        'Content-Type': 'application/json',
+      },
+      body: JSON.stringify({ expectedCount: 2, note: 'exactly these' }),
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    const answer = (await res.json()) as Answer;
+    assert.equal(answer.matched, 2);
+    assert.equal(answer.progress?.total, 2, 'the batch was given the two refunds listed');
+    assert.deepEqual(answer.refunds!.map((r) => r.workflowId).sort(), [...ids].sort());
+    assert.ok(
+      answer.refunds!.every((r) => r.outcome === 'accepted'),
+      JSON.stringify(answer.refunds),
+    );
+    for (const id of ids) assert.equal((await auditOf(id, answer.requestId)).length, 1, id);
+    assert.ok(lateId, 'the late refund was parked');
+    assert.deepEqual(await auditOf(lateId, answer.requestId), [], 'the refund that joined later was not signalled');
+    await api.client.workflow.getHandle(lateId).terminate('test cleanup');
+  });
+
+  it('the same Idempotency-Key with another filter or body is a 409 naming the key, and nothing more is sent', async () => {
+    const { ids, filter } = await parkedOrder();
+    await countIs('recheck', filter, 2);
+    const key = uniqueId('bulk-key');
+    const first = await bulk('recheck', filter, { note: 'once' }, { key });
+    assert.equal(first.status, 200, await first.clone().text());
+    const answer = (await first.json()) as Answer;
+    for (const [query, body] of [
+      [filter, { note: 'another note' }],
+      [`${filter}&needsAttention=false`, { note: 'once' }],
+      [filter, { note: 'once', expectedCount: 2 }],
+    ] as const) {
+      const res = await bulk('recheck', query, body, { key });
+      assert.equal(res.status, 409, `${query} ${JSON.stringify(body)}`);
+      const problem = await problemOf(res);
+      assert.equal(problem.type, '/problems/idempotency-key-reused');
+      assert.equal(problem.errors?.[0]?.field, 'header.idempotency-key');
+    }
+    // The same request again answers the same job.
+    const again = await bulk('recheck', filter, { note: 'once' }, { key });
+    assert.equal(again.status, 200);
+    assert.equal(((await again.json()) as Answer).replayed, true);
+    for (const id of ids) {
+      assert.equal((await auditOf(id, answer.requestId)).length, 1, `${id}: signalled once`);
+      await api.client.workflow.getHandle(id).terminate('test cleanup');
+    }
+  });
 });

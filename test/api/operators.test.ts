@@ -7,7 +7,8 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'j
 import { refundWorkflowId, RefundStatus, type RefundWorkflowState } from '../../workflows/refund.contract';
 import { waitForState } from '../helpers/harness';
 import { spawnEntry } from '../helpers/processes';
-import { createApiHarness, OPERATORS, problemOf, refundPath, type ApiHarness } from './api-harness';
+import { createOidcVerifier } from '../../api/oidc';
+import { createApiHarness, OPERATORS, problemOf, refundPath, WEBHOOK, type ApiHarness } from './api-harness';
 
 /**
  * Operators are people: each has their own credential (an API key from the keys file, or a token of the company's
@@ -22,15 +23,20 @@ async function operatorKey(file: string, ...args: string[]): Promise<{ code: unk
   return { code, output: child.output() };
 }
 
-/** An identity provider of our own: its discovery document and JWKS on port 0, and tokens signed with its key. */
-async function startIssuer() {
+/**
+ * An identity provider of our own: its discovery document and JWKS on port 0, and tokens signed with its key. `doc`
+ * overrides what the discovery document says (another issuer, another jwks_uri); discovery fetches are counted.
+ */
+async function startIssuer(doc: { issuer?: string; jwks_uri?: string } = {}) {
   const { privateKey, publicKey } = await generateKeyPair('ES256');
   const jwk: JWK = { ...(await exportJWK(publicKey)), kid: 'test-key-1', alg: 'ES256', use: 'sig' };
   let fetches = 0;
+  let discoveries = 0;
   const server = http.createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
     if (req.url === '/.well-known/openid-configuration') {
-      res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks.json` }));
+      discoveries++;
+      res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks.json`, ...doc }));
     } else if (req.url === '/jwks.json') {
       fetches++;
       res.end(JSON.stringify({ keys: [jwk] }));
@@ -43,17 +49,25 @@ async function startIssuer() {
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const sign = (
     claims: Record<string, unknown>,
-    opts: { audience?: string; expiresIn?: string; key?: CryptoKey } = {},
-  ) =>
-    new SignJWT(claims)
+    opts: { audience?: string; expiresIn?: string | null; key?: CryptoKey } = {},
+  ) => {
+    const jwt = new SignJWT(claims)
       .setProtectedHeader({ alg: 'ES256', kid: 'test-key-1' })
       .setIssuer(issuer)
       .setAudience(opts.audience ?? 'refund-orchestrator')
       .setSubject(typeof claims.sub === 'string' ? claims.sub : 'user-1')
-      .setIssuedAt()
-      .setExpirationTime(opts.expiresIn ?? '5m')
-      .sign(opts.key ?? privateKey);
-  return { issuer, sign, fetches: () => fetches, close: () => new Promise((r) => server.close(r)) };
+      .setIssuedAt();
+    // null: a token without `exp`, which would never expire.
+    if (opts.expiresIn !== null) jwt.setExpirationTime(opts.expiresIn ?? '5m');
+    return jwt.sign(opts.key ?? privateKey);
+  };
+  return {
+    issuer,
+    sign,
+    fetches: () => fetches,
+    discoveries: () => discoveries,
+    close: () => new Promise((r) => server.close(r)),
+  };
 }
 
 describe('operators: identity, roles, revocation, OIDC, failed-authentication limit', () => {
@@ -192,9 +206,11 @@ describe('operators: identity, roles, revocation, OIDC, failed-authentication li
     assert.equal(res.status, 403, 'the token’s role is enforced like a key’s');
   });
 
-  it('limits failed authentication per address: after the limit even a good key waits, with Retry-After', async () => {
+  it('counts only failed authentications, per address and kind of credential: past the limit a bad one gets 429, a good one still passes', async () => {
     const url = await api.serve(api.configWith({ AUTH_FAILURE_LIMIT: '3', AUTH_FAILURE_WINDOW_SECONDS: '60' }));
     const get = (key: string) => fetch(`${url}/refunds?limit=1`, { headers: { Authorization: `Bearer ${key}` } });
+    const hook = (authorization: string) =>
+      fetch(`${url}/webhooks/bwp`, { method: 'POST', headers: { Authorization: authorization } });
     // Good requests and an operator's own mistakes (400) do not count.
     for (let i = 0; i < 5; i++) assert.equal((await get(api.keys.viewer)).status, 200);
     assert.equal(
@@ -206,9 +222,97 @@ describe('operators: identity, roles, revocation, OIDC, failed-authentication li
     assert.equal(limited.status, 429);
     assert.equal((await problemOf(limited)).type, '/problems/too-many-requests');
     assert.ok(Number(limited.headers.get('retry-after')) > 0);
-    assert.equal((await get(api.keys.viewer)).status, 429);
-    // The webhook shares the limit: a guessing client cannot switch doors.
-    const webhook = await fetch(`${url}/webhooks/bwp`, { method: 'POST', headers: { Authorization: 'Basic eDp5' } });
-    assert.equal(webhook.status, 429);
+    // The credentials are checked first: a valid key from the same address is never refused.
+    assert.equal((await get(api.keys.viewer)).status, 200);
+    // The webhook has its own budget: the operators' failures do not lock Buy with Prime out, nor the reverse.
+    for (let i = 0; i < 3; i++) assert.equal((await hook('Basic eDp5')).status, 401);
+    assert.equal((await hook('Basic eDp5')).status, 429);
+    assert.equal((await get('rok_000000000000_wrong')).status, 429);
+  });
+
+  it('after 25 bad tokens and 25 bad webhook credentials from one address, a valid webhook and a valid operator key from it get through', async () => {
+    // The default budget (AUTH_FAILURE_LIMIT 20), on an app of its own so the other tests keep theirs.
+    const url = await api.serve(api.configWith({}));
+    const statuses = new Set<number>();
+    for (let i = 0; i < 25; i++) {
+      const res = await fetch(`${url}/refunds?limit=1`, { headers: { Authorization: `Bearer rok_${i}_wrong` } });
+      statuses.add(res.status);
+      const hook = await fetch(`${url}/webhooks/bwp`, { method: 'POST', headers: { Authorization: 'Basic eDp5' } });
+      statuses.add(hook.status);
+    }
+    assert.deepEqual([...statuses].sort(), [401, 429], 'the strangers were limited');
+    const me = await fetch(`${url}/me`, { headers: { Authorization: `Bearer ${api.keys.operator}` } });
+    assert.equal(me.status, 200);
+    const fixture = await api.seed('healthy-single-sku');
+    const basic = `Basic ${Buffer.from(`${WEBHOOK.user}:${WEBHOOK.password}`).toString('base64')}`;
+    const event = await fetch(`${url}/webhooks/bwp`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: basic },
+      body: JSON.stringify(api.eventFor(fixture)),
+    });
+    assert.equal(event.status, 202, await event.clone().text());
+    await api.client.workflow.getHandle(refundWorkflowId(fixture.bwpOrder.id, fixture.refundId)).result();
+  });
+
+  it('refuses an OIDC token without exp (it would never expire), naming the claim', async () => {
+    const token = await issuer.sign({ realm_access: { roles: ['admin'] } }, { expiresIn: null });
+    const res = await fetch(`${oidcUrl}/me`, { headers: { Authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 401);
+    const problem = await problemOf(res);
+    assert.match(problem.detail, /exp/);
+    assert.equal(problem.errors?.[0]?.field, 'header.authorization');
+  });
+
+  it('refuses an OIDC token whose name claim is empty, too long or holds control characters (401 naming the claim); without one, sub names the operator', async () => {
+    for (const email of ['', '   ', 'x'.repeat(201), 'a\u0000b']) {
+      const token = await issuer.sign({ email, realm_access: { roles: ['operator'] } });
+      const res = await fetch(`${oidcUrl}/me`, { headers: { Authorization: `Bearer ${token}` } });
+      assert.equal(res.status, 401, JSON.stringify(email));
+      const problem = await problemOf(res);
+      assert.match(problem.detail, /email claim/, problem.detail);
+      assert.match(problem.errors?.[0]?.message ?? '', /email claim/);
+    }
+    const bySub = await issuer.sign({ sub: 'u-7', realm_access: { roles: ['viewer'] } });
+    const me = await fetch(`${oidcUrl}/me`, { headers: { Authorization: `Bearer ${bySub}` } });
+    assert.deepEqual(await me.json(), { name: 'u-7', role: 'viewer', via: 'oidc' });
+    const longSub = await issuer.sign({ sub: 's'.repeat(150), realm_access: { roles: ['viewer'] } });
+    const refused = await fetch(`${oidcUrl}/me`, { headers: { Authorization: `Bearer ${longSub}` } });
+    assert.equal(refused.status, 401);
+    assert.match((await problemOf(refused)).detail, /sub claim/);
+  });
+
+  it('checks the discovery document’s issuer, backs off a failing discovery, and wants an https jwks_uri in production', async () => {
+    // A discovery document that names another issuer: the tokens are not trusted (503), and it is not asked again at once.
+    const liar = await startIssuer({ issuer: 'https://someone-else.example' });
+    try {
+      const url = await api.serve(api.configWith({ OIDC_ISSUER: liar.issuer, OIDC_AUDIENCE: 'refund-orchestrator' }));
+      const token = await liar.sign({ realm_access: { roles: ['admin'] } });
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${url}/me`, { headers: { Authorization: `Bearer ${token}` } });
+        assert.equal(res.status, 503, `request ${i}`);
+        assert.ok(Number(res.headers.get('retry-after')) >= 1);
+      }
+      assert.equal(liar.discoveries(), 1, 'a failed discovery is backed off, not retried on every request');
+    } finally {
+      await liar.close();
+    }
+    // In production a jwks_uri off this machine must be https.
+    const plain = await startIssuer({ jwks_uri: 'http://keys.example.invalid/jwks.json' });
+    try {
+      const oidc = createOidcVerifier({
+        issuer: plain.issuer,
+        audience: 'refund-orchestrator',
+        roleClaim: 'realm_access.roles',
+        nameClaim: 'email',
+        requireHttps: true,
+      });
+      const url = await api.serve(api.config, { oidc });
+      const token = await plain.sign({ realm_access: { roles: ['admin'] } });
+      const res = await fetch(`${url}/me`, { headers: { Authorization: `Bearer ${token}` } });
+      assert.equal(res.status, 503);
+      assert.equal(plain.fetches(), 0, 'the plain-http key set was never fetched');
+    } finally {
+      await plain.close();
+    }
   });
 });

@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RepairInput } from '../../domain/schemas/repair';
-import { refundWorkflowId, RefundStatus, type RefundWorkflowState } from '../../workflows/refund.contract';
+import { temporal } from '@temporalio/proto';
+import { refundWorkflowId, RefundStatus, stateQuery, type RefundWorkflowState } from '../../workflows/refund.contract';
+import { refundWorkflow } from '../../workflows';
 import { waitForState } from '../helpers/harness';
 import { uniqueId } from '../helpers/temporal';
 import { createApiHarness, eventually, OPERATORS, problemOf, refundPath, type ApiHarness } from './api-harness';
+
+const EventType = temporal.api.enums.v1.EventType;
 
 interface RefundRow {
   workflowId: string;
@@ -314,6 +318,34 @@ describe('operator API', () => {
       assert.equal(detail.status, RefundStatus.AWAITING_REPAIR);
     });
 
+    it('the repair check has the repair’s caps: a 250 KB amount is a 400 naming the field, not parsed or echoed', async () => {
+      const { workflowId } = await parked();
+      const res = await api.operator(refundPath(workflowId, '/repair/check'), {
+        body: {
+          lines: [
+            { lineItemId: 'bwp-line-socks', ticked: true, quantity: 0, reason: 'Other', amount: '9'.repeat(250_000) },
+          ],
+        },
+        as: 'viewer',
+      });
+      const text = await res.text();
+      assert.equal(res.status, 400, text.slice(0, 500));
+      assert.ok(text.length < 5_000, 'the amount is not echoed');
+      const problem = JSON.parse(text) as { errors?: { field: string }[] };
+      assert.deepEqual(
+        problem.errors?.map((e) => e.field),
+        ['body.lines.0.amount'],
+      );
+      // A value that is merely wrong (not over a cap) is still answered as a problem, as the repair would be.
+      const wrong = await json<{ ok: boolean; problems: { field?: string }[] }>(
+        await api.operator(refundPath(workflowId, '/repair/check'), {
+          body: { lines: [{ lineItemId: 'bwp-line-socks', ticked: true, quantity: 0, amount: '1,00' }] },
+          as: 'viewer',
+        }),
+      );
+      assert.equal(wrong.ok, false);
+    });
+
     it('caps decimal strings: a 1,000-digit amount is a 400 naming the field, not work for the server', async () => {
       const { workflowId } = await parked();
       const problem = await problemOf(
@@ -475,6 +507,97 @@ describe('operator API', () => {
       const body = await json<{ state: Detail }>(res);
       assert.equal(body.state.status, RefundStatus.CANCELLED);
       assert.equal(body.state.audit.at(-1)?.operator, OPERATORS.admin);
+    });
+  });
+
+  describe("this deployment's refunds only, and Idempotency-Keys bound to their request", () => {
+    it('answers 404 for a workflow of another type or of another task queue, and sends it nothing', async () => {
+      const otherType = await api.client.workflow.start('notARefundWorkflow', {
+        workflowId: refundWorkflowId(uniqueId('other-type'), 'r'),
+        taskQueue: api.taskQueue,
+      });
+      const otherQueue = await api.client.workflow.start(refundWorkflow, {
+        workflowId: refundWorkflowId(uniqueId('other-queue'), 'r'),
+        taskQueue: uniqueId('another-deployment'),
+        args: [{ orderId: 'o', refundId: 'r' }],
+      });
+      try {
+        for (const handle of [otherType, otherQueue]) {
+          for (const [path, as, body] of [
+            ['', 'viewer', undefined],
+            ['/repair', 'viewer', undefined],
+            ['/repair/check', 'viewer', { lines: [] }],
+            ['/repair', 'operator', { acceptSuggestion: true }],
+            ['/accept-suggestion', 'operator', {}],
+            ['/decline', 'operator', { statusReason: 'OTHERS' }],
+            ['/resolve', 'operator', { note: 'elsewhere' }],
+            ['/cancel', 'admin', {}],
+            ['/recheck', 'operator', {}],
+            ['/resubmit-verified', 'admin', { verifiedNoMoneyMoved: true, note: 'looked on the store' }],
+          ] as const) {
+            const res = await api.operator(refundPath(handle.workflowId, path), {
+              as,
+              ...(body === undefined ? {} : { body }),
+            });
+            assert.equal(res.status, 404, `${handle.workflowId}${path}: ${res.status}`);
+            assert.equal((await problemOf(res)).type, '/problems/not-found');
+          }
+          // Nothing reached it: no signal, no update in its history.
+          const events = (await handle.fetchHistory()).events ?? [];
+          const sent = events.filter((e) => /SIGNALED|UPDATE/.test(String(EventType[e.eventType ?? 0])));
+          assert.deepEqual(sent, [], handle.workflowId);
+        }
+      } finally {
+        for (const handle of [otherType, otherQueue]) await handle.terminate('test cleanup').catch(() => undefined);
+      }
+    });
+
+    it('recheck with an Idempotency-Key, then an admin cancel with the same key: 409 naming the key, and nothing is cancelled', async () => {
+      const { workflowId } = await parked();
+      const key = uniqueId('k1');
+      const recheck = () =>
+        api.operator(refundPath(workflowId, '/recheck'), { body: {}, headers: { 'Idempotency-Key': key } });
+      assert.equal((await recheck()).status, 202);
+      const cancel = await api.operator(refundPath(workflowId, '/cancel'), {
+        as: 'admin',
+        body: {},
+        headers: { 'Idempotency-Key': key },
+      });
+      assert.equal(cancel.status, 409, await cancel.clone().text());
+      const problem = await problemOf(cancel);
+      assert.equal(problem.type, '/problems/idempotency-key-reused');
+      assert.equal(problem.errors?.[0]?.field, 'header.idempotency-key');
+      // The same request again is answered as the first, and recorded once.
+      assert.equal((await recheck()).status, 202);
+      const state = await waitForState(
+        api.client.workflow.getHandle(workflowId),
+        (s) => s.status === RefundStatus.AWAITING_REPAIR,
+      );
+      assert.deepEqual(
+        state.audit.filter((a) => a.via !== 'workflow').map((a) => [a.action, a.operator, a.requestId]),
+        [['recheck', OPERATORS.operator, key]],
+      );
+      const detail = await json<Detail>(await api.operator(refundPath(workflowId)));
+      assert.equal(detail.execution.status, 'RUNNING');
+      assert.equal(detail.status, RefundStatus.AWAITING_REPAIR);
+    });
+
+    it('the same Idempotency-Key with another body on the same route is a 409, and only the first is recorded (the workflow refuses it)', async () => {
+      const { workflowId } = await parked();
+      const key = uniqueId('k2');
+      const recheck = (note: string) =>
+        api.operator(refundPath(workflowId, '/recheck'), { body: { note }, headers: { 'Idempotency-Key': key } });
+      assert.equal((await recheck('first')).status, 202);
+      const second = await recheck('second');
+      assert.equal(second.status, 409, await second.clone().text());
+      const problem = await problemOf(second);
+      assert.equal(problem.type, '/problems/idempotency-key-reused');
+      assert.equal(problem.errors?.[0]?.field, 'header.idempotency-key');
+      const state = await api.client.workflow.getHandle(workflowId).query(stateQuery);
+      assert.deepEqual(
+        state.audit.filter((a) => a.requestId === key && a.via !== 'workflow').map((a) => a.detail),
+        [{ note: 'first' }],
+      );
     });
   });
 

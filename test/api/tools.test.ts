@@ -169,6 +169,27 @@ describe('POST /refunds and GET /refunds.csv', () => {
     await api.client.workflow.getHandle(started.workflowId).terminate('test cleanup');
   });
 
+  it('quotes every text cell, so a `;=1+1` id stays one cell of text in a spreadsheet that splits on `;`', async () => {
+    const orderId = uniqueId('semicolon');
+    const started = (await (
+      await api.operator('/refunds', { body: { orderId, refundId: ';=1+1' } })
+    ).json()) as Started;
+    assert.equal(started.outcome, 'started');
+    const text = await eventually(async () => {
+      const res = await api.operator(`/refunds.csv?orderId=${orderId}`, { as: 'viewer' });
+      const body = await res.text();
+      return body.includes(started.workflowId) ? body : undefined;
+    }, 'the refund in the export');
+    const [header, line] = text.split('\r\n');
+    assert.ok(header!.startsWith('"workflow_id","order_id","refund_id",'), header);
+    assert.ok(line!.startsWith(`"${started.workflowId}","${orderId}",";=1+1",`), line);
+    assert.equal(parseCsv(text)[1]![2], ';=1+1', 'the id itself, whole');
+    // Every cell is quoted text, a bare number or boolean, or empty: nothing a `;` or a tab could split.
+    for (const raw of line!.split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/))
+      assert.match(raw, /^(|"(?:[^"]|"")*"|-?\d+(\.\d+)?|true|false)$/, raw);
+    await api.client.workflow.getHandle(started.workflowId).terminate('test cleanup');
+  });
+
   it('answers 400 for a bad export filter', async () => {
     const problem = await problemOf(await api.operator('/refunds.csv?max=0&cursor=x', { as: 'viewer' }));
     assert.equal(problem.status, 400);

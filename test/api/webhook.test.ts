@@ -6,8 +6,7 @@ import { Writable } from 'node:stream';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import pino from 'pino';
 import { toEventBridge } from '../../sandbox/bwp/events';
-import { refundWorkflowId, RefundStatus, SA } from '../../workflows/refund.contract';
-import { refundWorkflow } from '../../workflows';
+import { refundWorkflowId, RefundStatus } from '../../workflows/refund.contract';
 import { waitForState } from '../helpers/harness';
 import { uniqueId } from '../helpers/temporal';
 import { createApiHarness, problemOf, WEBHOOK, type ApiHarness } from './api-harness';
@@ -276,6 +275,39 @@ describe('POST /webhooks/bwp', () => {
     await assertNotStarted(none.refunds[0].workflowId);
   });
 
+  it("an event for a refund whose workflow id another deployment's workflow holds (another task queue) sends it nothing: 'elsewhere'", async () => {
+    const fixture = await api.seed('flat-goodwill-10-usd');
+    const workflowId = refundWorkflowId(fixture.bwpOrder.id, fixture.refundId);
+    // Another deployment's refund under the same id, on its own task queue (no worker serves it here).
+    const other = await api.client.workflow.start('refundWorkflow', {
+      workflowId,
+      taskQueue: uniqueId('other-deployment'),
+      args: [{ orderId: fixture.bwpOrder.id, refundId: fixture.refundId }],
+    });
+    try {
+      for (const event of [
+        api.eventFor(fixture),
+        { ...api.eventFor(fixture), eventDescriptor: 'REFUND_COMPLETED', eventId: uniqueId('evt') },
+      ]) {
+        const res = await api.postEvent(event);
+        assert.equal(res.status, 202);
+        const body = (await res.json()) as Accepted;
+        assert.equal(body.refunds[0]?.outcome, 'elsewhere', JSON.stringify(body));
+      }
+      const started = await api.operator('/refunds', {
+        body: { orderId: fixture.bwpOrder.id, refundId: fixture.refundId },
+      });
+      assert.equal(started.status, 409);
+      const history = await other.fetchHistory();
+      assert.ok(
+        !history.events?.some((e) => e.workflowExecutionSignaledEventAttributes),
+        "the other deployment's workflow got no signal",
+      );
+    } finally {
+      await other.terminate('test over');
+    }
+  });
+
   it('a resource of another business product is ignored with a warning, and nothing is started for it', async () => {
     const logs = memoryLogger();
     const url = await api.serve(api.config, { logger: logs.logger });
@@ -351,38 +383,6 @@ describe('POST /webhooks/bwp', () => {
     assert.notEqual(ids[0], ids[1]);
     assert.deepEqual(ids, [`refund:${a}%3Ab:c`, `refund:${a}:b%3Ac`]);
     for (const id of ids) await api.client.workflow.getHandle(id).terminate('test cleanup');
-  });
-
-  it('a refund already running under its old, unencoded id (refund:<order>:<refund> with a colon) is joined there, never started twice', async () => {
-    const orderId = uniqueId('order');
-    const refundId = 'r:1';
-    const legacyId = `refund:${orderId}:${refundId}`;
-    assert.notEqual(legacyId, refundWorkflowId(orderId, refundId));
-    // As the API started it before ids were encoded.
-    await api.client.workflow.start(refundWorkflow, {
-      workflowId: legacyId,
-      taskQueue: api.taskQueue,
-      args: [{ orderId, refundId }],
-      typedSearchAttributes: [
-        { key: SA.status, value: RefundStatus.FETCHING },
-        { key: SA.bwpOrderId, value: orderId },
-      ],
-    });
-    const resource = `businessProduct/${api.config.BWP_TARGET_ID}/order/${orderId}/refund/${refundId}`;
-    const body = (await (
-      await api.postEvent({ eventDescriptor: 'REFUND_REQUESTED', eventId: uniqueId('evt'), resources: [resource] })
-    ).json()) as Accepted;
-    assert.deepEqual(body.refunds[0], { workflowId: legacyId, orderId, refundId, outcome: 'joined' });
-    await assertNotStarted(refundWorkflowId(orderId, refundId));
-    // Another pair that shares the legacy id but not the order id is a different refund: it gets its own workflow.
-    const other = `businessProduct/${api.config.BWP_TARGET_ID}/order/${orderId}:r/refund/1`;
-    const otherBody = (await (
-      await api.postEvent({ eventDescriptor: 'REFUND_REQUESTED', eventId: uniqueId('evt'), resources: [other] })
-    ).json()) as Accepted;
-    assert.equal(otherBody.refunds[0]!.outcome, 'started');
-    assert.equal(otherBody.refunds[0]!.workflowId, refundWorkflowId(`${orderId}:r`, '1'));
-    for (const id of [legacyId, otherBody.refunds[0]!.workflowId])
-      await api.client.workflow.getHandle(id).terminate('test cleanup');
   });
 
   it('when the body is not JSON at all, it answers 415 naming the content type', async () => {

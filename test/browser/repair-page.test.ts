@@ -387,7 +387,8 @@ describe('repair page', () => {
     ]);
     assert.match(download.suggestedFilename(), /^refunds-\d{4}-\d{2}-\d{2}\.csv$/);
     const csv = readFileSync(await download.path(), 'utf8');
-    assert.match(csv.split('\r\n')[0]!, /^workflow_id,order_id,refund_id,/);
+    // Every text cell quoted, the header's too (api/export.ts).
+    assert.match(csv.split('\r\n')[0]!, /^"workflow_id","order_id","refund_id",/);
     assert.ok(csv.includes(workflowId), 'the parked refund is in the export');
     await page
       .getByRole('status')

@@ -226,6 +226,31 @@ describe('config in production', () => {
     assert.throws(() => loadConfig({ WEBHOOK_AUTH: 'both' }), /WEBHOOK_AUTH: must be basic or bearer/);
   });
 
+  it('in production refuses http:// for every external API and OIDC URL, naming it; https and loopback pass', () => {
+    const production = (env: Record<string, string>) =>
+      variablesOf(() =>
+        loadConfig({ NODE_ENV: 'production', ...REAL_SECRETS, OIDC_AUDIENCE: 'refund-orchestrator', ...env }),
+      );
+    const urls = {
+      BWP_API_URL: 'http://api.buywithprime.example/graphql',
+      BWP_TOKEN_URL: 'http://api.buywithprime.example/token',
+      REFUND_API_URL: 'http://store.example',
+      STORE_ORDER_URL: 'http://orders.example/orders',
+      OIDC_ISSUER: 'http://id.example',
+      OIDC_JWKS_URL: 'http://id.example/jwks',
+    };
+    assert.deepEqual(production(urls), Object.keys(urls).sort());
+    const secure = Object.fromEntries(Object.entries(urls).map(([k, v]) => [k, v.replace('http:', 'https:')]));
+    assert.deepEqual(production(secure), []);
+    // Loopback aside (a sidecar, a tunnel): 127.0.0.0/8, ::1 and localhost.
+    for (const host of ['127.0.0.1', '127.5.6.7', '[::1]', 'localhost'])
+      assert.deepEqual(production({ ...secure, BWP_API_URL: `http://${host}:4010/graphql` }), [], host);
+    for (const host of ['128.0.0.1', '10.0.0.1', 'localhost.example.com', '[::2]'])
+      assert.deepEqual(production({ ...secure, REFUND_API_URL: `http://${host}:4020` }), ['REFUND_API_URL'], host);
+    // Outside production the development defaults (the sandbox over http) still run.
+    assert.doesNotThrow(() => loadConfig({ ...urls, OIDC_AUDIENCE: 'x' }));
+  });
+
   it('needs an audience with an OIDC issuer', () => {
     assert.deepEqual(
       variablesOf(() => loadConfig({ OIDC_ISSUER: 'https://id.example.com' })),

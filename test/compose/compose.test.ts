@@ -22,7 +22,7 @@ import {
   TEMPORAL_SERVER_VERSION,
 } from '../../tools/temporal/cluster';
 import { findTemporalCli } from '../../tools/temporal/dev-server';
-import { SEARCH_ATTRIBUTES, submitTaskQueue } from '../../workflows/refund.contract';
+import { SEARCH_ATTRIBUTE_TYPES, submitTaskQueue } from '../../workflows/refund.contract';
 import { temporalAddress, uniqueId } from '../helpers/temporal';
 
 /**
@@ -75,8 +75,13 @@ function interpolate(value: string, env: Record<string, string> = {}): string {
   );
 }
 
-/** What an operator puts in .env beside the compose file: the secrets, which have no default (`${X:?}`). */
+/**
+ * What an operator puts in .env beside the compose file: the secrets and the external API URLs, which have no default
+ * (`${X:?}`).
+ */
 const SECRETS: Record<string, string> = {
+  BWP_API_URL: 'https://api.buywithprime.amazon.com/graphql',
+  REFUND_API_URL: 'https://www.purpledotprice.com',
   BWP_CLIENT_ID: 'amzn1.bwp.client.from-the-console',
   BWP_CLIENT_SECRET: 'bwp-client-secret-from-the-console',
   REFUND_API_TOKEN: 'the-stores-access-token-0123',
@@ -132,6 +137,14 @@ function dockerStages(text: string): Stage[] {
   }
   return stages;
 }
+
+/** deploy/demo.env: what `--env-file deploy/demo.env` adds for the demo profile (NAME=value lines). */
+const DEMO_ENV: Record<string, string> = Object.fromEntries(
+  read('deploy/demo.env')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() && !l.startsWith('#'))
+    .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+);
 
 const stages = dockerStages(read('Dockerfile'));
 const stage = (name: string) => stages.find((s) => s.name === name);
@@ -203,9 +216,10 @@ describe('docker-compose.yml', () => {
     assert.equal(api.TEMPORAL_NAMESPACE, envOf('temporal-namespace').TEMPORAL_NAMESPACE);
     assert.equal(worker.SANDBOX_ENABLED, 'false', 'a worker in a container never runs the simulators');
     assert.equal(api.API_HOST, '0.0.0.0', 'the API listens beyond its container');
-    // By default the app talks to the demo sandbox, with the credentials the sandbox accepts.
-    assert.equal(new URL(worker.BWP_API_URL).host, `sandbox:${sandbox.SANDBOX_BWP_PORT}`);
-    assert.equal(new URL(worker.REFUND_API_URL).host, `sandbox:${sandbox.SANDBOX_STORE_PORT}`);
+    // The demo profile's env file points the app at the sandbox, with the credentials the sandbox accepts.
+    const demo = configOf('worker', DEMO_ENV);
+    assert.equal(new URL(demo.BWP_API_URL).host, `sandbox:${sandbox.SANDBOX_BWP_PORT}`);
+    assert.equal(new URL(demo.REFUND_API_URL).host, `sandbox:${sandbox.SANDBOX_STORE_PORT}`);
     for (const key of ['BWP_CLIENT_ID', 'BWP_CLIENT_SECRET', 'BWP_TARGET_ID', 'REFUND_API_TOKEN'] as const)
       assert.equal(worker[key], sandbox[key], key);
     // The sandbox delivers events to the api service's webhook with the API's credentials.
@@ -242,6 +256,20 @@ describe('docker-compose.yml', () => {
     assert.doesNotThrow(() => configOf('api'));
     assert.doesNotThrow(() => configOf('worker'));
     assert.equal(envOf('api').NODE_ENV, 'production');
+  });
+
+  it('requires the external API URLs outside the demo profile, https:// in production; the demo env file is development', () => {
+    for (const url of ['BWP_API_URL', 'REFUND_API_URL']) {
+      assert.match(String(services.worker?.environment?.[url]), new RegExp(`^\\$\\{${url}:\\?`), url);
+      const { [url]: _left, ...rest } = SECRETS;
+      assert.throws(() => envOf('worker', {}, rest), new RegExp(`${url} is required`), url);
+      // Production (the default) refuses a plain-http URL off the machine, naming it; the demo file is development.
+      assert.throws(() => configOf('worker', { [url]: 'http://sandbox:4010' }), new RegExp(url));
+    }
+    assert.equal(envOf('worker').NODE_ENV, 'production');
+    assert.deepEqual(Object.keys(DEMO_ENV).sort(), ['BWP_API_URL', 'NODE_ENV', 'REFUND_API_URL']);
+    assert.equal(configOf('api', DEMO_ENV).NODE_ENV, 'development');
+    assert.doesNotThrow(() => configOf('worker', DEMO_ENV));
   });
 
   it("publishes Temporal's gRPC port and Web UI on 127.0.0.1 only (they have no authentication of their own)", () => {
@@ -327,7 +355,7 @@ describe('docker-compose.yml', () => {
         .filter(Boolean)
         .map((pair) => pair.split('=') as [string, string]),
     );
-    assert.deepEqual(declared, { ...SEARCH_ATTRIBUTES });
+    assert.deepEqual(declared, { ...SEARCH_ATTRIBUTE_TYPES });
     assert.deepEqual(services['temporal-namespace']?.entrypoint, ['/bin/sh', '/deploy/create-namespace.sh']);
     assert.deepEqual(services['temporal-schema']?.entrypoint, ['/bin/sh', '/deploy/setup-postgres.sh']);
     for (const job of ['temporal-schema', 'temporal-namespace']) {
@@ -467,7 +495,11 @@ describe('the Temporal server: compose and `npm run cluster` from one source', (
     // Where they differ on purpose: shards (512 for production, 4 on one machine), binding, ports.
     assert.equal(composed.persistence.numHistoryShards, 512);
     assert.equal(local.persistence.numHistoryShards, 4);
+    // In compose only the frontend listens on the compose network; history, matching and worker on loopback.
     assert.equal(composed.services.frontend?.rpc.bindOnIP, '0.0.0.0');
+    for (const svc of ['history', 'matching', 'worker']) {
+      assert.equal(composed.services[svc]?.rpc.bindOnIP, '127.0.0.1', `compose's ${svc} binds loopback only`);
+    }
     for (const svc of ['frontend', 'history', 'matching', 'worker']) {
       assert.equal(local.services[svc]?.rpc.bindOnIP, '127.0.0.1', `the cluster's ${svc} binds loopback only`);
     }
@@ -671,7 +703,7 @@ describe('deploy/temporal/create-namespace.sh (run with the temporal CLI against
         7: 'KeywordList',
       };
       const created = Object.fromEntries(Object.entries(customAttributes ?? {}).map(([k, v]) => [k, TYPES[Number(v)]]));
-      assert.deepEqual(created, { ...SEARCH_ATTRIBUTES });
+      assert.deepEqual(created, { ...SEARCH_ATTRIBUTE_TYPES });
       const ns = await connection.workflowService.describeNamespace({ namespace });
       assert.equal(
         Number(ns.config?.workflowExecutionRetentionTtl?.seconds),
