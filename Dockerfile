@@ -19,6 +19,7 @@ COPY common ./common
 COPY domain ./domain
 COPY sandbox ./sandbox
 COPY scripts ./scripts
+COPY tools ./tools
 COPY workers ./workers
 COPY workflows ./workflows
 # The build copies what the compiled code reads beside it (repair page, sandbox fixtures and GraphQL schema); check it.

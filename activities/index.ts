@@ -26,9 +26,6 @@ import type { StoreOrderClient } from './clients/store-order-client';
  * - unknown: a retryable failure, so the same payload and idempotency key are sent again.
  */
 
-// Old names, while the API moves to the contract's (OrderSnapshot, FetchedOrder).
-export type { OrderSnapshot as RefundContextData, FetchedOrder as FetchedContext } from '../workflows/refund.contract';
-
 export interface ActivityDeps {
   bwp: BwpClient;
   refunds: RefundClient;

@@ -20,7 +20,7 @@ import { loadConfig } from '../common/config';
 import { newOperatorKey, writeKeysFile } from '../common/operator-keys';
 import { loadFixture, uniqueFixture, type Fixture } from '../sandbox';
 import { listen } from '../sandbox/http';
-import { refundWorkflowId, RefundStatus, SA } from '../workflows/refund.contract';
+import { refundWorkflowId, RefundStatus, SEARCH_ATTRIBUTES } from '../workflows/refund.contract';
 import {
   commonFlags,
   cpuMeter,
@@ -78,7 +78,7 @@ async function park(client: Client, queue: string, fs: Fixture[]) {
 async function countParked(client: Client, queue: string): Promise<number> {
   const { count } = await client.workflowService.countWorkflowExecutions({
     namespace: client.options.namespace,
-    query: `TaskQueue = "${queue}" AND ${SA.status.name} = "${RefundStatus.AWAITING_REPAIR}" AND ExecutionStatus = "Running"`,
+    query: `TaskQueue = "${queue}" AND ${SEARCH_ATTRIBUTES.status.name} = "${RefundStatus.AWAITING_REPAIR}" AND ExecutionStatus = "Running"`,
   });
   return Number(count ?? 0);
 }
@@ -191,7 +191,7 @@ async function main() {
       }
       const flagged = await client.workflowService.countWorkflowExecutions({
         namespace: client.options.namespace,
-        query: `TaskQueue = "${DAY_QUEUE}" AND ${SA.needsAttention.name} = true`,
+        query: `TaskQueue = "${DAY_QUEUE}" AND ${SEARCH_ATTRIBUTES.needsAttention.name} = true`,
       });
       return { events, continued, flagged: Number(flagged.count ?? 0), late: (Date.now() - dayStart) / 1000 };
     })();

@@ -11,7 +11,7 @@ import {
   MEMO,
   MEMO_ATTEMPTS,
   MEMO_AUDIT_ENTRIES,
-  SA,
+  SEARCH_ATTRIBUTES,
   type RefundDetailMemo,
   type RefundTrail,
   type OrderSnapshot,
@@ -38,13 +38,15 @@ export class Publisher {
   private readonly memo = new Map<string, string>();
 
   /**
-   * Seeded with what the run started with (workflowInfo(): a continued run gets what the last run published) or, for a
-   * fresh refund, with `asStarted`: its first state, which the API reads from the start (an unpublished refund's view)
-   * and the start's search attributes; publishing it again would change nothing a reader sees.
+   * Seeded with the search attributes the run started with (workflowInfo()) and, as the memo already published, with
+   * `asStarted`: this code's own view of the state the run starts from (a fresh refund's, which the API shows from its
+   * start; a continued run's, which the last run published). Never the start memo itself: a later release may shape
+   * the memo otherwise, and replaying a run continued by an earlier one must not find a change (a command) where that
+   * release found none.
    */
   constructor(asStarted?: ReturnType<typeof published>) {
     const info = workflowInfo();
-    for (const key of Object.values(SA)) {
+    for (const key of Object.values(SEARCH_ATTRIBUTES)) {
       const value = info.typedSearchAttributes.get(key);
       if (value !== undefined) this.searchAttributes.set(key.name, JSON.stringify(value));
     }
@@ -53,8 +55,7 @@ export class Publisher {
       if (value !== undefined) this.memo.set(key, JSON.stringify(value));
     }
     if (!asStarted) return;
-    for (const [key, value] of Object.entries(asStarted.memo))
-      if (!this.memo.has(key)) this.memo.set(key, JSON.stringify(value));
+    for (const [key, value] of Object.entries(asStarted.memo)) this.memo.set(key, JSON.stringify(value));
   }
 
   publish(state: RefundWorkflowState, inbox: Inbox, orders: OrderSnapshot | undefined): RefundView {
@@ -90,12 +91,12 @@ export function published(
 ): { pairs: SearchAttributePair[]; memo: { [MEMO.view]: RefundView } & Record<string, unknown> } {
   return {
     pairs: [
-      { key: SA.status, value: state.status },
-      { key: SA.bwpOrderId, value: state.orderId },
-      { key: SA.problemCodes, value: [...new Set(state.problems.map((p) => p.code))] },
-      { key: SA.needsAttention, value: state.needsAttention },
-      { key: SA.attention, value: state.attentions.map((a) => a.reason) },
-      ...(state.storeOrderId ? [{ key: SA.storeOrderId, value: state.storeOrderId }] : []),
+      { key: SEARCH_ATTRIBUTES.status, value: state.status },
+      { key: SEARCH_ATTRIBUTES.bwpOrderId, value: state.orderId },
+      { key: SEARCH_ATTRIBUTES.problemCodes, value: [...new Set(state.problems.map((p) => p.code))] },
+      { key: SEARCH_ATTRIBUTES.needsAttention, value: state.needsAttention },
+      { key: SEARCH_ATTRIBUTES.attention, value: state.attentions.map((a) => a.reason) },
+      ...(state.storeOrderId ? [{ key: SEARCH_ATTRIBUTES.storeOrderId, value: state.storeOrderId }] : []),
     ],
     memo: {
       [MEMO.view]: refundView(state, inbox, orders),

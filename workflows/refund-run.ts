@@ -78,10 +78,10 @@ export class RefundRun implements Run {
   constructor(readonly input: RefundWorkflowInput) {
     this.inbox = new RefundInbox(input, () => this.now());
     this.state = this.inbox.state;
-    // A fresh refund shows what its start says (the API reads an unpublished refund as its start view): nothing to
-    // publish until it moves, so its first workflow task has no publication commands.
-    const fresh = !input.carried && this.state.audit.length === 0;
-    this.publisher = new Publisher(fresh ? published(this.state, this.inbox, this.inbox.orders) : undefined);
+    // A fresh refund shows what its start says (the API reads an unpublished refund as its start view), and a continued
+    // run what the last run published: nothing to publish until it moves (no publication command in its first task).
+    const asStarted = input.carried || this.state.audit.length === 0;
+    this.publisher = new Publisher(asStarted ? published(this.state, this.inbox, this.inbox.orders) : undefined);
   }
 
   // ---- the loop ----

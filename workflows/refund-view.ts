@@ -107,7 +107,7 @@ export function refundView(state: RefundWorkflowState, inbox: Inbox, orders: Ord
           },
         }
       : {}),
-    contextSeq: state.contextSeq ?? 0,
+    orderReads: state.orderReads ?? 0,
     ...(state.result ? { result: state.result } : {}),
   };
 }

@@ -32,8 +32,7 @@ export function submitTaskQueue(refundTaskQueue: string): string {
 /**
  * One workflow per BwP refund: the same refund never runs twice at once. `:` separates the parts, so each id has its
  * `:` and `%` (and nothing else) percent-encoded: no two (order, refund) pairs share an id (`a:b`/`c` and `a`/`b:c`
- * used to), and every id without those two characters maps exactly as before, so refunds already running under
- * `refund:<order>:<refund>` are still found by later events.
+ * would otherwise).
  */
 export function refundWorkflowId(orderId: string, refundId: string): string {
   const part = (id: string) => id.replace(/[%:]/g, (c) => (c === '%' ? '%25' : '%3A'));
@@ -42,16 +41,11 @@ export function refundWorkflowId(orderId: string, refundId: string): string {
 
 /**
  * The refund id of a workflow id: `refund:<order>:<refund>` with `:` and `%` percent-encoded in each part
- * (refundWorkflowId). An id from before that encoding (`:` in an id, verbatim) is read with the order id the search
- * attribute gives.
+ * (refundWorkflowId); undefined for an id of another form.
  */
-export function refundIdOf(workflowId: string, orderId: string): string {
-  const encoded = /^refund:([^:]*):([^:]*)$/.exec(workflowId);
-  const decode = (s: string) => s.replace(/%3A|%25/gi, (e) => (e === '%25' ? '%' : ':'));
-  if (encoded && decode(encoded[1]!) === orderId) return decode(encoded[2]!);
-  const prefix = `refund:${orderId}:`;
-  if (workflowId.startsWith(prefix)) return workflowId.slice(prefix.length);
-  return workflowId.split(':').slice(2).join(':');
+export function refundIdOf(workflowId: string): string | undefined {
+  const parts = /^refund:([^:]*):([^:]*)$/.exec(workflowId);
+  return parts ? parts[2]!.replace(/%3A|%25/gi, (e) => (e === '%25' ? '%' : ':')) : undefined;
 }
 
 /**
@@ -88,7 +82,7 @@ export const TERMINAL_STATUSES: readonly RefundStatus[] = [
 ];
 
 /** Custom search attributes, by name and server type. Registered by the dev server set-up and by docker-compose. */
-export const SEARCH_ATTRIBUTES = {
+export const SEARCH_ATTRIBUTE_TYPES = {
   RefundStatus: 'Keyword',
   BwpOrderId: 'Keyword',
   StoreOrderId: 'Keyword',
@@ -97,7 +91,7 @@ export const SEARCH_ATTRIBUTES = {
   RefundAttention: 'KeywordList',
 } as const;
 
-export const SA = {
+export const SEARCH_ATTRIBUTES = {
   status: defineSearchAttributeKey('RefundStatus', SearchAttributeType.KEYWORD),
   bwpOrderId: defineSearchAttributeKey('BwpOrderId', SearchAttributeType.KEYWORD),
   storeOrderId: defineSearchAttributeKey('StoreOrderId', SearchAttributeType.KEYWORD),
@@ -358,8 +352,8 @@ export interface RefundWorkflowState {
   decision?: RecordedDecision;
   /** When the current wait for BwP to leave PENDING began. */
   settlingSince?: string;
-  /** How many times the order was read (the memo's contextSeq). */
-  contextSeq?: number;
+  /** How many times the order was read (the memo's orderReads). */
+  orderReads?: number;
   result?: RefundResult;
 }
 
@@ -498,7 +492,7 @@ export interface RefundView {
   attemptCount: number;
   lastOperator?: { operator: string; action: AuditEntry['action']; at: string; accepted: boolean };
   /** Counts the reads of the order: a reader caches the order (from the history) by run and this number. */
-  contextSeq: number;
+  orderReads: number;
   result?: RefundResult;
 }
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, it } from 'node:test';
 import { Connection } from '@temporalio/client';
 import { portsFrom } from '../../tools/temporal/cluster';
-import { SEARCH_ATTRIBUTES } from '../../workflows/refund.contract';
+import { SEARCH_ATTRIBUTE_TYPES } from '../../workflows/refund.contract';
 import { spawnEntry, until, type Child } from '../helpers/processes';
 
 /**
@@ -93,7 +93,7 @@ it('npm run cluster: ready line and file, namespace set up, resumes on the same 
     const ns = await connection.workflowService.describeNamespace({ namespace: 'default' });
     assert.equal(Number(ns.config?.workflowExecutionRetentionTtl?.seconds), 30 * 24 * 3600);
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
-    assert.deepEqual(Object.keys(customAttributes ?? {}).sort(), Object.keys(SEARCH_ATTRIBUTES).sort());
+    assert.deepEqual(Object.keys(customAttributes ?? {}).sort(), Object.keys(SEARCH_ATTRIBUTE_TYPES).sort());
   } finally {
     await connection.close();
   }

@@ -13,7 +13,7 @@ import {
   TemporalCliNotFoundError,
   toolsDir,
 } from '../../tools/temporal/dev-server';
-import { SEARCH_ATTRIBUTES } from '../../workflows/refund.contract';
+import { SEARCH_ATTRIBUTE_TYPES } from '../../workflows/refund.contract';
 
 const log = createLogger({ level: 'silent', pretty: false });
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'temporal-cli-'));
@@ -125,7 +125,7 @@ describe('the dev server', () => {
       const connection = await Connection.connect({ address: server.address });
       const listed = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
       await connection.close();
-      for (const name of Object.keys(SEARCH_ATTRIBUTES))
+      for (const name of Object.keys(SEARCH_ATTRIBUTE_TYPES))
         assert.ok(name in (listed.customAttributes ?? {}), `${name} registered`);
     } finally {
       await server.stop();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { RefundStatus, refundIdempotencyKey, resolveUpdate, SA } from '../../workflows/refund.contract';
+import { RefundStatus, refundIdempotencyKey, resolveUpdate, SEARCH_ATTRIBUTES } from '../../workflows/refund.contract';
 import { createHarness, TOKENS, waitForState, type Harness } from '../helpers/harness';
 
 /** The two answers after which a person must look: the 409 alarm, and BwP refusing the report after money moved. */
@@ -37,7 +37,7 @@ it('when POST /refund answers 409 IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH, it parks 
   const state = await waitForState(handle, (s) => s.status === RefundStatus.AWAITING_REPAIR);
   assert.equal(state.attentions[0]?.reason, 'IDEMPOTENCY_ALARM');
   assert.ok(state.problems.some((p) => p.code === 'IDEMPOTENT_REQUEST_PAYLOAD_MISMATCH'));
-  assert.equal((await handle.describe()).typedSearchAttributes.get(SA.needsAttention), true);
+  assert.equal((await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.needsAttention), true);
   await new Promise((r) => setTimeout(r, 1500));
   const applied = h.sandbox.state.store.ledger().filter((e) => e.key.order === fixture.storeOrder.id);
   assert.equal(applied.length, 1, 'only the refund made under the spent key; nothing resent');

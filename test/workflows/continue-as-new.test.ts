@@ -11,10 +11,10 @@ import {
   RefundStatus,
   repairSignal,
   repairUpdate,
-  SA,
+  SEARCH_ATTRIBUTES,
   stateQuery,
 } from '../../workflows/refund.contract';
-import { createOrderContextReader, readRefund } from '../../api/refund-reads';
+import { createOrderReader, readRefund } from '../../api/refund-reads';
 import { createHarness, recordHistory, waitForState, type Harness } from '../helpers/harness';
 
 /**
@@ -65,10 +65,10 @@ it('when a parked refund history grows past the suggested size, it continues as 
   assert.ok(record.detail.suggestion, 'the suggestion is in the memo');
   assert.ok(record.trail.audit.some((a) => a.requestId === 'bad-1' && !a.accepted));
   const described = await handle.describe();
-  assert.equal(described.typedSearchAttributes.get(SA.status), RefundStatus.AWAITING_REPAIR);
+  assert.equal(described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.status), RefundStatus.AWAITING_REPAIR);
   // The order for the repair form: from the history of the continued run (its start input, or a read since).
-  const read = await createOrderContextReader().read(h.client, record);
-  assert.ok(read.context?.order, 'the repair form finds the order in the continued run');
+  const read = await createOrderReader().read(h.client, record);
+  assert.ok(read.orders?.order, 'the repair form finds the order in the continued run');
 
   const carried = await handle.query(stateQuery);
   assert.equal(carried.status, RefundStatus.AWAITING_REPAIR);

@@ -18,7 +18,7 @@ import {
   repairUpdate,
   resolveUpdate,
   resubmitVerifiedUpdate,
-  SA,
+  SEARCH_ATTRIBUTES,
   stateQuery,
 } from '../../workflows/refund.contract';
 import type { refundWorkflow } from '../../workflows/refund';
@@ -212,7 +212,7 @@ describe('no new key while money may have moved', () => {
     assert.ok(sent.length >= 4);
     assert.equal(parked.suggestion, undefined, 'no suggestion offers a resubmission');
     assert.ok(parked.problems.some((p) => p.code === 'UNKNOWN_OUTCOME'));
-    assert.equal((await handle.describe()).typedSearchAttributes.get(SA.needsAttention), true);
+    assert.equal((await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.needsAttention), true);
     // Nothing opens a new key but the operator's statement.
     const repair = await failureOf(
       handle.executeUpdate(repairUpdate, {
@@ -344,9 +344,13 @@ describe('no wait without a flag', () => {
       const { fixture, handle } = await h.startRefund('healthy-single-sku', {
         timing: { submitAttentionAfterMs: 1000, unknownOutcomeRetries: 2 },
       });
-      const flagged = await waitForState(handle, (s) => s.attentions.some((a) => a.reason === 'SUBMITTING_TOO_LONG'), 30_000);
+      const flagged = await waitForState(
+        handle,
+        (s) => s.attentions.some((a) => a.reason === 'SUBMITTING_TOO_LONG'),
+        30_000,
+      );
       assert.equal(flagged.status, RefundStatus.SUBMITTING);
-      assert.equal((await handle.describe()).typedSearchAttributes.get(SA.needsAttention), true);
+      assert.equal((await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.needsAttention), true);
       await handle.executeUpdate(cancelUpdate, { args: [{ operator: 'ops', input: { note: 'store is down' } }] });
       const result = await handle.result();
       assert.equal(result.status, RefundStatus.CANCELLED);
@@ -377,7 +381,7 @@ describe('no wait without a flag', () => {
         30_000,
       );
       assert.ok(state.attentions?.some((a) => a.reason === 'REPORT_REJECTED'));
-      assert.equal((await handle.describe()).typedSearchAttributes.get(SA.needsAttention), true);
+      assert.equal((await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.needsAttention), true);
       await recordHistory(handle, 'report-rejected');
       await handle.executeUpdate(resolveUpdate, {
         args: [{ operator: 'ops', input: { note: 'fixed in BwP by hand' } }],

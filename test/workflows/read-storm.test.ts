@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { createOrderContextReader, readRefund } from '../../api/refund-reads';
+import { createOrderReader, readRefund } from '../../api/refund-reads';
 import { RefundStatus, acceptSuggestionUpdate, cancelUpdate, stateQuery } from '../../workflows/refund.contract';
 import { createHarness, waitForState, type Harness } from '../helpers/harness';
 import { uniqueId } from '../helpers/temporal';
@@ -33,7 +33,7 @@ after(async () => {
 });
 
 it(`a refund read by ${READERS} clients while it is repaired and cancelled answers every read, loses no workflow task and ends within seconds (${ROUNDS} rounds)`, async (t) => {
-  const orders = createOrderContextReader();
+  const orders = createOrderReader();
   for (let round = 0; round < ROUNDS; round++) {
     const { handle, fixture } = await h.startRefund('flat-goodwill-10-usd', {
       timing: { recheckInitialMs: 600_000, recheckMaxMs: 600_000 },

@@ -7,7 +7,7 @@ import {
   type BwpTokenSource,
   type RefundClient,
 } from '../../activities/clients';
-import { RefundStatus, SA } from '../../workflows/refund.contract';
+import { RefundStatus, SEARCH_ATTRIBUTES } from '../../workflows/refund.contract';
 import { createHarness, TOKENS, waitForState, type Harness } from '../helpers/harness';
 
 /**
@@ -113,7 +113,7 @@ describe('credentials an API refuses', () => {
       );
       assert.equal(flagged.needsAttention, true);
       const described = await handle.describe();
-      assert.deepEqual(described.typedSearchAttributes.get(SA.attention), ['CREDENTIALS_REJECTED']);
+      assert.deepEqual(described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.attention), ['CREDENTIALS_REJECTED']);
       await sleep(5_000);
       const refused = tokenCalls().slice(before);
       const g = gaps(refused.map((r) => r.at));
@@ -127,7 +127,7 @@ describe('credentials an API refuses', () => {
     const result = await handle.result();
     assert.equal(result.status, RefundStatus.REFUNDED);
     const after = await handle.describe();
-    assert.deepEqual(after.typedSearchAttributes.get(SA.attention) ?? [], [], 'the flag cleared');
+    assert.deepEqual(after.typedSearchAttributes.get(SEARCH_ATTRIBUTES.attention) ?? [], [], 'the flag cleared');
   });
 
   it('the store refusing its token flags CREDENTIALS_REJECTED and retries the same key with growing waits, then refunds once', async () => {

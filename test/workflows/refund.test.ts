@@ -11,7 +11,7 @@ import {
   repairSignal,
   repairUpdate,
   MEMO,
-  SA,
+  SEARCH_ATTRIBUTES,
   stateQuery,
   type RefundView,
 } from '../../workflows/refund.contract';
@@ -61,7 +61,7 @@ describe('refund workflow', () => {
     const reports = bwpLedgerFor(fixture.bwpOrder.id);
     assert.equal(reports.at(-1)?.state, 'SUCCESS');
     const described = await handle.describe();
-    assert.equal(described.typedSearchAttributes.get(SA.status), RefundStatus.REFUNDED);
+    assert.equal(described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.status), RefundStatus.REFUNDED);
     const view = described.memo?.[MEMO.view] as RefundView | undefined;
     assert.equal(view?.refunded?.amount, result.refunded.amount, 'the memo shows the amount refunded');
     assert.equal(view?.status, RefundStatus.REFUNDED, 'the memo shows the final status');
@@ -78,8 +78,8 @@ describe('refund workflow', () => {
     );
     assert.ok(state.suggestion, 'a suggested repair is offered');
     const described = await handle.describe();
-    assert.equal(described.typedSearchAttributes.get(SA.status), RefundStatus.AWAITING_REPAIR);
-    assert.ok(described.typedSearchAttributes.get(SA.problemCodes)?.includes('MISSING_ITEM_DETAIL'));
+    assert.equal(described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.status), RefundStatus.AWAITING_REPAIR);
+    assert.ok(described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.problemCodes)?.includes('MISSING_ITEM_DETAIL'));
 
     const accepted = await handle.executeUpdate(repairUpdate, {
       args: [{ operator: 'alice', input: state.suggestion.repair }],
@@ -253,7 +253,7 @@ describe('refund workflow', () => {
     const state = await waitForState(handle, (s) => s.needsAttention);
     assert.equal(state.status, RefundStatus.AWAITING_REPAIR);
     const described = await handle.describe();
-    assert.equal(described.typedSearchAttributes.get(SA.needsAttention), true);
+    assert.equal(described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.needsAttention), true);
     await handle.executeUpdate(cancelUpdate, { args: [{ operator: 'frank', input: {} }] });
     assert.equal((await handle.result()).status, RefundStatus.CANCELLED);
     await recordHistory(handle, 'needs-attention-then-cancelled');

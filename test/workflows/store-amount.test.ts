@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fromBwpAmount, parseDecimal, sum, type Minor } from '../../domain/money';
 import type { BwpLedgerEntry } from '../../sandbox';
-import { RefundStatus, repairUpdate, SA } from '../../workflows/refund.contract';
+import { RefundStatus, repairUpdate, SEARCH_ATTRIBUTES } from '../../workflows/refund.contract';
 import { createHarness, recordHistory, waitForState, type Harness } from '../helpers/harness';
 
 /**
@@ -82,7 +82,7 @@ describe('what the store refunds', () => {
     assert.deepEqual([report.entry.state, report.entry.refundStatusReason], ['PARTIAL', 'PARTIALLY_DECLINED']);
     assert.equal(report.total, parseDecimal('24.00', 'USD'));
     assert.equal(report.paid, report.total, 'the one payment reported is the total');
-    assert.equal((await handle.describe()).typedSearchAttributes.get(SA.needsAttention), false);
+    assert.equal((await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.needsAttention), false);
   });
 
   it('when the store refunds another amount than planned, the refund is flagged and Buy with Prime is told what moved', async () => {
@@ -98,7 +98,7 @@ describe('what the store refunds', () => {
     assert.equal(final.attentions[0]?.reason, 'REFUND_AMOUNT_MISMATCH');
     assert.match(final.attentions[0]?.detail ?? '', /13\.10 USD but the plan was 12\.96 USD/);
     assert.equal(final.needsAttention, true, 'it stays findable after it finished');
-    assert.equal((await handle.describe()).typedSearchAttributes.get(SA.needsAttention), true);
+    assert.equal((await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.needsAttention), true);
 
     const report = reportOf(blind, final.orderId);
     assert.equal(report.total, parseDecimal('13.10', 'USD'), 'the total is what the store refunded');

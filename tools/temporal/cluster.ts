@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { z } from 'zod';
 import type { Logger } from '../../common/logger';
-import { SEARCH_ATTRIBUTES } from '../../workflows/refund.contract';
+import { SEARCH_ATTRIBUTE_TYPES } from '../../workflows/refund.contract';
 import { accepting, startLocalPostgres, tail, type LocalPostgres, type PostgresTarget } from './local-postgres';
 import { ensureNamespaceSetup, goInstall, isExecutable, linkInto, onPath, PROJECT_ROOT } from './dev-server';
 
@@ -598,7 +598,7 @@ function assertRunning(services: Record<ServiceName, ClusterService>): void {
 }
 
 /** A query naming every custom search attribute: it parses only once the frontend knows them all. */
-const PROBE_QUERY = Object.entries(SEARCH_ATTRIBUTES)
+const PROBE_QUERY = Object.entries(SEARCH_ATTRIBUTE_TYPES)
   .map(([name, type]) => (type === 'Bool' ? `${name} = true` : `${name} = "probe"`))
   .join(' AND ');
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
-import { SEARCH_ATTRIBUTES } from '../../workflows/refund.contract';
+import { SEARCH_ATTRIBUTE_TYPES } from '../../workflows/refund.contract';
 import type { Logger } from '../../common/logger';
 
 /**
@@ -201,7 +201,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     args.push('--db-filename', opts.dbFile);
   }
   args.push(...(uiPort ? ['--ui-port', String(uiPort)] : ['--headless']));
-  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTE_TYPES)) args.push('--search-attribute', `${name}=${type}`);
   // One partition per task queue so the server-side activity rate limit is exact, even at small rates.
   args.push(
     '--dynamic-config-value',
@@ -306,7 +306,9 @@ export async function ensureNamespaceSetup(
     }
   }
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
-  const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([name]) => !(name in (existing.customAttributes ?? {})));
+  const missing = Object.entries(SEARCH_ATTRIBUTE_TYPES).filter(
+    ([name]) => !(name in (existing.customAttributes ?? {})),
+  );
   if (missing.length > 0) {
     await connection.operatorService.addSearchAttributes({
       namespace,

@@ -26,7 +26,7 @@ export async function fetching(run: Run, extraProblems: Problem[] = []): Promise
   if (read === STOPPED) return { to: 'decide', otherwise: 'park' };
   inbox.orders = { order: read.order, storeOrder: read.storeOrder, storeOrderId: read.storeOrderId };
   // A reader of the memo caches the order it reads from the history by this number.
-  state.contextSeq = (state.contextSeq ?? 0) + 1;
+  state.orderReads = (state.orderReads ?? 0) + 1;
   inbox.policy = read.policy;
   if (read.timing) inbox.workerTiming = read.timing;
   state.storeOrderId = read.storeOrderId;
