@@ -6,11 +6,11 @@ import { createActivities, type ActivityDeps } from '../activities';
 import { REFUND_TASK_QUEUE, submitTaskQueue, type RefundActivities } from '../workflows/refund.contract';
 
 /**
- * Modules the worker loads once for every workflow of its V8 context (the SDK's `preloadModules`), instead of once per
- * workflow run: zod, whose module body (hundreds of classes) was the largest share of a refund's workflow CPU. It keeps
- * no per-workflow state; our own schema modules are not preloaded (their schemas build per run).
+ * Modules the worker evaluates once per workflow worker thread (the SDK's `preloadModules`), shared by every run instead
+ * of evaluated per run: workflows/preload.ts, which loads zod (see there why not `'zod'` itself). Our own schema modules
+ * are not preloaded: the SDK deep-freezes what it preloads, and their schemas build per run.
  */
-export const WORKFLOW_PRELOAD_MODULES = ['zod'];
+export const WORKFLOW_PRELOAD_MODULES = [require.resolve('../workflows/preload')];
 
 /** Config WORKFLOW_CACHE_SIZE's default. */
 export const DEFAULT_WORKFLOW_CACHE_SIZE = 1000;

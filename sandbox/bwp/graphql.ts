@@ -1,4 +1,12 @@
-import { graphql, GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
+import {
+  execute,
+  GraphQLError,
+  parse,
+  validate,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLFormattedError,
+} from 'graphql';
 import { type Alias, type BwpOrder, type BwpErrorType } from '../../domain/schemas/bwp';
 import { bwpSchema } from './schema';
 import { BwpRequestError, type BwpSimulator, type OrderIdentifier, type UpdateOrderArgs } from './simulator';
@@ -98,14 +106,45 @@ function formatRequestError(error: GraphQLError): GraphQLFormattedError {
 }
 
 /**
- * Runs one GraphQL request against the simulator. A document that does not parse or validate against the schema, or
- * whose variables do not coerce, never executes: HTTP 400 and no `data` key, as GraphQL-over-HTTP has it. Field errors
- * (a rejected updateOrder) answer 200 with the field null beside the error.
+ * Documents that parsed and validated, by their text: a client sends the same few documents again and again, and
+ * validation is most of a request's work (GraphQL servers keep such a store, e.g. Apollo Server's document cache).
+ * Bounded: the oldest is forgotten first.
+ */
+const validatedDocuments = new Map<string, DocumentNode>();
+const VALIDATED_DOCUMENTS_MAX = 200;
+
+/** The document of a query text, or graphql-js's own errors when it does not parse or validate against the schema. */
+function validatedDocument(query: string): DocumentNode | readonly GraphQLError[] {
+  const known = validatedDocuments.get(query);
+  if (known) return known;
+  let document: DocumentNode;
+  try {
+    document = parse(query);
+  } catch (err) {
+    if (err instanceof GraphQLError) return [err];
+    throw err;
+  }
+  const errors = validate(bwpSchema(), document);
+  if (errors.length > 0) return errors;
+  if (validatedDocuments.size >= VALIDATED_DOCUMENTS_MAX) {
+    validatedDocuments.delete(validatedDocuments.keys().next().value!);
+  }
+  validatedDocuments.set(query, document);
+  return document;
+}
+
+/**
+ * Runs one GraphQL request against the simulator, as graphql-js's `graphql()` does (parse, validate, execute), with
+ * validated documents kept. A document that does not parse or validate against the schema, or whose variables do not
+ * coerce, never executes: HTTP 400 and no `data` key, as GraphQL-over-HTTP has it. Field errors (a rejected
+ * updateOrder) answer 200 with the field null beside the error.
  */
 export async function executeBwpGraphql(sim: BwpSimulator, request: GraphqlRequest): Promise<GraphqlAnswer> {
-  const result: ExecutionResult = await graphql({
+  const document = validatedDocument(request.query);
+  if (!('kind' in document)) return { status: 400, body: { errors: document.map(formatRequestError) } };
+  const result: ExecutionResult = await execute({
     schema: bwpSchema(),
-    source: request.query,
+    document,
     rootValue: rootValue(sim),
     variableValues: request.variables ?? undefined,
     operationName: request.operationName ?? undefined,
