@@ -9,8 +9,9 @@
  * code does and uses it, so the bundle evaluates the same modules here, once.
  *
  * After the preload the SDK deep-freezes what it loaded; zod's one lazily cached module value (whether `new Function`
- * is allowed, read when an object schema is built) is computed here first, by building one, so that it is a plain value by
- * then. test/workers/preload.test.ts checks in the bundle that this module and the workflow code import the same zod module.
+ * is allowed, read when an object schema is built) is computed here first, by building one, so that it is a plain
+ * value by then. test/workers/preload.test.ts checks in the bundle that this module and the workflow code import the
+ * same zod module.
  */
 import { z } from 'zod';
 
