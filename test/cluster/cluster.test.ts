@@ -143,8 +143,8 @@ describe('the service on a Temporal cluster (PostgreSQL, four server processes)'
       [`BwpOrderId="${done.fixture.bwpOrder.id}"`]: [done.workflowId],
       [`StoreOrderId="${done.fixture.storeOrder.id}"`]: [done.workflowId],
       'RefundProblemCodes="MISSING_ITEM_DETAIL"': goodwill,
-      // No refund here has had its credentials refused (test/workflows/real-apis.test.ts covers that attention): the filter is valid
-      // on the cluster's visibility store and matches none of them.
+      // No refund here has had its credentials refused (test/workflows/real-apis.test.ts covers that attention): the
+      // filter is valid on the cluster's visibility store and matches none of them.
       'RefundAttention="CREDENTIALS_REJECTED"': [],
     };
     const queries = readmeQueries().map((q) =>
