@@ -138,9 +138,9 @@ function dockerStages(text: string): Stage[] {
   return stages;
 }
 
-/** deploy/demo.env: what `--env-file deploy/demo.env` adds for the demo profile (NAME=value lines). */
+/** deploy/demo.env.example: what `--env-file deploy/demo.env.example` adds for the demo profile (NAME=value lines). */
 const DEMO_ENV: Record<string, string> = Object.fromEntries(
-  read('deploy/demo.env')
+  read('deploy/demo.env.example')
     .split(/\r?\n/)
     .filter((l) => l.trim() && !l.startsWith('#'))
     .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
