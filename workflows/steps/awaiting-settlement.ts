@@ -5,6 +5,7 @@
 import { condition } from '@temporalio/workflow';
 import { RefundStatus } from '../refund.contract';
 import { STOPPED, timerNow, type Run, type Transition } from '../refund-transition';
+import { declined } from './deciding';
 
 /** The refund's end when Buy with Prime already shows it out of PENDING (then there is nothing to wait for). */
 export function settled(run: Run): Transition | undefined {
@@ -55,26 +56,9 @@ export async function awaitingSettlement(run: Run): Promise<Transition> {
 
 /** Declined (the decline applied), or refunded as Buy with Prime shows it (partly or wholly). */
 function settledEnd(run: Run): Transition {
-  const { state, inbox } = run;
+  const { state } = run;
   const decision = state.decision;
-  if (decision?.kind === 'decline') {
-    inbox.audit({
-      operator: decision.operator,
-      action: 'decline',
-      accepted: true,
-      requestId: decision.requestId,
-      via: 'workflow',
-      detail: 'applied',
-    });
-    return {
-      to: 'end',
-      status: RefundStatus.DECLINED,
-      extra: {
-        statusReason: String(decision.input.statusReason),
-        note: typeof decision.input.note === 'string' ? decision.input.note : undefined,
-      },
-    };
-  }
+  if (decision?.kind === 'decline') return declined(run, decision);
   const rejected = state.attentions.find((a) => a.reason === 'REPORT_REJECTED');
   return {
     to: 'end',

@@ -39,7 +39,12 @@ export function deciding(run: Run, otherwise: Extract<Transition, { to: 'decide'
   // Decline: report FAILURE with the operator's status reason, then wait for Buy with Prime to leave PENDING.
   state.decision = d;
   if (run.refundOf()) return { to: 'report' };
-  inbox.audit({
+  return declined(run, d);
+}
+
+/** A decline applied: audited, and the end, with the operator's status reason (also once FAILURE was reported). */
+export function declined(run: Run, d: RecordedDecision): Transition {
+  run.inbox.audit({
     operator: d.operator,
     action: 'decline',
     accepted: true,
