@@ -1,4 +1,4 @@
-import { activityInfo, ApplicationFailure, log, metricMeter } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, cancellationSignal, log, metricMeter } from '@temporalio/activity';
 import type { BwpOrder, RefundState, UpdateOrderInput } from '../domain/schemas/bwp';
 import { ALIAS_EXTERNAL_ID } from '../domain/schemas/bwp';
 import type { RefundRequest, StoreOrder } from '../domain/schemas/store';
@@ -11,6 +11,7 @@ import {
   type SubmitAttemptResult,
 } from '../workflows/refund.contract';
 import { UNAUTHORIZED, type Outcome } from './clients/outcome';
+import { pacer } from './pacer';
 import type { BwpClient } from './clients/bwp-client';
 import type { RefundClient } from './clients/refund-client';
 import type { StoreOrderClient } from './clients/store-order-client';
@@ -35,6 +36,8 @@ export interface ActivityDeps {
   policy: Policy;
   /** The worker's timing (timeouts, waits, bounds), from its config: handed to the workflow with each read. */
   timing?: Partial<RefundTiming>;
+  /** Least time between two POST /refund departures of this process (0.8 / the submission limit); 0 or absent: none. */
+  submitSpacingMs?: number;
 }
 
 /** A ZodError (or any throw) from a client parsing what the service built itself: a defect, never retried. */
@@ -129,6 +132,7 @@ function retryOrFail<T>(
 }
 
 export function createActivities(deps: ActivityDeps): RefundActivities {
+  const paceSubmission = pacer(deps.submitSpacingMs ?? 0);
   async function readOrder(orderId: string): Promise<BwpOrder | null> {
     const outcome = await deps.bwp.getOrder(orderId);
     if (outcome.kind !== 'success') retryOrFail(outcome, 'BwP order query', 'bwp');
@@ -161,6 +165,8 @@ export function createActivities(deps: ActivityDeps): RefundActivities {
      */
     submitRefundAttempt: async (input: { request: RefundRequest }): Promise<SubmitAttemptResult> => {
       let outcome: Awaited<ReturnType<RefundClient['submitRefund']>>;
+      // Handed out at the limit, leaving at it too (activities/pacer.ts): nothing is sent before its slot.
+      await paceSubmission(cancellationSignal());
       try {
         outcome = await deps.refunds.submitRefund(input.request);
       } catch (err) {

@@ -7,7 +7,7 @@
  * the PARKED_TOO_LONG flag in --day-seconds) gives the history events per parked refund after a day.
  * Flags: --address host:port (--server-pids 1,2,3 for its CPU), --lists 100, --details 100, --repairs 100, --sample 20, --day-seconds 120, --concurrency 50,
  *   --recheck-initial-seconds (the main worker's RECHECK_INITIAL_SECONDS; default 21600, the steady state of refunds
- *   parked for days), --profile DIR.
+ *   parked for days), --cache N (the worker's WORKFLOW_CACHE_SIZE; default: its own default), --profile DIR.
  * Last line: `parked: N refunds, worker rss X MiB, list p99 Y ms, detail p99 D ms, repair p99 Z ms`.
  */
 import fs from 'node:fs';
@@ -148,6 +148,7 @@ async function main() {
       // Refunds parked for days re-check every RECHECK_MAX_SECONDS: the N are measured in that steady state, not all
       // in their first day at once (the sample shows the first day).
       RECHECK_INITIAL_SECONDS: flags['recheck-initial-seconds'] ?? String(6 * 3600),
+      ...(flags.cache ? { WORKFLOW_CACHE_SIZE: flags.cache } : {}),
     }),
     profileDir,
     // The worker's heap as README "Benchmark" advises for production: V8 collects sooner.

@@ -32,6 +32,7 @@ async function main() {
     },
     submitRatePerSecond: config.REFUND_RATE_LIMIT_PER_SECOND,
     maxCachedWorkflows: config.WORKFLOW_CACHE_SIZE,
+    ...(config.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } } : {}),
     roles,
   });
   const stop = (signal: string) => {

@@ -99,8 +99,9 @@ export class RefundRun implements Run {
         next = { to: 'decide', otherwise: 'park' };
       }
     }
-    // Every handler is synchronous, but the rule holds: nothing returns while a handler runs.
-    await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+    // Every handler is synchronous, but the rule holds: nothing returns while a handler runs. (Checked first: a scope
+    // and a condition cost promises, and the SDK records a stack for each.)
+    if (!allHandlersFinished()) await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
     return this.state.result;
   }
 

@@ -27,6 +27,9 @@ describe('config', () => {
     assert.equal(config.API_PORT, 3000);
     assert.equal(config.TEMPORAL_ADDRESS, undefined);
     assert.equal(sandboxWanted(config), true);
+    // The measured default (README, "Benchmark": 10,000 parked refunds under 512 MiB); no prebuilt bundle named.
+    assert.equal(config.WORKFLOW_CACHE_SIZE, 200);
+    assert.equal(config.WORKFLOW_BUNDLE_PATH, undefined);
   });
 
   it('a bad value fails fast and names the variable and why', () => {
