@@ -1,15 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflowCode, type Logger } from '@temporalio/worker';
 import { WORKFLOW_PRELOAD_MODULES } from '../workers/worker';
 
 const root = path.resolve(__dirname, '..', fs.existsSync(path.resolve(__dirname, '..', 'package.json')) ? '' : '..');
 
-/** Bundles the workflow code as production workers load it (with the preload modules) and writes it to `out`. */
-export async function writeWorkflowBundle(out: string): Promise<number> {
+/**
+ * Bundles the workflow code as production workers load it (with the preload modules) and writes it to `out`; `logger`
+ * receives webpack's report (the SDK's default logger prints it).
+ */
+export async function writeWorkflowBundle(out: string, logger?: Logger): Promise<number> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: path.join(root, 'workflows', 'index.ts'),
     preloadModules: WORKFLOW_PRELOAD_MODULES,
+    ...(logger ? { logger } : {}),
   });
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, code);

@@ -22,6 +22,7 @@ import type { Fixture } from '../../sandbox';
 import type { StoreLedgerEntry } from '../../sandbox/store/simulator';
 import type { RequestRecord } from '../../sandbox/http';
 import { findTemporalCli, startDevServer } from '../../tools/temporal/dev-server';
+import { DefaultLogger } from '@temporalio/worker';
 import { writeWorkflowBundle } from '../build-workflow-bundle';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -290,7 +291,8 @@ let bundle: Promise<string> | undefined;
 function prebuiltBundle(): Promise<string> {
   bundle ??= (async () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'refund-bench-bundle-')), 'workflow-bundle.js');
-    await writeWorkflowBundle(out);
+    // Webpack's report only when it fails.
+    await writeWorkflowBundle(out, new DefaultLogger('WARN'));
     return out;
   })();
   return bundle;
