@@ -165,7 +165,8 @@ export function createActivities(deps: ActivityDeps): RefundActivities {
      */
     submitRefundAttempt: async (input: { request: RefundRequest }): Promise<SubmitAttemptResult> => {
       let outcome: Awaited<ReturnType<RefundClient['submitRefund']>>;
-      // Handed out at the limit, leaving at it too (activities/pacer.ts): nothing is sent before its slot.
+      // Handed out at the limit by the server; sent no sooner than its slot here (activities/pacer.ts), so tasks that
+      // reach this process together do not leave together.
       await paceSubmission(cancellationSignal());
       try {
         outcome = await deps.refunds.submitRefund(input.request);

@@ -11,11 +11,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
  */
 export function pacer(intervalMs: number): (signal?: AbortSignal) => Promise<void> {
   if (!Number.isFinite(intervalMs) || intervalMs < 0) throw new TypeError('pacer: intervalMs must be a number >= 0');
-  let next = 0;
-  return async (signal) => {
-    const now = performance.now();
-    const at = Math.max(now, next);
-    next = at + intervalMs;
-    if (at > now) await sleep(at - now, undefined, { signal });
+  // One turn at a time; each measures its wait from the moment the previous one actually left (a timer may fire
+  // late), so no two departures are closer than the interval. An aborted turn passes the next one on.
+  let queue: Promise<void> = Promise.resolve();
+  let lastLeft = -Infinity;
+  return (signal) => {
+    const turn = queue.then(async () => {
+      const wait = lastLeft + intervalMs - performance.now();
+      if (wait > 0) await sleep(wait, undefined, { signal });
+      else signal?.throwIfAborted();
+      lastLeft = performance.now();
+    });
+    queue = turn.catch(() => undefined);
+    return turn;
   };
 }
