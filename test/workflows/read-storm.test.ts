@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { createOrderReader, readRefund } from '../../api/refund-reads';
 import { ApplicationFailure } from '@temporalio/common';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Problem } from '../../domain/problems';
 import {
   FailureType,
@@ -36,12 +36,15 @@ const ENDS_WITHIN_MS = 6_000;
 /**
  * An update's answer: its result, or its refusal by the validator. Sent together, either may reach the workflow first
  * (the server does not order two updates sent 0 ms apart): the second is then refused with ALREADY_DECIDED (a decision
- * is being applied) or REFUND_NOT_PENDING (the repair moved it on), which is an answer too. Anything else fails.
+ * is being applied) or REFUND_NOT_PENDING (the repair moved it on), which is an answer too; so is the server aborting an
+ * update that reached it after the cancel had ended the workflow (not applied: the refund ended). Anything else fails.
  */
 async function answerOf(update: Promise<{ accepted: boolean }>): Promise<{ accepted: boolean; refused?: string }> {
   try {
     return await update;
   } catch (err) {
+    if (err instanceof WorkflowNotFoundError && /aborted by closing workflow/.test(err.message))
+      return { accepted: false, refused: 'WORKFLOW_CLOSED' };
     const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
     const code = (cause instanceof ApplicationFailure ? (cause.details?.[0] as Problem[] | undefined) : undefined)?.[0]
       ?.code;
