@@ -290,7 +290,9 @@ let bundle: Promise<string> | undefined;
 /** The workflow bundle of the current code, built once per benchmark process into a temporary file. */
 function prebuiltBundle(): Promise<string> {
   bundle ??= (async () => {
-    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'refund-bench-bundle-')), 'workflow-bundle.js');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'refund-bench-bundle-'));
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    const out = path.join(dir, 'workflow-bundle.js');
     // Webpack's report only when it fails.
     await writeWorkflowBundle(out, new DefaultLogger('WARN'));
     return out;
