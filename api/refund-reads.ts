@@ -1,5 +1,6 @@
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
+import type { LoadedDataConverter } from '@temporalio/common';
 import { temporal as proto } from '@temporalio/proto';
 import { LRUCache } from 'lru-cache';
 import type { Policy } from '../domain/context';
@@ -125,7 +126,7 @@ export interface OrderRead {
 
 /**
  * The order as the refund's workflow last read it, from the run's history: the result of its latest completed
- * `fetchRefundContext`, or, in a run continued as new before its first read, the order the run was handed. The result
+ * `fetchRefundContext` (a local activity's marker or a regular activity's completion), or, in a run continued as new before its first read, the order the run was handed. The result
  * of one read never changes, so it is cached by run and the view's `orderReads` (how many reads the refund has made):
  * a repair page checking as the operator types reads the history once.
  */
@@ -147,6 +148,25 @@ export function createOrderReader(opts: { maxEntries?: number } = {}): OrderRead
       return read;
     },
   };
+}
+
+/**
+ * A `fetchRefundContext` that ran as a local activity (workflows/refund-run.ts `lookup`): the SDK's marker
+ * `core_local_activity`, whose `data` names the activity and whose `result` is what it answered (a failed attempt has a
+ * failure and no result).
+ */
+async function localFetch(
+  converter: LoadedDataConverter,
+  marker: proto.api.history.v1.IMarkerRecordedEventAttributes | null | undefined,
+): Promise<FetchedOrder | undefined> {
+  if (marker?.markerName !== 'core_local_activity' || marker.failure) return undefined;
+  const data = await decodeFromPayloadsAtIndex<{ activity_type?: string }>(
+    converter,
+    0,
+    marker.details?.data?.payloads,
+  );
+  if (data?.activity_type !== 'fetchRefundContext' || !marker.details?.result?.payloads?.length) return undefined;
+  return decodeFromPayloadsAtIndex<FetchedOrder>(converter, 0, marker.details.result.payloads);
 }
 
 /** Newest events first, page by page, until the latest read of the order (or the run's start) is found. */
@@ -174,6 +194,12 @@ async function readFromHistory(client: Client, workflowId: string, runId: string
         const fetched = await decodeFromPayloadsAtIndex<FetchedOrder>(converter, 0, completed.get(id)?.payloads);
         const { policy, timing: _timing, ...orders } = fetched;
         return { orders, policy };
+      } else if (event.eventType === EventType.EVENT_TYPE_MARKER_RECORDED) {
+        const fetched = await localFetch(converter, event.markerRecordedEventAttributes);
+        if (fetched) {
+          const { policy, timing: _timing, ...orders } = fetched;
+          return { orders, policy };
+        }
       } else if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED) {
         const input = await decodeFromPayloadsAtIndex<{ carried?: CarriedState } | undefined>(
           converter,

@@ -37,11 +37,11 @@ export async function awaitingRepair(run: Run): Promise<Transition> {
       inbox.recheckRequested = false;
       nextRecheck = now + interval;
       const bwpState = await run.authenticated(() =>
-        run
-          .lookups()
-          .checkRefundState.executeWithOptions({ ...run.lookupOptions(), summary: 'is the refund still PENDING?' }, [
-            { orderId: state.orderId, refundId: state.refundId },
-          ]),
+        run.lookup(
+          'checkRefundState',
+          { orderId: state.orderId, refundId: state.refundId },
+          'is the refund still PENDING?',
+        ),
       );
       if (bwpState === STOPPED) continue;
       if (bwpState === null)

@@ -36,11 +36,11 @@ export async function awaitingSettlement(run: Run): Promise<Transition> {
       inbox.recheckRequested = false;
       nextPoll = now + interval;
       const bwpState = await run.authenticated(() =>
-        run
-          .lookups()
-          .checkRefundState.executeWithOptions({ ...run.lookupOptions(), summary: 'has the refund left PENDING?' }, [
-            { orderId: state.orderId, refundId: state.refundId },
-          ]),
+        run.lookup(
+          'checkRefundState',
+          { orderId: state.orderId, refundId: state.refundId },
+          'has the refund left PENDING?',
+        ),
       );
       if (bwpState === STOPPED) continue;
       if (bwpState === null)

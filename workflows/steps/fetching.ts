@@ -15,12 +15,7 @@ import { STOPPED, type Run, type Transition } from '../refund-transition';
 export async function fetching(run: Run, extraProblems: Problem[] = []): Promise<Transition> {
   const { state, inbox } = run;
   const read = await run.authenticated(() =>
-    run
-      .lookups()
-      .fetchRefundContext.executeWithOptions(
-        { ...run.lookupOptions(), summary: `read BwP order ${state.orderId} and its store order` },
-        [{ orderId: state.orderId }],
-      ),
+    run.lookup('fetchRefundContext', { orderId: state.orderId }, `read BwP order ${state.orderId} and its store order`),
   );
   // A decision recorded while the credentials were refused: applied now (nothing was read).
   if (read === STOPPED) return { to: 'decide', otherwise: 'park' };
