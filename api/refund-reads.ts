@@ -126,9 +126,10 @@ export interface OrderRead {
 
 /**
  * The order as the refund's workflow last read it, from the run's history: the result of its latest completed
- * `fetchRefundContext` (a local activity's marker or a regular activity's completion), or, in a run continued as new before its first read, the order the run was handed. The result
- * of one read never changes, so it is cached by run and the view's `orderReads` (how many reads the refund has made):
- * a repair page checking as the operator types reads the history once.
+ * `fetchRefundContext` (a local activity's marker or a regular activity's completion), or, in a run continued as new
+ * before its first read, the order the run was handed. The result of one read never changes, so it is cached by run
+ * and the view's `orderReads` (how many reads the refund has made): a repair page checking as the operator types reads
+ * the history once.
  */
 export interface OrderReader {
   read(client: Client, record: Pick<RefundRecord, 'workflowId' | 'runId' | 'view'>): Promise<OrderRead>;

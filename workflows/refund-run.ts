@@ -316,12 +316,12 @@ export class RefundRun implements Run {
 
   /**
    * A read or the report: first as a local activity (run by this worker inside the workflow task: one marker in the
-   * history instead of three activity events and a second workflow task, no task through the server), within a budget
-   * of one lookup timeout; when that budget runs out on a retryable failure, the same call goes on as a regular activity,
-   * which retries for as long as it takes without growing the history and shows its attempts in the Temporal UI. A
-   * throttled answer's Retry-After is waited out (a durable timer) before the regular activity's first attempt. A
-   * definitive failure (non-retryable) or a cancel is the caller's at once, as before. Refunds whose history began
-   * before this (no LOCAL_LOOKUPS_PATCH marker) keep calling regular activities only.
+   * history instead of three activity events and a second workflow task, no task through the server), one attempt
+   * with the lookup timeout; when that attempt fails retryably, the same call goes on as a regular activity, which
+   * retries for as long as it takes without growing the history and shows its attempts in the Temporal UI. A throttled
+   * answer's Retry-After is waited out (a durable timer) before the regular activity's first attempt. A definitive
+   * failure (non-retryable) or a cancel is the caller's at once, as before. Runs whose history began before this (no
+   * LOCAL_LOOKUPS_PATCH marker) keep calling regular activities only.
    */
   async lookup<K extends LookupName>(
     name: K,
@@ -333,10 +333,9 @@ export class RefundRun implements Run {
     const regular = () => scheduleActivity<Answer>(name, [input], { ...options, summary });
     this.localLookups ??= patched(LOCAL_LOOKUPS_PATCH);
     if (!this.localLookups) return regular();
-    const budget = this.timing().lookupTimeoutMs;
     try {
       return await scheduleLocalActivity<Answer>(name, [input], {
-        startToCloseTimeout: budget,
+        startToCloseTimeout: options.startToCloseTimeout,
         retry: { maximumAttempts: 1 },
         cancellationType: options.cancellationType,
         summary,

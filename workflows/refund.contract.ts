@@ -180,7 +180,7 @@ export type LookupName = 'fetchRefundContext' | 'checkRefundState' | 'reportToBw
 
 /**
  * The patch under which lookups start as local activities (refund-run.ts `lookup`): a run that recorded it calls them
- * locally first; one whose history has no such marker (begun before 1.1.0) calls regular activities only.
+ * locally first; one whose history has no such marker (begun by 1.0.0) calls regular activities only.
  */
 export const LOCAL_LOOKUPS_PATCH = 'local-lookups';
 
