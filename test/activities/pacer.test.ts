@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { pacer } from '../../activities/pacer';
+import { pacer, submissionPace } from '../../activities/pacer';
 import { createActivities } from '../../activities';
 import type { BwpClient, RefundClient } from '../../activities/clients';
 import { TEST_POLICY } from '../helpers/harness';
@@ -10,7 +10,7 @@ import { TEST_POLICY } from '../helpers/harness';
 
 describe('pacer', () => {
   it('spaces calls that ask together, in order, and lets a call that asks after a gap go at once', async () => {
-    const pace = pacer(50);
+    const pace = pacer({ minIntervalMs: 50 });
     const t0 = performance.now();
     const left: number[] = [];
     await Promise.all(Array.from({ length: 5 }, () => pace().then(() => left.push(performance.now() - t0))));
@@ -23,7 +23,7 @@ describe('pacer', () => {
   });
 
   it('a wait ends early when its signal aborts (its call is not sent)', async () => {
-    const pace = pacer(1000);
+    const pace = pacer({ minIntervalMs: 1000 });
     await pace();
     const abort = new AbortController();
     const waiting = pace(abort.signal);
@@ -31,14 +31,45 @@ describe('pacer', () => {
     await assert.rejects(waiting, { name: 'AbortError' });
   });
 
-  it('refuses a negative or non-numeric interval', () => {
-    assert.throws(() => pacer(-1), /intervalMs/);
-    assert.throws(() => pacer(Number.NaN), /intervalMs/);
+  it('refuses a negative or non-numeric interval, and a bucket without a rate or a burst', () => {
+    assert.throws(() => pacer({ minIntervalMs: -1 }), /minIntervalMs/);
+    assert.throws(() => pacer({ minIntervalMs: Number.NaN }), /minIntervalMs/);
+    assert.throws(() => pacer({ minIntervalMs: 0, bucket: { perSecond: 0, burst: 2 } }), /bucket/);
+    assert.throws(() => pacer({ minIntervalMs: 0, bucket: { perSecond: 10, burst: 0.5 } }), /bucket/);
+  });
+
+  it('with a bucket, a backlog leaves `burst` at the spacing, then at the bucket rate (never far ahead of it)', async () => {
+    // 20/s with a burst of 2, spaced 10 ms: 8 asking together leave at about 0, 10, 50, 100, 150, 200, 250, 300 ms.
+    const pace = pacer({ minIntervalMs: 10, bucket: { perSecond: 20, burst: 2 } });
+    const t0 = performance.now();
+    const left: number[] = [];
+    await Promise.all(Array.from({ length: 8 }, () => pace().then(() => left.push(performance.now() - t0))));
+    const gaps = left.slice(1).map((t, i) => t - left[i]!);
+    const shown = `departures ${left.map(Math.round).join(', ')}`;
+    assert.ok(gaps[0]! >= 9 && gaps[0]! < 40, `the second of the burst leaves at the spacing: ${shown}`);
+    for (const gap of gaps.slice(2)) assert.ok(gap >= 45, `then one per 50 ms: ${shown}`);
+    // In any window of t seconds: at most burst + rate × t departures.
+    for (let i = 0; i < left.length; i++)
+      for (let j = i; j < left.length; j++)
+        assert.ok(j - i + 1 <= 2 + (20 * (left[j]! - left[i]!)) / 1000 + 0.2, `window ${i}..${j}: ${shown}`);
+  });
+
+  it('with a bucket, a quiet spell refills it: after one, `burst` leave again at the spacing', async () => {
+    const pace = pacer({ minIntervalMs: 10, bucket: { perSecond: 20, burst: 2 } });
+    await Promise.all([pace(), pace(), pace()]);
+    await new Promise((r) => setTimeout(r, 150));
+    const t1 = performance.now();
+    await Promise.all([pace(), pace()]);
+    assert.ok(performance.now() - t1 < 40, 'two leave within the spacing after the bucket refilled');
+  });
+
+  it('submissionPace: spaced 0.8 / limit, a bucket at 1.02 x the limit with a burst of 2', () => {
+    assert.deepEqual(submissionPace(5), { minIntervalMs: 160, bucket: { perSecond: 5.1, burst: 2 } });
   });
 });
 
 describe('submitRefundAttempt', () => {
-  it('sends at most one POST /refund per submitSpacingMs from this process, however many attempts start at once', async () => {
+  it('sends at most one POST /refund per spacing from this process, however many attempts start at once', async () => {
     const sent: number[] = [];
     const refunds = {
       submitRefund: async () => {
@@ -46,7 +77,12 @@ describe('submitRefundAttempt', () => {
         return { kind: 'unknown', message: 'n/a' };
       },
     } as unknown as RefundClient;
-    const acts = createActivities({ bwp: {} as BwpClient, refunds, policy: TEST_POLICY, submitSpacingMs: 40 });
+    const acts = createActivities({
+      bwp: {} as BwpClient,
+      refunds,
+      policy: TEST_POLICY,
+      submitPace: { minIntervalMs: 40 },
+    });
     const request = { id: 'k', order: 'o', line_items: [{ id: 'l1', quantity: 1 }] };
     const env = new MockActivityEnvironment(
       {},
