@@ -38,7 +38,11 @@ const record = {
 } as unknown as RefundRecord;
 
 it('an update aborted because a cancel closed the workflow is a 409 naming the closed status, not a 404', async () => {
-  const aborted = new WorkflowNotFoundError('workflow update was aborted by closing workflow', 'refund:o-1:r-1', undefined);
+  const aborted = new WorkflowNotFoundError(
+    'workflow update was aborted by closing workflow',
+    'refund:o-1:r-1',
+    undefined,
+  );
   const { deps, described } = depsWith('CANCELLED', aborted);
   const err = await sendUpdate(deps, {
     record,

@@ -20,9 +20,9 @@ import { until } from '../helpers/processes';
  * latency, sends its messages once the read has reached Buy with Prime, then lets the read answer.
  *
  * A read is first a local activity, one attempt: while it runs the worker holds the workflow task, and a message waits
- * for it to end (or for the worker's heartbeat of the task, before the task's 10 s timeout). When it fails (here: the harness clients give up
- * after 3 s) the read goes on as a regular activity, and messages are recorded while it is under way. The simulator
- * holds every read 5 s, so each test's messages arrive during the regular activity's attempts.
+ * for it to end (or for the worker's heartbeat of the task, before the task's 10 s timeout). When it fails (here: the
+ * harness clients give up after 3 s) the read goes on as a regular activity, and messages are recorded while it is
+ * under way. The simulator holds every read 5 s, so each test's messages arrive during the regular activity's attempts.
  */
 
 let h: Harness;
