@@ -6,20 +6,24 @@ import { createActivities } from '../../activities';
 import type { BwpClient, RefundClient } from '../../activities/clients';
 import { TEST_POLICY } from '../helpers/harness';
 
-/** POST /refund leaves at the submission limit even when its tasks reach the process together. */
+/**
+ * POST /refund leaves at the submission limit even when its tasks reach the process together. Intervals here are tens
+ * of milliseconds and each bound allows for a busy machine (the whole suite runs at once): a departure is stamped a
+ * little after the pacer let it go, and that delay differs from call to call.
+ */
 
 describe('pacer', () => {
   it('spaces calls that ask together, in order, and lets a call that asks after a gap go at once', async () => {
-    const pace = pacer({ minIntervalMs: 50 });
+    const pace = pacer({ minIntervalMs: 80 });
     const t0 = performance.now();
     const left: number[] = [];
     await Promise.all(Array.from({ length: 5 }, () => pace().then(() => left.push(performance.now() - t0))));
     for (let i = 1; i < left.length; i++)
-      assert.ok(left[i]! - left[i - 1]! >= 45, `gaps ${left.map(Math.round).join(', ')}`);
-    await new Promise((r) => setTimeout(r, 120));
+      assert.ok(left[i]! - left[i - 1]! >= 65, `gaps ${left.map(Math.round).join(', ')}`);
+    await new Promise((r) => setTimeout(r, 200));
     const t1 = performance.now();
     await pace();
-    assert.ok(performance.now() - t1 < 20, 'after a gap longer than the interval, no wait');
+    assert.ok(performance.now() - t1 < 40, 'after a gap longer than the interval, no wait');
   });
 
   it('a wait ends early when its signal aborts (its call is not sent)', async () => {
@@ -39,28 +43,28 @@ describe('pacer', () => {
   });
 
   it('with a bucket, a backlog leaves `burst` at the spacing, then at the bucket rate (never far ahead of it)', async () => {
-    // 20/s with a burst of 2, spaced 10 ms: 8 asking together leave at about 0, 10, 50, 100, 150, 200, 250, 300 ms.
-    const pace = pacer({ minIntervalMs: 10, bucket: { perSecond: 20, burst: 2 } });
+    // 10/s with a burst of 2, spaced 20 ms: 6 asking together leave at about 0, 20, 100, 200, 300, 400 ms.
+    const pace = pacer({ minIntervalMs: 20, bucket: { perSecond: 10, burst: 2 } });
     const t0 = performance.now();
     const left: number[] = [];
-    await Promise.all(Array.from({ length: 8 }, () => pace().then(() => left.push(performance.now() - t0))));
+    await Promise.all(Array.from({ length: 6 }, () => pace().then(() => left.push(performance.now() - t0))));
     const gaps = left.slice(1).map((t, i) => t - left[i]!);
     const shown = `departures ${left.map(Math.round).join(', ')}`;
-    assert.ok(gaps[0]! >= 9 && gaps[0]! < 40, `the second of the burst leaves at the spacing: ${shown}`);
-    for (const gap of gaps.slice(2)) assert.ok(gap >= 45, `then one per 50 ms: ${shown}`);
-    // In any window of t seconds: at most burst + rate × t departures.
+    assert.ok(gaps[0]! >= 10 && gaps[0]! < 70, `the second of the burst leaves at the spacing: ${shown}`);
+    for (const gap of gaps.slice(2)) assert.ok(gap >= 75, `then one per 100 ms: ${shown}`);
+    // In any window of t seconds: at most burst + rate × t departures (and a little for the stamps' delay).
     for (let i = 0; i < left.length; i++)
       for (let j = i; j < left.length; j++)
-        assert.ok(j - i + 1 <= 2 + (20 * (left[j]! - left[i]!)) / 1000 + 0.2, `window ${i}..${j}: ${shown}`);
+        assert.ok(j - i + 1 <= 2 + (10 * (left[j]! - left[i]!)) / 1000 + 0.3, `window ${i}..${j}: ${shown}`);
   });
 
   it('with a bucket, a quiet spell refills it: after one, `burst` leave again at the spacing', async () => {
-    const pace = pacer({ minIntervalMs: 10, bucket: { perSecond: 20, burst: 2 } });
+    const pace = pacer({ minIntervalMs: 20, bucket: { perSecond: 10, burst: 2 } });
     await Promise.all([pace(), pace(), pace()]);
-    await new Promise((r) => setTimeout(r, 150));
+    await new Promise((r) => setTimeout(r, 300));
     const t1 = performance.now();
     await Promise.all([pace(), pace()]);
-    assert.ok(performance.now() - t1 < 40, 'two leave within the spacing after the bucket refilled');
+    assert.ok(performance.now() - t1 < 75, 'two leave at the spacing, not a token apart, after the bucket refilled');
   });
 
   it('submissionPace: spaced 0.8 / limit, a bucket at 1.02 x the limit with a burst of 2', () => {
@@ -81,7 +85,7 @@ describe('submitRefundAttempt', () => {
       bwp: {} as BwpClient,
       refunds,
       policy: TEST_POLICY,
-      submitPace: { minIntervalMs: 40 },
+      submitPace: { minIntervalMs: 100 },
     });
     const request = { id: 'k', order: 'o', line_items: [{ id: 'l1', quantity: 1 }] };
     const env = new MockActivityEnvironment(
@@ -91,6 +95,6 @@ describe('submitRefundAttempt', () => {
     await Promise.all(Array.from({ length: 6 }, () => env.run(acts.submitRefundAttempt, { request })));
     sent.sort((a, b) => a - b);
     for (let i = 1; i < sent.length; i++)
-      assert.ok(sent[i]! - sent[i - 1]! >= 35, `gaps ${sent.map(Math.round).join(', ')}`);
+      assert.ok(sent[i]! - sent[i - 1]! >= 75, `gaps ${sent.map(Math.round).join(', ')}`);
   });
 });
