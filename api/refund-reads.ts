@@ -151,6 +151,12 @@ export function createOrderReader(opts: { maxEntries?: number } = {}): OrderRead
   };
 }
 
+/** What a read of the order answered, without the worker's timing (the API shows the orders and checks the policy). */
+function orderRead(fetched: FetchedOrder): OrderRead {
+  const { policy, timing: _timing, ...orders } = fetched;
+  return { orders, policy };
+}
+
 /**
  * A `fetchRefundContext` that ran as a local activity (workflows/refund-run.ts `lookup`): the SDK's marker
  * `core_local_activity`, whose `data` names the activity and whose `result` is what it answered (a failed attempt has a
@@ -192,15 +198,10 @@ async function readFromHistory(client: Client, workflowId: string, runId: string
         event.activityTaskScheduledEventAttributes?.activityType?.name === 'fetchRefundContext' &&
         completed.has(id)
       ) {
-        const fetched = await decodeFromPayloadsAtIndex<FetchedOrder>(converter, 0, completed.get(id)?.payloads);
-        const { policy, timing: _timing, ...orders } = fetched;
-        return { orders, policy };
+        return orderRead(await decodeFromPayloadsAtIndex<FetchedOrder>(converter, 0, completed.get(id)?.payloads));
       } else if (event.eventType === EventType.EVENT_TYPE_MARKER_RECORDED) {
         const fetched = await localFetch(converter, event.markerRecordedEventAttributes);
-        if (fetched) {
-          const { policy, timing: _timing, ...orders } = fetched;
-          return { orders, policy };
-        }
+        if (fetched) return orderRead(fetched);
       } else if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED) {
         const input = await decodeFromPayloadsAtIndex<{ carried?: CarriedState } | undefined>(
           converter,

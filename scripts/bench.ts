@@ -249,10 +249,11 @@ async function storeFigures(sandbox: SandboxProcess, since: number, startedAt: M
   const latencies = ledger.map((e) => Date.parse(e.at) - startedAt.get(e.key.order)!);
   const at = calls.map((c) => c.at).sort((a, b) => a - b);
   const longestGap = at.reduce((gap, t, i) => (i === 0 ? 0 : Math.max(gap, t - at[i - 1]!)), 0);
+  const throttled = calls.filter((c) => c.status === 429);
   return {
     goodput: ledger.length / (STORE_BURST + STORE_RATE * span),
-    throttled: calls.filter((c) => c.status === 429).length,
-    throttledAt: calls.filter((c) => c.status === 429).map((c) => (c.at - first) / 1000),
+    throttled: throttled.length,
+    throttledAt: throttled.map((c) => (c.at - first) / 1000),
     densest: { in1s: densest(at, 1000), in5s: densest(at, 5000) },
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
