@@ -145,9 +145,6 @@ const anotherBulkRunning = () =>
     },
   );
 
-/** How long the read-back waits for a signalled refund's verdict to reach its memo. */
-const VERDICT_WAIT_MS = 10_000;
-
 /** What each refund did with the message: its own audit entry for the request id (the signal's verdict, in its memo). */
 export async function readBack(
   jobs: BulkJobs,
@@ -155,23 +152,13 @@ export async function readBack(
   requestId: string,
 ): Promise<BulkRefundOutcome[]> {
   const out = new Map<string, BulkRefundOutcome>();
-  // A signal's verdict reaches the memo when the workflow task that took it completes, which may run a local read
-  // first: a refund with no verdict yet is read again, until VERDICT_WAIT_MS.
-  const deadline = Date.now() + VERDICT_WAIT_MS;
   await forEachLimited(targets, 8, async ({ row }) => {
     const base = { workflowId: row.workflowId, orderId: row.orderId, refundId: row.refundId };
     try {
-      let read: Awaited<ReturnType<typeof readRefund>>;
-      let entries: typeof read.trail.audit;
-      for (;;) {
-        read = await jobs.client.withDeadline(Date.now() + 5_000, () =>
-          readRefund(jobs.client, row.workflowId, jobs.taskQueue),
-        );
-        entries = read.trail.audit.filter((a) => a.requestId === requestId);
-        if (entries.length > 0 || Date.now() >= deadline) break;
-        await new Promise((r) => setTimeout(r, 250));
-      }
-      const { view } = read;
+      const { view, trail } = await jobs.client.withDeadline(Date.now() + 5_000, () =>
+        readRefund(jobs.client, row.workflowId, jobs.taskQueue),
+      );
+      const entries = trail.audit.filter((a) => a.requestId === requestId);
       const verdict = entries.find((a) => a.via === 'signal') ?? entries[0];
       // A decision the workflow refused after accepting it (money moved meanwhile) counts as refused.
       const refusedLater = entries.find((a) => a.via === 'workflow' && !a.accepted);

@@ -1,6 +1,5 @@
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
-import type { LoadedDataConverter } from '@temporalio/common';
 import { temporal as proto } from '@temporalio/proto';
 import { LRUCache } from 'lru-cache';
 import type { Policy } from '../domain/context';
@@ -126,10 +125,9 @@ export interface OrderRead {
 
 /**
  * The order as the refund's workflow last read it, from the run's history: the result of its latest completed
- * `fetchRefundContext` (a local activity's marker or a regular activity's completion), or, in a run continued as new
- * before its first read, the order the run was handed. The result of one read never changes, so it is cached by run
- * and the view's `orderReads` (how many reads the refund has made): a repair page checking as the operator types reads
- * the history once.
+ * `fetchRefundContext`, or, in a run continued as new before its first read, the order the run was handed. The result
+ * of one read never changes, so it is cached by run and the view's `orderReads` (how many reads the refund has made):
+ * a repair page checking as the operator types reads the history once.
  */
 export interface OrderReader {
   read(client: Client, record: Pick<RefundRecord, 'workflowId' | 'runId' | 'view'>): Promise<OrderRead>;
@@ -149,31 +147,6 @@ export function createOrderReader(opts: { maxEntries?: number } = {}): OrderRead
       return read;
     },
   };
-}
-
-/** What a read of the order answered, without the worker's timing (the API shows the orders and checks the policy). */
-function orderRead(fetched: FetchedOrder): OrderRead {
-  const { policy, timing: _timing, ...orders } = fetched;
-  return { orders, policy };
-}
-
-/**
- * A `fetchRefundContext` that ran as a local activity (workflows/refund-run.ts `lookup`): the SDK's marker
- * `core_local_activity`, whose `data` names the activity and whose `result` is what it answered (a failed attempt has a
- * failure and no result).
- */
-async function localFetch(
-  converter: LoadedDataConverter,
-  marker: proto.api.history.v1.IMarkerRecordedEventAttributes | null | undefined,
-): Promise<FetchedOrder | undefined> {
-  if (marker?.markerName !== 'core_local_activity' || marker.failure) return undefined;
-  const data = await decodeFromPayloadsAtIndex<{ activity_type?: string }>(
-    converter,
-    0,
-    marker.details?.data?.payloads,
-  );
-  if (data?.activity_type !== 'fetchRefundContext' || !marker.details?.result?.payloads?.length) return undefined;
-  return decodeFromPayloadsAtIndex<FetchedOrder>(converter, 0, marker.details.result.payloads);
 }
 
 /** Newest events first, page by page, until the latest read of the order (or the run's start) is found. */
@@ -198,10 +171,9 @@ async function readFromHistory(client: Client, workflowId: string, runId: string
         event.activityTaskScheduledEventAttributes?.activityType?.name === 'fetchRefundContext' &&
         completed.has(id)
       ) {
-        return orderRead(await decodeFromPayloadsAtIndex<FetchedOrder>(converter, 0, completed.get(id)?.payloads));
-      } else if (event.eventType === EventType.EVENT_TYPE_MARKER_RECORDED) {
-        const fetched = await localFetch(converter, event.markerRecordedEventAttributes);
-        if (fetched) return orderRead(fetched);
+        const fetched = await decodeFromPayloadsAtIndex<FetchedOrder>(converter, 0, completed.get(id)?.payloads);
+        const { policy, timing: _timing, ...orders } = fetched;
+        return { orders, policy };
       } else if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED) {
         const input = await decodeFromPayloadsAtIndex<{ carried?: CarriedState } | undefined>(
           converter,

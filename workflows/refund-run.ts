@@ -21,23 +21,17 @@ import {
   log,
   makeContinueAsNewFunc,
   metricMeter,
-  patched,
-  scheduleActivity,
-  scheduleLocalActivity,
+  proxyActivities,
   setHandler,
-  sleep,
-  TemporalFailure,
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import { RetryState, type SignalDefinition, type UpdateDefinition } from '@temporalio/common';
-import { msToNumber } from '@temporalio/common/lib/time';
+import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import { problem } from '../domain/problems';
 import type { RefundDetails } from '../domain/schemas/bwp';
 import {
   DEFAULT_TIMING,
   FailureType,
-  LOCAL_LOOKUPS_PATCH,
   MESSAGES,
   orderQuery,
   refundEventSignal,
@@ -46,7 +40,6 @@ import {
   stateQuery,
   submitTaskQueue,
   type AttentionReason,
-  type LookupName,
   type MessageAccepted,
   type RefundActivities,
   type RefundResult,
@@ -66,20 +59,10 @@ import { fetching } from './steps/fetching';
 import { reporting } from './steps/reporting';
 import { openSubmission, submitting } from './steps/submitting';
 
-/**
- * What a Temporal cancel ends a wait or a read with: a cancellation, or, for a read that was already failing, its last
- * failure, which the server does not retry once the cancel is requested (retry state CANCEL_REQUESTED).
- */
-function cancelledByTemporal(err: unknown): boolean {
-  return isCancellation(err) || (err instanceof ActivityFailure && err.retryState === RetryState.CANCEL_REQUESTED);
-}
-
 export class RefundRun implements Run {
   readonly inbox: RefundInbox;
   readonly state: RefundWorkflowState;
   private readonly publisher: Publisher;
-  /** Whether this run's lookups start as local activities (LOCAL_LOOKUPS_PATCH; decided at its first lookup). */
-  private localLookups?: boolean;
   // Service metrics (not emitted during replay). Created per run: the API and tests import this module outside one.
   private readonly metrics = {
     statusEntered: metricMeter.createCounter('refund_status_entered', 'refunds', 'Refunds entering each status'),
@@ -111,7 +94,7 @@ export class RefundRun implements Run {
       try {
         next = await this.take(next);
       } catch (err) {
-        if (!(cancelledByTemporal(err) && this.inbox.temporalCancel)) throw err;
+        if (!(isCancellation(err) && this.inbox.temporalCancel)) throw err;
         // Temporal cancelled a wait or a read: nothing that moves money is in flight. Its cancellation is applied.
         next = { to: 'decide', otherwise: 'park' };
       }
@@ -314,53 +297,8 @@ export class RefundRun implements Run {
     return this.inbox.orders?.order?.refunds.details.find((r) => r.id === this.state.refundId);
   }
 
-  /**
-   * A read or the report: first as a local activity (run by this worker inside the workflow task: one marker in the
-   * history instead of three activity events and a second workflow task, no task through the server), one attempt
-   * with the lookup timeout; when that attempt fails retryably, the same call goes on as a regular activity, which
-   * retries for as long as it takes without growing the history and shows its attempts in the Temporal UI. A throttled
-   * answer's Retry-After is waited out (a durable timer) before the regular activity's first attempt. A definitive
-   * failure (non-retryable) or a cancel is the caller's at once, as before. Runs whose history began before this (no
-   * LOCAL_LOOKUPS_PATCH marker) keep calling regular activities only.
-   */
-  async lookup<K extends LookupName>(
-    name: K,
-    input: Parameters<RefundActivities[K]>[0],
-    summary: string,
-  ): Promise<Awaited<ReturnType<RefundActivities[K]>>> {
-    type Answer = Awaited<ReturnType<RefundActivities[K]>>;
-    const options = this.lookupOptions();
-    const regular = () => scheduleActivity<Answer>(name, [input], { ...options, summary });
-    this.localLookups ??= patched(LOCAL_LOOKUPS_PATCH);
-    if (!this.localLookups) return regular();
-    try {
-      return await scheduleLocalActivity<Answer>(name, [input], {
-        startToCloseTimeout: options.startToCloseTimeout,
-        retry: { maximumAttempts: 1 },
-        cancellationType: options.cancellationType,
-        summary,
-      });
-    } catch (err) {
-      if (isCancellation(err) || !(err instanceof TemporalFailure)) throw err;
-      // A local activity's failure reaches the workflow either wrapped in an ActivityFailure or bare (as its marker
-      // records it: so on replay), depending on how it ended: both are read, and rethrown, the same way.
-      const failure = err instanceof ActivityFailure && err.cause ? err.cause : err;
-      if (failure instanceof ApplicationFailure && failure.nonRetryable) {
-        throw new ActivityFailure(
-          failure.message,
-          name,
-          undefined,
-          RetryState.NON_RETRYABLE_FAILURE,
-          undefined,
-          failure,
-        );
-      }
-      const retryAfterMs =
-        failure instanceof ApplicationFailure && failure.nextRetryDelay ? msToNumber(failure.nextRetryDelay) : 0;
-      log.info('lookup goes on as a regular activity', { activity: name, reason: failure.message });
-      if (retryAfterMs > 0) await sleep(retryAfterMs);
-      return regular();
-    }
+  lookups() {
+    return proxyActivities<RefundActivities>(this.lookupOptions());
   }
 
   /**
@@ -368,7 +306,7 @@ export class RefundRun implements Run {
    * to end (it is short and bounded by its timeout) so that the workflow never completes with an activity event still
    * on its way (which the server answers with an UnhandledCommand workflow-task failure).
    */
-  private lookupOptions(): ActivityOptions {
+  lookupOptions(): ActivityOptions {
     return {
       startToCloseTimeout: this.timing().lookupTimeoutMs,
       retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },

@@ -3,7 +3,7 @@
  * step answers with, and `Run`, what a step may use of its run (refund-run.ts implements it; the steps depend on this
  * interface only, so nothing imports in a circle).
  */
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityInterfaceFor, ActivityOptions } from '@temporalio/workflow';
 import type { Problem } from '../domain/problems';
 import type { RefundDetails } from '../domain/schemas/bwp';
 import type { RefundInbox } from './refund-inbox';
@@ -11,7 +11,6 @@ import {
   RefundStatus,
   TERMINAL_STATUSES,
   type AttentionReason,
-  type LookupName,
   type RefundActivities,
   type RefundResult,
   type RefundTiming,
@@ -50,12 +49,9 @@ export interface Run {
   openRevision(): void;
   /** The Buy with Prime refund in the order as last read. */
   refundOf(): RefundDetails | undefined;
-  /** A read or the report (refund task queue): a local activity first, then a regular one (refund-run.ts). */
-  lookup<K extends LookupName>(
-    name: K,
-    input: Parameters<RefundActivities[K]>[0],
-    summary: string,
-  ): Promise<Awaited<ReturnType<RefundActivities[K]>>>;
+  /** The reads and the report (refund task queue); `lookupOptions()` are theirs. */
+  lookups(): ActivityInterfaceFor<RefundActivities>;
+  lookupOptions(): ActivityOptions;
   /** POST /refund, one attempt per activity, on the rate-limited submission task queue. */
   submitOptions(): ActivityOptions;
   /**

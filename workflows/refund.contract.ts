@@ -175,15 +175,6 @@ export interface RefundActivities {
   reportToBwp: (input: { update: UpdateOrderInput }) => Promise<RefundState>;
 }
 
-/** The calls `Run.lookup` makes (the reads and the report; never the submission, which stays on its rate-limited queue). */
-export type LookupName = 'fetchRefundContext' | 'checkRefundState' | 'reportToBwp';
-
-/**
- * The patch under which lookups start as local activities (refund-run.ts `lookup`): a run that recorded it calls them
- * locally first; one whose history has no such marker (begun by 1.0.0) calls regular activities only.
- */
-export const LOCAL_LOOKUPS_PATCH = 'local-lookups';
-
 export interface RefundTiming {
   /** First re-check of BwP while parked; doubles up to recheckMaxMs. */
   recheckInitialMs: number;

@@ -24,7 +24,6 @@ import { stateQuery, type RefundTiming, type RefundWorkflowState } from '../../w
 import type { refundWorkflow } from '../../workflows/refund';
 import { installRuntime } from '../../workers/runtime';
 import { createTestEnv, stopOwnServer, uniqueId, workflowBundle } from './temporal';
-import { HISTORY_GENERATION } from '../replay/generation';
 
 export const TOKENS = {
   bwpClientId: 'test-bwp-client',
@@ -193,16 +192,15 @@ export async function createHarness(
 }
 
 /**
- * With RECORD_HISTORIES=1, saves the finished workflow's history under test/replay/histories/<name>.<generation>.bin
- * (protobuf), so the replay suite runs it through every later version of the workflow code (a change that breaks
- * running refunds fails CI).
+ * With RECORD_HISTORIES=1, saves the finished workflow's history under test/replay/histories/<name>.bin (protobuf), so the replay
+ * suite runs it through every later version of the workflow code (a change that breaks running refunds fails CI).
  */
 export async function recordHistory(handle: WorkflowHandle, name: string): Promise<void> {
   if (process.env.RECORD_HISTORIES !== '1') return;
   const history = await handle.fetchHistory();
   const bytes = temporal.api.history.v1.History.encode(history).finish();
   // Never overwrite: a saved history stands for the refunds recorded with the code of its day (add a new name instead).
-  const file = path.join(__dirname, '..', 'replay', 'histories', `${name}.${HISTORY_GENERATION}.bin`);
+  const file = path.join(__dirname, '..', 'replay', 'histories', `${name}.bin`);
   if (fs.existsSync(file)) return;
   fs.writeFileSync(file, bytes, { flag: 'wx' });
 }

@@ -17,12 +17,7 @@ import { until } from '../helpers/processes';
 /**
  * Messages recorded while the workflow is busy reading Buy with Prime (a re-check under way): each must be applied, or
  * audited as not applied with the reason, never dropped in silence. Each test holds the read open with the simulator's
- * latency, sends its messages once the read has reached Buy with Prime, then lets the read answer.
- *
- * A read is first a local activity, one attempt: while it runs the worker holds the workflow task, and a message waits
- * for it to end (or for the worker's heartbeat of the task, before the task's 10 s timeout). When it fails (here: the
- * harness clients give up after 3 s) the read goes on as a regular activity, and messages are recorded while it is
- * under way. The simulator holds every read 5 s, so each test's messages arrive during the regular activity's attempts.
+ * latency, sends its messages once the read's activity is scheduled, then lets the read answer.
  */
 
 let h: Harness;
@@ -36,22 +31,20 @@ after(async () => {
 });
 
 type Handle = WorkflowHandle;
-/** Past the harness clients' 3 s timeout: the local attempt fails and the read goes on as a regular activity. */
-const READ_LATENCY_MS = 5_000;
+const READ_LATENCY_MS = 1_500;
 
-/** The Buy with Prime reads (POST /graphql) that have reached the simulator so far, answered or not. */
-const bwpReads = (x: Harness) => x.sandbox.state.bwp.requests().filter((r) => r.path === '/graphql').length;
+/** The number of `checkRefundState` activities scheduled so far. */
+async function checksScheduled(handle: Handle): Promise<number> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  return events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'checkRefundState').length;
+}
 
-/**
- * Sends a re-check with Buy with Prime slow to answer; resolves once the read has reached Buy with Prime (and is held
- * open by the latency). A local activity leaves no event in the history until it has ended, so the simulator's request
- * log is what shows the read under way.
- */
+/** Sends a re-check with Buy with Prime slow to answer; resolves once the read is scheduled (and still in flight). */
 async function recheckHeldOpen(x: Harness, handle: Handle): Promise<void> {
-  const before = bwpReads(x);
+  const before = await checksScheduled(handle);
   x.sandbox.state.bwp.setFaults({ latencyMs: READ_LATENCY_MS });
   await handle.executeUpdate(recheckUpdate, { args: [{ operator: 'ops', input: {} }] });
-  await until('the re-check read under way', async () => bwpReads(x) > before, 10_000);
+  await until('the re-check read scheduled', async () => (await checksScheduled(handle)) > before, 10_000);
 }
 
 const ledger = (x: Harness, f: Fixture) =>
@@ -135,8 +128,6 @@ describe('messages recorded during a re-check read', () => {
     await handle.executeUpdate(declineUpdate, {
       args: [{ operator: 'dan', requestId: 'dan-decline-1', input: { statusReason: 'OTHERS' } }],
     });
-    // The read is failing when the cancel comes (each attempt outlives the client's timeout): the server ends it with
-    // its last failure (retry state CANCEL_REQUESTED) rather than a cancellation, and that is the cancel too.
     await handle.cancel();
     h.sandbox.state.bwp.setFaults({ latencyMs: 0 });
 

@@ -44,9 +44,7 @@ function resetFaults() {
 
 const HOLD: Record<string, () => Promise<Held>> = {
   [RefundStatus.FETCHING]: async () => {
-    // Past the harness clients' 3 s timeout: the read's local attempt fails and it goes on as a regular activity,
-    // each attempt held until the client gives up (a local attempt holds the workflow task, and a message waits).
-    h.sandbox.state.bwp.setFaults({ latencyMs: 5000 });
+    h.sandbox.state.bwp.setFaults({ latencyMs: 2500 });
     const { handle, fixture } = await h.startRefund('healthy-single-sku');
     await waitForState(handle, (s) => s.status === RefundStatus.FETCHING);
     return { handle, fixture, release: resetFaults };
@@ -68,9 +66,7 @@ const HOLD: Record<string, () => Promise<Held>> = {
     h.sandbox.state.store.setFaults({ latencyMs: 800 });
     const { handle, fixture } = await h.startRefund('healthy-single-sku');
     await waitForState(handle, (s) => s.status === RefundStatus.SUBMITTING);
-    // Buy with Prime answers 500 before applying anything: the report's local attempt fails and it goes on as a
-    // regular activity, retrying (a slow answer would hold the workflow task, and be applied on every attempt).
-    h.sandbox.state.bwp.setFaults({ errorRate: 1 });
+    h.sandbox.state.bwp.setFaults({ latencyMs: 2000 });
     await waitForState(handle, (s) => s.status === RefundStatus.REPORTING);
     return { handle, fixture, release: resetFaults };
   },

@@ -37,11 +37,11 @@ export async function awaitingRepair(run: Run): Promise<Transition> {
       inbox.recheckRequested = false;
       nextRecheck = now + interval;
       const bwpState = await run.authenticated(() =>
-        run.lookup(
-          'checkRefundState',
-          { orderId: state.orderId, refundId: state.refundId },
-          'is the refund still PENDING?',
-        ),
+        run
+          .lookups()
+          .checkRefundState.executeWithOptions({ ...run.lookupOptions(), summary: 'is the refund still PENDING?' }, [
+            { orderId: state.orderId, refundId: state.refundId },
+          ]),
       );
       if (bwpState === STOPPED) continue;
       if (bwpState === null)

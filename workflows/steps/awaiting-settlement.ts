@@ -36,11 +36,11 @@ export async function awaitingSettlement(run: Run): Promise<Transition> {
       inbox.recheckRequested = false;
       nextPoll = now + interval;
       const bwpState = await run.authenticated(() =>
-        run.lookup(
-          'checkRefundState',
-          { orderId: state.orderId, refundId: state.refundId },
-          'has the refund left PENDING?',
-        ),
+        run
+          .lookups()
+          .checkRefundState.executeWithOptions({ ...run.lookupOptions(), summary: 'has the refund left PENDING?' }, [
+            { orderId: state.orderId, refundId: state.refundId },
+          ]),
       );
       if (bwpState === STOPPED) continue;
       if (bwpState === null)

@@ -15,7 +15,12 @@ import { STOPPED, type Run, type Transition } from '../refund-transition';
 export async function fetching(run: Run, extraProblems: Problem[] = []): Promise<Transition> {
   const { state, inbox } = run;
   const read = await run.authenticated(() =>
-    run.lookup('fetchRefundContext', { orderId: state.orderId }, `read BwP order ${state.orderId} and its store order`),
+    run
+      .lookups()
+      .fetchRefundContext.executeWithOptions(
+        { ...run.lookupOptions(), summary: `read BwP order ${state.orderId} and its store order` },
+        [{ orderId: state.orderId }],
+      ),
   );
   // A decision recorded while the credentials were refused: applied now (nothing was read).
   if (read === STOPPED) return { to: 'decide', otherwise: 'park' };

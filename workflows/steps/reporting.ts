@@ -54,7 +54,10 @@ async function reportDecline(run: Run, decision: RecordedDecision): Promise<void
 
 async function report(run: Run, update: UpdateOrderInput, summary: string): Promise<void> {
   try {
-    const reported = await run.authenticated(() => run.lookup('reportToBwp', { update }, summary), { untilDone: true });
+    const reported = await run.authenticated(
+      () => run.lookups().reportToBwp.executeWithOptions({ ...run.lookupOptions(), summary }, [{ update }]),
+      { untilDone: true },
+    );
     if (reported !== STOPPED) run.state.bwpState = reported;
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err;
