@@ -26,7 +26,7 @@ import {
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
+import { RetryState, type SignalDefinition, type UpdateDefinition } from '@temporalio/common';
 import { problem } from '../domain/problems';
 import type { RefundDetails } from '../domain/schemas/bwp';
 import {
@@ -58,6 +58,15 @@ import { deciding } from './steps/deciding';
 import { fetching } from './steps/fetching';
 import { reporting } from './steps/reporting';
 import { openSubmission, submitting } from './steps/submitting';
+
+/**
+ * What a Temporal cancel ends a wait or a read with: a cancellation, or, for a read whose attempt was failing when the
+ * cancel came, that attempt's failure: the server does not retry an activity once its cancel is requested (retry state
+ * CANCEL_REQUESTED).
+ */
+function cancelledByTemporal(err: unknown): boolean {
+  return isCancellation(err) || (err instanceof ActivityFailure && err.retryState === RetryState.CANCEL_REQUESTED);
+}
 
 export class RefundRun implements Run {
   readonly inbox: RefundInbox;
@@ -94,7 +103,7 @@ export class RefundRun implements Run {
       try {
         next = await this.take(next);
       } catch (err) {
-        if (!(isCancellation(err) && this.inbox.temporalCancel)) throw err;
+        if (!(cancelledByTemporal(err) && this.inbox.temporalCancel)) throw err;
         // Temporal cancelled a wait or a read: nothing that moves money is in flight. Its cancellation is applied.
         next = { to: 'decide', otherwise: 'park' };
       }

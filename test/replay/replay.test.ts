@@ -43,6 +43,7 @@ it('there are saved histories of each path to replay', () => {
     'resubmit-during-recheck',
     'repair-during-settling-read',
     'decline-then-temporal-cancel',
+    'cancel-during-failing-read',
   ]) {
     assert.ok(files.includes(`${name}.bin`), `missing history ${name}.bin`);
   }

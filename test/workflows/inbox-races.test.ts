@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import type { Fixture } from '../../sandbox';
 import {
   acceptSuggestionUpdate,
@@ -32,6 +33,8 @@ after(async () => {
 
 type Handle = WorkflowHandle;
 const READ_LATENCY_MS = 1_500;
+/** Past the harness clients' 3 s timeout: each attempt of a read fails. */
+const FAILING_READ_LATENCY_MS = 5_000;
 
 /** The number of `checkRefundState` activities scheduled so far. */
 async function checksScheduled(handle: Handle): Promise<number> {
@@ -142,5 +145,36 @@ describe('messages recorded during a re-check read', () => {
     const reports = h.sandbox.state.bwp.ledger().filter((e) => e.orderId === fixture.bwpOrder.id);
     assert.equal(reports.length, 0, 'no FAILURE was reported for the decline');
     await recordHistory(handle, 'decline-then-temporal-cancel');
+  });
+
+  it('a Temporal cancel while the read is failing (Buy with Prime slower than the client allows): it ends CANCELLED, not failed', async () => {
+    const { fixture, handle } = await h.startRefund('flat-goodwill-10-usd', {
+      timing: { recheckInitialMs: 3_600_000, recheckMaxMs: 3_600_000 },
+    });
+    await waitForState(handle, (s) => s.status === RefundStatus.AWAITING_REPAIR);
+    // Every attempt outlives the harness clients' 3 s timeout: the re-check's read fails and is retried.
+    h.sandbox.state.bwp.setFaults({ latencyMs: FAILING_READ_LATENCY_MS });
+    await handle.executeUpdate(recheckUpdate, { args: [{ operator: 'ops', input: {} }] });
+    await until(
+      'a retry of the failed re-check read under way',
+      async () =>
+        ((await handle.describe()).raw.pendingActivities ?? []).some(
+          (a) =>
+            (a.attempt ?? 0) >= 2 &&
+            a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+        ),
+      20_000,
+    );
+    // The server does not retry an activity once its cancel is requested: it ends it with the last failure (retry
+    // state CANCEL_REQUESTED), not with a cancellation. That too is Temporal's cancel, and what the refund ends with.
+    await handle.cancel();
+    h.sandbox.state.bwp.setFaults({ latencyMs: 0 });
+
+    const result = await handle.result();
+    assert.equal(result.status, RefundStatus.CANCELLED);
+    const state = await handle.query(stateQuery);
+    assert.ok(state.audit.some((a) => a.action === 'temporalCancel' && a.accepted));
+    assert.equal(ledger(h, fixture).length, 0, 'nothing was refunded');
+    await recordHistory(handle, 'cancel-during-failing-read');
   });
 });
