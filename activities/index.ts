@@ -11,7 +11,7 @@ import {
   type SubmitAttemptResult,
 } from '../workflows/refund.contract';
 import { UNAUTHORIZED, type Outcome } from './clients/outcome';
-import { pacer } from './pacer';
+import { pacer, type PaceOptions } from './pacer';
 import type { BwpClient } from './clients/bwp-client';
 import type { RefundClient } from './clients/refund-client';
 import type { StoreOrderClient } from './clients/store-order-client';
@@ -36,8 +36,8 @@ export interface ActivityDeps {
   policy: Policy;
   /** The worker's timing (timeouts, waits, bounds), from its config: handed to the workflow with each read. */
   timing?: Partial<RefundTiming>;
-  /** Least time between two POST /refund departures of this process (0.8 / the submission limit); 0 or absent: none. */
-  submitSpacingMs?: number;
+  /** How this process's POST /refund calls leave (activities/pacer.ts `submissionPace`); absent: unpaced. */
+  submitPace?: PaceOptions;
 }
 
 /** A ZodError (or any throw) from a client parsing what the service built itself: a defect, never retried. */
@@ -132,7 +132,7 @@ function retryOrFail<T>(
 }
 
 export function createActivities(deps: ActivityDeps): RefundActivities {
-  const paceSubmission = pacer(deps.submitSpacingMs ?? 0);
+  const paceSubmission = pacer(deps.submitPace ?? { minIntervalMs: 0 });
   async function readOrder(orderId: string): Promise<BwpOrder | null> {
     const outcome = await deps.bwp.getOrder(orderId);
     if (outcome.kind !== 'success') retryOrFail(outcome, 'BwP order query', 'bwp');

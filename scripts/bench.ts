@@ -219,6 +219,20 @@ interface Goodput {
   perSecond: number;
   /** The longest pause between two consecutive POST /refund calls of the phase (ms). */
   longestGap: number;
+  /** When each throttled call arrived, in seconds from the phase's first call. */
+  throttledAt: number[];
+  /** The most calls that arrived within any 1 s, and within any 5 s (the store allows B + R s in s seconds). */
+  densest: { in1s: number; in5s: number };
+}
+
+/** The most timestamps (ms, sorted) within any window of `ms`. */
+function densest(at: number[], ms: number): number {
+  let most = 0;
+  for (let i = 0, j = 0; j < at.length; j++) {
+    while (at[j]! - at[i]! >= ms) i++;
+    most = Math.max(most, j - i + 1);
+  }
+  return most;
 }
 
 /**
@@ -238,6 +252,8 @@ async function storeFigures(sandbox: SandboxProcess, since: number, startedAt: M
   return {
     goodput: ledger.length / (STORE_BURST + STORE_RATE * span),
     throttled: calls.filter((c) => c.status === 429).length,
+    throttledAt: calls.filter((c) => c.status === 429).map((c) => (c.at - first) / 1000),
+    densest: { in1s: densest(at, 1000), in5s: densest(at, 5000) },
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     refunded: ledger.length,
@@ -249,6 +265,15 @@ async function storeFigures(sandbox: SandboxProcess, since: number, startedAt: M
 function printGoodput(label: string, g: Goodput) {
   console.log(
     `${label.padEnd(26)}${g.refunded} refunded, ${g.perSecond.toFixed(2)}/s, goodput/limit ${g.goodput.toFixed(3)}, throttled ${g.throttled}, event-to-refund p50 ${g.p50} ms p99 ${g.p99} ms, longest pause between calls ${g.longestGap} ms (load ${loadavg()})`,
+  );
+  const when = g.throttledAt.length
+    ? `; throttled at ${g.throttledAt
+        .slice(0, 10)
+        .map((t) => `+${t.toFixed(1)} s`)
+        .join(', ')}`
+    : '';
+  console.log(
+    `    calls: at most ${g.densest.in1s} in 1 s and ${g.densest.in5s} in 5 s (the store allows ${STORE_BURST + STORE_RATE} and ${STORE_BURST + 5 * STORE_RATE})${when}`,
   );
 }
 

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { submissionPace } from '../activities/pacer';
 import { REFUND_TASK_QUEUE, submitTaskQueue, type RefundActivities } from '../workflows/refund.contract';
 
 /**
@@ -64,10 +65,9 @@ export async function createRefundWorkers(opts: RefundWorkersOptions): Promise<W
   const identity = opts.identity ?? `${os.hostname()}-${process.pid}`;
   const activities: Record<keyof RefundActivities, (input: never) => Promise<unknown>> =
     opts.twin?.activities ??
-    // POST /refund calls leave at least 0.8 / limit apart (activities/pacer.ts): tasks that reach the process together
-    // leave spaced, catching up at 1.25 x the limit; pacing at exactly the limit would lose, after every late task,
-    // time it never makes up.
-    createActivities({ submitSpacingMs: 800 / opts.submitRatePerSecond, ...opts.deps });
+    // POST /refund calls leave spaced and through a small bucket (activities/pacer.ts `submissionPace`): tasks that
+    // reach the process together leave apart, and a backlog is sent a little above the limit, never far ahead of it.
+    createActivities({ submitPace: submissionPace(opts.submitRatePerSecond), ...opts.deps });
   const taskQueue = opts.taskQueue ?? REFUND_TASK_QUEUE;
   const roles = opts.roles ?? ['refunds', 'submissions'];
   const common = {
