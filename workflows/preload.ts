@@ -12,6 +12,10 @@
  * is allowed, read when an object schema is built) is computed here first, by building one, so that it is a plain
  * value by then. test/workers/preload.test.ts checks in the bundle that this module and the workflow code import the
  * same zod module.
+ *
+ * Our own schema modules cannot be shared this way: zod defines a schema's methods (`safeParse`, ...) on the instance
+ * the first time they are read, which a frozen instance refuses (`Cannot define property safeParse, object is not
+ * extensible`: every saved history failed to replay when the domain and the message schemas were preloaded).
  */
 import { z } from 'zod';
 
